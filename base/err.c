@@ -1,0 +1,87 @@
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+int es_vfail(es_err *e, const char *fmt, va_list ap)
+{
+    if (e)
+        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    return -1;
+}
+
+int es_fail(es_err *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    es_vfail(e, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int es_fail_at(es_err *e, const char *file, int line, int col, const char *fmt, ...)
+{
+    if (!e)
+        return -1;
+    char head[512];
+    if (line > 0 && col > 0)
+        snprintf(head, sizeof head, "%s:%d:%d: ", file ? file : "?", line, col);
+    else if (line > 0)
+        snprintf(head, sizeof head, "%s:%d: ", file ? file : "?", line);
+    else
+        snprintf(head, sizeof head, "%s: ", file ? file : "?");
+    size_t n = strlen(head);
+    if (n >= sizeof e->msg)
+        n = sizeof e->msg - 1;
+    memcpy(e->msg, head, n);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg + n, sizeof e->msg - n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void es_fatal(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("einsim: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(status);
+}
+
+void *es_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        es_fatal(ES_EXIT_INTERNAL, "out of memory allocating %zu bytes", n);
+    return p;
+}
+
+void *es_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        es_fatal(ES_EXIT_INTERNAL, "out of memory allocating %zu x %zu bytes", n, size);
+    return p;
+}
+
+void *es_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        es_fatal(ES_EXIT_INTERNAL, "out of memory reallocating %zu bytes", n);
+    return q;
+}
+
+char *es_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = es_xmalloc(n);
+    memcpy(d, s, n);
+    return d;
+}

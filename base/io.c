@@ -1,0 +1,221 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io.h"
+
+#ifndef EINSIM_SRCDIR
+#define EINSIM_SRCDIR "."
+#endif
+
+int es_out_open(es_out *o, const char *path, es_err *e)
+{
+    memset(o, 0, sizeof *o);
+    if (strcmp(path, "-") == 0) {
+        o->fp = stdout;
+        o->is_stdout = 1;
+        return 0;
+    }
+    if (strlen(path) + 16 >= sizeof o->path)
+        return es_fail(e, "%s: path too long", path);
+    snprintf(o->path, sizeof o->path, "%s", path);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
+    o->fp = fopen(o->tmp, "wb");
+    if (!o->fp)
+        return es_fail(e, "%s: cannot open for writing: %s", path, strerror(errno));
+    return 0;
+}
+
+int es_out_commit(es_out *o, es_err *e)
+{
+    if (o->is_stdout) {
+        fflush(stdout);
+        return 0;
+    }
+    int bad = ferror(o->fp);
+    if (fclose(o->fp) != 0)
+        bad = 1;
+    o->fp = NULL;
+    if (bad) {
+        remove(o->tmp);
+        return es_fail(e, "%s: write failed", o->path);
+    }
+    if (rename(o->tmp, o->path) != 0) {
+        int err = errno;
+        remove(o->tmp);
+        return es_fail(e, "%s: cannot rename temp file into place: %s", o->path, strerror(err));
+    }
+    return 0;
+}
+
+void es_out_abort(es_out *o)
+{
+    if (o->is_stdout || !o->fp)
+        return;
+    fclose(o->fp);
+    o->fp = NULL;
+    remove(o->tmp);
+}
+
+int es_write_file(const char *path, const void *buf, size_t n, es_err *e)
+{
+    es_out o;
+    if (es_out_open(&o, path, e))
+        return -1;
+    if (n && fwrite(buf, 1, n, o.fp) != n) {
+        es_out_abort(&o);
+        return es_fail(e, "%s: write failed", path);
+    }
+    return es_out_commit(&o, e);
+}
+
+int es_read_file(const char *path, char **out, size_t *n, es_err *e)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return es_fail(e, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 16, len = 0;
+    char *buf = es_xmalloc(cap);
+    for (;;) {
+        if (len + 1 >= cap) {
+            cap *= 2;
+            buf = es_xrealloc(buf, cap);
+        }
+        size_t got = fread(buf + len, 1, cap - len - 1, fp);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad) {
+        free(buf);
+        return es_fail(e, "%s: read error", path);
+    }
+    buf[len] = '\0';
+    *out = buf;
+    if (n)
+        *n = len;
+    return 0;
+}
+
+static char g_exe_dir[PATH_MAX];
+
+void es_set_argv0(const char *argv0)
+{
+    char buf[PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (k > 0) {
+        buf[k] = '\0';
+    } else if (argv0 && realpath(argv0, buf)) {
+        /* fall through with buf */
+    } else {
+        return;
+    }
+    char *slash = strrchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(g_exe_dir, sizeof g_exe_dir, "%s", buf);
+}
+
+/* Source-tree folder of each kind of bundled file. */
+static const char *src_subdir(const char *kind)
+{
+    static const struct { const char *kind, *dir; } map[] = {
+        {"models", "models"},          {"arch", "sim/arch"},
+        {"energy", "sim/energy"},      {"cascades", "mapper/cascades"},
+        {"mappings", "mapper/mappings"}, {"data", "build/share/einsim/data"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].kind, kind) == 0)
+            return map[i].dir;
+    return kind;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Candidate directories for a kind, in search order. */
+static int candidate_dirs(const char *kind, char dirs[4][PATH_MAX])
+{
+    int n = 0;
+    const char *home = getenv("EINSIM_HOME");
+    if (home && *home)
+        snprintf(dirs[n++], PATH_MAX, "%s/%s", home, kind);
+    if (g_exe_dir[0])
+        snprintf(dirs[n++], PATH_MAX, "%s/../share/einsim/%s", g_exe_dir, kind);
+    snprintf(dirs[n++], PATH_MAX, "%s/%s", EINSIM_SRCDIR, src_subdir(kind));
+    return n;
+}
+
+const char *es_bundled_dir(const char *kind, char *out, size_t outsz)
+{
+    char dirs[4][PATH_MAX];
+    int n = candidate_dirs(kind, dirs);
+    for (int i = 0; i < n; i++)
+        if (is_dir(dirs[i])) {
+            snprintf(out, outsz, "%s", dirs[i]);
+            return out;
+        }
+    return NULL;
+}
+
+int es_find_bundled(const char *kind, const char *name, const char *ext, char *out, size_t outsz,
+                    es_err *e)
+{
+    size_t nl = strlen(name), el = ext ? strlen(ext) : 0;
+    int looks_like_path = strchr(name, '/') != NULL || (el && nl > el && !strcmp(name + nl - el, ext));
+    if (looks_like_path) {
+        if (!is_file(name))
+            return es_fail(e, "%s: no such file", name);
+        snprintf(out, outsz, "%s", name);
+        return 0;
+    }
+    char dirs[4][PATH_MAX];
+    int n = candidate_dirs(kind, dirs);
+    for (int i = 0; i < n; i++) {
+        char p[PATH_MAX + 256];
+        snprintf(p, sizeof p, "%s/%s%s", dirs[i], name, ext ? ext : "");
+        if (is_file(p)) {
+            snprintf(out, outsz, "%s", p);
+            return 0;
+        }
+    }
+    /* List the valid names so the user can fix a typo. */
+    char names[600] = "";
+    size_t used = 0;
+    for (int i = 0; i < n && !names[0]; i++) {
+        DIR *d = opendir(dirs[i]);
+        if (!d)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            size_t l = strlen(de->d_name);
+            if (de->d_name[0] == '.' || (el && (l <= el || strcmp(de->d_name + l - el, ext))))
+                continue;
+            int w = snprintf(names + used, sizeof names - used, "%s%.*s", used ? ", " : "",
+                             (int)(l - el), de->d_name);
+            if (w < 0 || (size_t)w >= sizeof names - used) {
+                snprintf(names + sizeof names - 5, 5, "...");
+                break;
+            }
+            used += (size_t)w;
+        }
+        closedir(d);
+    }
+    return es_fail(e, "unknown %s name '%s'; expected a path or one of: %s", kind, name,
+                   names[0] ? names : "(none bundled)");
+}

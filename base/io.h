@@ -1,0 +1,43 @@
+/* base/io.h: files.  Outputs are written atomically (temp file in the same
+ * directory, then rename), so a failed run never leaves a half-written
+ * report.  "-" means stdout. */
+#ifndef ES_IO_H
+#define ES_IO_H
+
+#include <stdio.h>
+#include <stddef.h>
+
+#include "err.h"
+
+typedef struct es_out {
+    FILE *fp;
+    char path[4096];
+    char tmp[4096];
+    int is_stdout;
+} es_out;
+
+/* Open path for writing (binary).  Returns 0 or -1 with e set. */
+int es_out_open(es_out *o, const char *path, es_err *e);
+/* Flush, close and rename into place.  Returns 0 or -1 (temp file removed). */
+int es_out_commit(es_out *o, es_err *e);
+/* Close and remove the temp file without publishing it. */
+void es_out_abort(es_out *o);
+/* Write a whole buffer atomically. */
+int es_write_file(const char *path, const void *buf, size_t n, es_err *e);
+
+/* Read a whole file; *out is NUL-terminated (n excludes the NUL). */
+int es_read_file(const char *path, char **out, size_t *n, es_err *e);
+
+/* Bundled specs.  kind is one of "models", "arch", "energy", "cascades",
+ * "mappings", "data".  NAME may already be a path (contains '/' or ends in
+ * ext and exists); otherwise it is looked up in, in order: $EINSIM_HOME/KIND,
+ * <dir of the einsim binary>/../share/einsim/KIND, and the source tree.
+ * Returns 0 and fills out, or -1 with e listing where it looked. */
+int es_find_bundled(const char *kind, const char *name, const char *ext, char *out, size_t outsz,
+                    es_err *e);
+/* Directory holding bundled files of a kind (first that exists), or NULL. */
+const char *es_bundled_dir(const char *kind, char *out, size_t outsz);
+/* Record argv[0] so bundled files can be found relative to the binary. */
+void es_set_argv0(const char *argv0);
+
+#endif

@@ -1,0 +1,64 @@
+/* base/yaml.h: a small YAML document tree (on libyaml's event parser) that
+ * remembers the line and column of every node, so every spec error can name
+ * file, line, column and key path.
+ *
+ * Ownership: es_yaml_load returns a tree owned by the caller; free it with
+ * es_yaml_free.  Node pointers stay valid until then.  Strings are NUL
+ * terminated and owned by the tree. */
+#ifndef ES_YAML_H
+#define ES_YAML_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+typedef enum { ES_Y_SCALAR, ES_Y_MAP, ES_Y_SEQ } es_ykind;
+
+typedef struct es_ynode es_ynode;
+struct es_ynode {
+    es_ykind kind;
+    int line, col;         /* 1-based */
+    const char *file;      /* shared, owned by the document */
+    char *value;           /* SCALAR */
+    int quoted;            /* SCALAR written in quotes (never a number) */
+    size_t n;              /* MAP: pairs; SEQ: items */
+    char **keys;           /* MAP */
+    es_ynode **keylocs;    /* MAP: scalar nodes of the keys (for locations) */
+    es_ynode **items;      /* MAP values / SEQ items */
+    char path[256];        /* key path from the root, e.g. "units.array2d.rows" */
+};
+
+typedef struct es_ydoc {
+    char *file;
+    es_ynode *root;
+} es_ydoc;
+
+/* Parse a file (or, with es_yaml_parse_string, a buffer named `name`). */
+es_ydoc *es_yaml_load(const char *path, es_err *e);
+es_ydoc *es_yaml_parse_string(const char *name, const char *text, size_t len, es_err *e);
+void es_yaml_free(es_ydoc *d);
+
+/* Lookups: NULL when absent (no error). */
+es_ynode *es_y_get(const es_ynode *map, const char *key);
+
+/* Typed accessors.  `required`: absence is an error; otherwise *out is left
+ * untouched when the key is absent and 0 is returned.  Every error is
+ * located: "file:line:col: key 'a.b': expected ..., got '...'". */
+int es_y_int(const es_ynode *map, const char *key, int required, int64_t *out, es_err *e);
+int es_y_double(const es_ynode *map, const char *key, int required, double *out, es_err *e);
+int es_y_str(const es_ynode *map, const char *key, int required, const char **out, es_err *e);
+int es_y_bool(const es_ynode *map, const char *key, int required, int *out, es_err *e);
+/* Scalar node conversions (for sequence items). */
+int es_y_as_int(const es_ynode *n, int64_t *out, es_err *e);
+int es_y_as_double(const es_ynode *n, double *out, es_err *e);
+
+/* Require map/seq kind. */
+int es_y_expect(const es_ynode *n, es_ykind kind, es_err *e);
+/* Reject keys not in `allowed` (NULL-terminated): misspellings are errors,
+ * with the closest allowed key suggested. */
+int es_y_check_keys(const es_ynode *map, const char *const *allowed, es_err *e);
+/* Located error at a node: "file:line:col: key 'path': msg". */
+int es_y_fail(const es_ynode *n, es_err *e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

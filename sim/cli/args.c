@@ -1,0 +1,135 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "cli.h"
+
+int cli_parse(int argc, char **argv, int first, cli_opt *opts, const char **pos, int maxpos,
+              const char *cmd, const char *usage)
+{
+    int npos = 0;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage, stdout);
+            exit(0);
+        }
+        if (a[0] == '-' && a[1] == '-' && a[2]) {
+            const char *name = a + 2;
+            const char *eq = strchr(name, '=');
+            size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+            cli_opt *o = NULL;
+            for (cli_opt *p = opts; p->name; p++)
+                if (strlen(p->name) == nl && !strncmp(p->name, name, nl))
+                    o = p;
+            if (!o)
+                es_fatal(ES_EXIT_BADINPUT, "%s: unknown option '--%.*s' (see 'einsim %s --help')", cmd,
+                         (int)nl, name, cmd);
+            if (o->takes_value) {
+                if (eq)
+                    o->value = eq + 1;
+                else if (i + 1 < argc)
+                    o->value = argv[++i];
+                else
+                    es_fatal(ES_EXIT_BADINPUT, "%s: option '--%s' needs a value", cmd, o->name);
+            } else {
+                if (eq)
+                    es_fatal(ES_EXIT_BADINPUT, "%s: option '--%s' takes no value", cmd, o->name);
+                o->value = "1";
+            }
+            continue;
+        }
+        if (a[0] == '-' && a[1] && a[1] != '-' && strcmp(a, "-") != 0) {
+            /* Short aliases: -o FILE is --output/-o; others are errors. */
+            if (!strcmp(a, "-o")) {
+                for (cli_opt *p = opts; p->name; p++)
+                    if (!strcmp(p->name, "o") || !strcmp(p->name, "output")) {
+                        if (i + 1 >= argc)
+                            es_fatal(ES_EXIT_BADINPUT, "%s: option '-o' needs a value", cmd);
+                        p->value = argv[++i];
+                        goto next;
+                    }
+            }
+            es_fatal(ES_EXIT_BADINPUT, "%s: unknown option '%s' (see 'einsim %s --help')", cmd, a, cmd);
+        }
+        if (npos >= maxpos)
+            es_fatal(ES_EXIT_BADINPUT, "%s: unexpected argument '%s' (see 'einsim %s --help')", cmd, a,
+                     cmd);
+        pos[npos++] = a;
+    next:;
+    }
+    return npos;
+}
+
+const char *cli_get(const cli_opt *opts, const char *name)
+{
+    for (const cli_opt *p = opts; p->name; p++)
+        if (!strcmp(p->name, name))
+            return p->value;
+    return NULL;
+}
+
+int cli_flag(const cli_opt *opts, const char *name) { return cli_get(opts, name) != NULL; }
+
+int64_t cli_int(const cli_opt *opts, const char *name, int64_t dflt, int64_t min, int64_t max)
+{
+    const char *v = cli_get(opts, name);
+    if (!v)
+        return dflt;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    int64_t mul = 1;
+    if (*end == 'K' || *end == 'k')
+        mul = 1024, end++;
+    else if (*end == 'M')
+        mul = 1024 * 1024, end++;
+    if (end == v || *end || errno)
+        es_fatal(ES_EXIT_BADINPUT, "--%s: expected an integer, got '%s'", name, v);
+    x *= mul;
+    if (x < min || x > max)
+        es_fatal(ES_EXIT_BADINPUT, "--%s: expected an integer in [%lld, %lld], got '%s'", name,
+                 (long long)min, (long long)max, v);
+    return x;
+}
+
+double cli_double(const cli_opt *opts, const char *name, double dflt)
+{
+    const char *v = cli_get(opts, name);
+    if (!v)
+        return dflt;
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno)
+        es_fatal(ES_EXIT_BADINPUT, "--%s: expected a number, got '%s'", name, v);
+    return x;
+}
+
+int cli_int_list(const char *optname, const char *s, int64_t *out, int maxn)
+{
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long long x = strtoll(p, &end, 10);
+        int64_t mul = 1;
+        if (*end == 'K' || *end == 'k')
+            mul = 1024, end++;
+        else if (*end == 'M')
+            mul = 1024 * 1024, end++;
+        if (end == p || errno || x <= 0 || (*end && *end != ','))
+            es_fatal(ES_EXIT_BADINPUT, "--%s: expected comma-separated positive integers, got '%s'",
+                     optname, s);
+        if (n >= maxn)
+            es_fatal(ES_EXIT_BADINPUT, "--%s: at most %d values", optname, maxn);
+        out[n++] = x * mul;
+        p = *end ? end + 1 : end;
+    }
+    if (n == 0)
+        es_fatal(ES_EXIT_BADINPUT, "--%s: expected at least one value", optname);
+    return n;
+}

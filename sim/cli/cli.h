@@ -1,0 +1,40 @@
+/* sim/cli/cli.h: the einsim command line.  One binary, subcommands
+ * (DESIGN §9).  Each subcommand is one file sim/cli/cmd_NAME.c exposing
+ * `int cmd_NAME(int argc, char **argv)` (argv[0] is the subcommand name) and
+ * one line in the table in main.c.
+ *
+ * Option parsing: cli_parse() takes "--key value", "--key=value" and flags;
+ * unknown options, missing values and bad numbers are one-line errors with
+ * exit status 2.  --help / -h prints the command's usage and exits 0. */
+#ifndef SIM_CLI_H
+#define SIM_CLI_H
+
+#include <stdint.h>
+
+typedef struct cli_opt {
+    const char *name;  /* without the leading "--" */
+    int takes_value;   /* 0: a flag */
+    const char *value; /* parsed value ("1" for a set flag), NULL if absent */
+} cli_opt;
+
+/* Parse argv[first..] into opts (terminated by a {NULL} entry).  Positional
+ * arguments are collected into pos (at most maxpos; more is an error).
+ * `usage` is printed on --help.  Exits 2 on bad usage. */
+int cli_parse(int argc, char **argv, int first, cli_opt *opts, const char **pos, int maxpos,
+              const char *cmd, const char *usage);
+const char *cli_get(const cli_opt *opts, const char *name);
+/* Typed getters: exit 2 with "--name: expected ..." on a bad value. */
+int64_t cli_int(const cli_opt *opts, const char *name, int64_t dflt, int64_t min, int64_t max);
+double cli_double(const cli_opt *opts, const char *name, double dflt);
+int cli_flag(const cli_opt *opts, const char *name);
+/* Parse a comma-separated list of positive integers ("512,77,1024"). */
+int cli_int_list(const char *optname, const char *s, int64_t *out, int maxn);
+
+int cmd_golden(int argc, char **argv);
+int cmd_cascade(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_gemm(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+
+#endif

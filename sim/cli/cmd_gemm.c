@@ -1,0 +1,10 @@
+/* Placeholder until this subcommand lands; says so and exits 2. */
+#include "base/err.h"
+#include "cli.h"
+
+int cmd_gemm(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    es_fatal(ES_EXIT_BADINPUT, "gemm: not built yet");
+}

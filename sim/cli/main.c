@@ -1,0 +1,46 @@
+/* einsim: one binary, subcommands (DESIGN §9). */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/io.h"
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *what;
+} commands[] = {
+    {"run", cmd_run, "simulate a model on an architecture; latency, energy, utilization"},
+    {"map", cmd_map, "search a mapping of a model's cascades onto an architecture"},
+    {"gemm", cmd_gemm, "simulate one GEMM on a systolic array (native or SCALE-Sim timing)"},
+    {"cascade", cmd_cascade, "show, check, analyse passes of, or run an Einsum cascade"},
+    {"golden", cmd_golden, "golden C reference: forward, generate, kernels"},
+    {"compare", cmd_compare, "side-by-side table of JSON reports"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *fp)
+{
+    fputs("usage: einsim COMMAND [options]   (einsim COMMAND --help for details)\n\ncommands:\n", fp);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].what);
+}
+
+int main(int argc, char **argv)
+{
+    es_set_argv0(argv[0]);
+    if (argc < 2) {
+        usage(stderr);
+        return ES_EXIT_BADINPUT;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    es_fatal(ES_EXIT_BADINPUT, "unknown command '%s' (expected one of: run, map, gemm, cascade, golden, compare)",
+             argv[1]);
+}
