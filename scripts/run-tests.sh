@@ -28,6 +28,13 @@ for t in $(find "$BUILD/tests" -type f -name 'test_*' -perm -u+x 2>/dev/null | s
     fi
     pass=$((pass + p)); fail=$((fail + f))
 done
+# A test source whose binary did not build is one failure.
+for src in tests/*/test_*.c; do
+    [ -f "$src" ] || continue
+    bin=$BUILD/tests/$(echo "$src" | sed 's|^tests/||; s|\.c$||')
+    if [ ! -x "$bin" ]; then echo "FAIL $src did not build"; fail=$((fail + 1)); fi
+done
+if [ ! -x "$EINSIM" ]; then echo "FAIL $BUILD/bin/einsim did not build"; fail=$((fail + 1)); fi
 for s in tests/e2e/*.sh; do
     [ -f "$s" ] || continue
     case "$s" in */lib.sh) continue ;; esac
