@@ -1,0 +1,245 @@
+/* golden/attention.c: naive and tiled (FlashAttention-2) attention, the
+ * multi-head wrapper (MHA/GQA/MQA) and packed variable-length batches.
+ *
+ * Fixed order, shared by both kernels so they differ only in the softmax:
+ * - score s_j = scale * (sum_c q_c k_jc), the dot product in increasing c with
+ *   one fp32 accumulator (acc = acc + q*k, no fma), then one multiply;
+ * - keys run j = 0..n_k-1 in increasing order; a masked key (causal or
+ *   key_mask) is skipped entirely: it is never added, not even as a zero, so
+ *   a right-padded sequence gives the same bits as the unpadded one;
+ * - a query row whose keys are all masked gives +0.0 everywhere;
+ * - neither kernel allocates: scores are recomputed where a pass needs them
+ *   again (same code, same bits), and the output row is the accumulator.
+ * Scores must be finite (or masked); the kernels do not guard +inf/NaN scores.
+ * Bounds between naive and tiled: docs/golden-kernels.md. */
+#include <math.h>
+#include <string.h>
+
+#include "golden/kernels.h"
+
+/* One head's operands: row strides let the multi-head wrapper and the
+ * KV-cache layout [n_k x n_kv_heads*d] be read in place. */
+typedef struct head_view {
+    const float *q, *k, *v;
+    float *o;
+    size_t ldq, ldk, ldv, ldo;
+} head_view;
+
+static float score(const float *q, const float *k, int d, float scale)
+{
+    float acc = 0.0f;
+    for (int c = 0; c < d; c++)
+        acc = acc + q[c] * k[c];
+    return scale * acc;
+}
+
+/* Keys visible to query row i: 0..limit-1, minus those key_mask zeroes. */
+static int key_limit(const gd_attn_shape *s, int i)
+{
+    if (!s->causal)
+        return s->n_k;
+    long lim = (long)s->q_offset + i + 1;
+    return lim < 0 ? 0 : (lim > s->n_k ? s->n_k : (int)lim);
+}
+
+static int key_on(const gd_attn_shape *s, int j)
+{
+    return !s->key_mask || s->key_mask[j];
+}
+
+static void zero_row(float *o, int dv)
+{
+    for (int c = 0; c < dv; c++)
+        o[c] = 0.0f;
+}
+
+/* Naive = 3-pass softmax over the scores, then P.V:
+ *   m = max_j s_j;  l = sum_j exp(s_j - m);  o = sum_j (exp(s_j - m) / l) v_j.
+ * Bit-identical to materialising S, gd_softmax_3pass(S) and a sequential P.V
+ * (masked entries there add exact zeros, which change no bits). */
+static void naive_row(const gd_attn_shape *s, const head_view *hv, int i)
+{
+    const float *q = hv->q + (size_t)i * hv->ldq;
+    float *o = hv->o + (size_t)i * hv->ldo;
+    int lim = key_limit(s, i);
+    float m = -INFINITY;
+    for (int j = 0; j < lim; j++) {
+        if (!key_on(s, j))
+            continue;
+        float sc = score(q, hv->k + (size_t)j * hv->ldk, s->d, s->scale);
+        if (sc > m)
+            m = sc;
+    }
+    zero_row(o, s->dv);
+    if (m == -INFINITY)
+        return;
+    float l = 0.0f;
+    for (int j = 0; j < lim; j++)
+        if (key_on(s, j))
+            l += expf(score(q, hv->k + (size_t)j * hv->ldk, s->d, s->scale) - m);
+    for (int j = 0; j < lim; j++) {
+        if (!key_on(s, j))
+            continue;
+        float p = expf(score(q, hv->k + (size_t)j * hv->ldk, s->d, s->scale) - m) / l;
+        const float *v = hv->v + (size_t)j * hv->ldv;
+        for (int c = 0; c < s->dv; c++)
+            o[c] += p * v[c];
+    }
+}
+
+/* FlashAttention-2 (Dao 2023) for one query row over keys [k0, k1), in key
+ * blocks [b0, b0+block) counted from k0:
+ *   bm = max_j s_j over the block (a block with no visible key is skipped);
+ *   m' = max(m, bm);  alpha = exp(m - m');  l = alpha*l;  o = alpha*o;
+ *   for j in block: p = exp(s_j - m');  l += p;  o += p*v_j;
+ *   m = m'.
+ * The accumulate-into-rescaled-o order is the one FA-2's kernels use (rescale
+ * acc_o, then the P.V product accumulates into it).  The division by l is
+ * left to gd_attn_finish. */
+void gd_attn_partial(const gd_attn_shape *s, int i, const float *q, const float *K, size_t ldk, const float *V,
+                     size_t ldv, int k0, int k1, int block, float *m_out, float *l_out, float *o)
+{
+    int lim = key_limit(s, i);
+    if (k1 > lim)
+        k1 = lim;
+    if (block < 1)
+        block = k1 - k0 > 0 ? k1 - k0 : 1;
+    float m = -INFINITY, l = 0.0f;
+    zero_row(o, s->dv);
+    for (int b0 = k0; b0 < k1; b0 += block) {
+        int b1 = k1 - b0 > block ? b0 + block : k1;
+        float bm = -INFINITY;
+        for (int j = b0; j < b1; j++) {
+            if (!key_on(s, j))
+                continue;
+            float sc = score(q, K + (size_t)j * ldk, s->d, s->scale);
+            if (sc > bm)
+                bm = sc;
+        }
+        if (bm == -INFINITY)
+            continue;
+        float mn = bm > m ? bm : m;
+        float alpha = expf(m - mn); /* first visible block: exp(-inf) = 0 */
+        l = l * alpha;
+        for (int c = 0; c < s->dv; c++)
+            o[c] = o[c] * alpha;
+        for (int j = b0; j < b1; j++) {
+            if (!key_on(s, j))
+                continue;
+            float p = expf(score(q, K + (size_t)j * ldk, s->d, s->scale) - mn);
+            const float *v = V + (size_t)j * ldv;
+            l += p;
+            for (int c = 0; c < s->dv; c++)
+                o[c] += p * v[c];
+        }
+        m = mn;
+    }
+    *m_out = m;
+    *l_out = l;
+}
+
+/* (m, l, o) (+) (m2, l2, o2) = (M, l e^(m-M) + l2 e^(m2-M), o e^(m-M) + o2 e^(m2-M)),
+ * M = max(m, m2); an empty partial (m2 = -inf) changes nothing. */
+void gd_attn_merge(int dv, float *m, float *l, float *o, float m2, float l2, const float *o2)
+{
+    if (m2 == -INFINITY)
+        return;
+    float M = m2 > *m ? m2 : *m;
+    float a = expf(*m - M), b = expf(m2 - M);
+    *l = *l * a + l2 * b;
+    for (int c = 0; c < dv; c++)
+        o[c] = o[c] * a + o2[c] * b;
+    *m = M;
+}
+
+void gd_attn_finish(int dv, float m, float l, float *o)
+{
+    if (m == -INFINITY) {
+        zero_row(o, dv); /* no visible key */
+        return;
+    }
+    for (int c = 0; c < dv; c++)
+        o[c] = o[c] / l;
+}
+
+static void tiled_row(const gd_attn_shape *s, const head_view *hv, int i, int block)
+{
+    float m, l;
+    float *o = hv->o + (size_t)i * hv->ldo;
+    gd_attn_partial(s, i, hv->q + (size_t)i * hv->ldq, hv->k, hv->ldk, hv->v, hv->ldv, 0, s->n_k, block, &m, &l,
+                    o);
+    gd_attn_finish(s->dv, m, l, o);
+}
+
+static void attend(const gd_attn_shape *s, const head_view *hv, int block)
+{
+    for (int i = 0; i < s->n_q; i++) {
+        if (block > 0)
+            tiled_row(s, hv, i, block);
+        else
+            naive_row(s, hv, i);
+    }
+}
+
+void gd_attention_naive(const gd_attn_shape *s, const float *Q, const float *K, const float *V, float *O)
+{
+    head_view hv = {Q, K, V, O, (size_t)s->d, (size_t)s->d, (size_t)s->dv, (size_t)s->dv};
+    attend(s, &hv, 0);
+}
+
+void gd_attention_tiled(const gd_attn_shape *s, const float *Q, const float *K, const float *V, float *O,
+                        int block)
+{
+    head_view hv = {Q, K, V, O, (size_t)s->d, (size_t)s->d, (size_t)s->dv, (size_t)s->dv};
+    attend(s, &hv, block > 0 ? block : (s->n_k > 0 ? s->n_k : 1));
+}
+
+void gd_attention_mh(const gd_attn_shape *s, int n_heads, int n_kv_heads, const float *Q, const float *K,
+                     const float *V, float *O, int block)
+{
+    if (n_heads < 1 || n_kv_heads < 1 || n_heads % n_kv_heads) {
+        /* Broken precondition: NaN rather than plausible numbers. */
+        for (size_t i = 0; i < (size_t)s->n_q * (n_heads > 0 ? n_heads : 0) * s->dv; i++)
+            O[i] = NAN;
+        return;
+    }
+    int group = n_heads / n_kv_heads;
+    for (int h = 0; h < n_heads; h++) {
+        int g = h / group;
+        head_view hv = {Q + (size_t)h * s->d,
+                        K + (size_t)g * s->d,
+                        V + (size_t)g * s->dv,
+                        O + (size_t)h * s->dv,
+                        (size_t)n_heads * s->d,
+                        (size_t)n_kv_heads * s->d,
+                        (size_t)n_kv_heads * s->dv,
+                        (size_t)n_heads * s->dv};
+        attend(s, &hv, block);
+    }
+}
+
+int gd_attention_varlen(const gd_attn_shape *s, int n_seq, const int *q_off, const int *k_off, int n_heads,
+                        int n_kv_heads, const float *Q, const float *K, const float *V, float *O, int block,
+                        es_err *e)
+{
+    if (!k_off)
+        k_off = q_off;
+    if (n_heads < 1 || n_kv_heads < 1 || n_heads % n_kv_heads)
+        return es_fail(e, "attention: %d query heads do not split into %d kv-head groups", n_heads, n_kv_heads);
+    if (n_seq < 0 || q_off[0] != 0 || k_off[0] != 0)
+        return es_fail(e, "attention varlen: offsets must start at 0 (got q %d, k %d)", q_off[0], k_off[0]);
+    for (int b = 0; b < n_seq; b++)
+        if (q_off[b + 1] < q_off[b] || k_off[b + 1] < k_off[b])
+            return es_fail(e, "attention varlen: offsets decrease at sequence %d", b);
+    for (int b = 0; b < n_seq; b++) {
+        gd_attn_shape sb = *s;
+        sb.n_q = q_off[b + 1] - q_off[b];
+        sb.n_k = k_off[b + 1] - k_off[b];
+        sb.q_offset = sb.n_k - sb.n_q;
+        sb.key_mask = s->key_mask ? s->key_mask + k_off[b] : NULL;
+        gd_attention_mh(&sb, n_heads, n_kv_heads, Q + (size_t)q_off[b] * n_heads * s->d,
+                        K + (size_t)k_off[b] * n_kv_heads * s->d, V + (size_t)k_off[b] * n_kv_heads * s->dv,
+                        O + (size_t)q_off[b] * n_heads * s->dv, block);
+    }
+    return 0;
+}
