@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libsystemc-dev verilator libgsl-dev libcmocka-dev \
-libyaml-dev libcjson-dev libopenblas-dev libonnx-testdata gnuplot-nox parallel npm"
+libyaml-dev libcjson-dev libopenblas-dev libonnx-testdata gnuplot-nox parallel jq npm"
 
 missing=""
 for p in $PKGS; do
