@@ -1,10 +1,304 @@
-/* Placeholder until this subcommand lands; says so and exits 2. */
+/* einsim map: choose a mapping of a workload onto an architecture (mapper/
+ * search.h), cost it analytically (mapper/cost.h), print it beside its lower
+ * bounds and the bundled hand mapping, and write it (-o, YAML) and a report
+ * (--json).  Conventions: docs/mapper.md. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
 #include "base/err.h"
+#include "base/io.h"
 #include "cli.h"
+#include "mapper/arch.h"
+#include "mapper/cost.h"
+#include "mapper/mapping.h"
+#include "mapper/resolve.h"
+#include "mapper/search.h"
+#include "models/models.h"
+
+static const char usage[] =
+    "usage: einsim map --arch A --model M --seq N --batch B [--scope attention|layer]\n"
+    "                  [--objective latency|energy|edp] [--budget N] [--seed S]\n"
+    "                  [--mapping F] [-o F] [--json F]\n"
+    "  Searches mappings of the model's attention (and, with --scope layer, the\n"
+    "  layer's linear layers) onto arch A and prints the best one's analytical\n"
+    "  latency, energy, DRAM traffic, utilization and lower bounds, beside the\n"
+    "  arch's bundled hand mapping (mapper/mappings/A.yaml) when there is one.\n"
+    "  --budget N     candidates per cascade instance (default 20000); 0 = no\n"
+    "                 search, report the bundled hand mapping\n"
+    "  --mapping F    cost this mapping (file or bundled name) instead of searching\n"
+    "  -o F           write the chosen mapping as YAML (einsim run --mapping F)\n"
+    "  --json F       JSON report ('-' = stdout; the text then goes to stderr)\n";
+
+static cJSON *json_mapping(const mp_mapping *m)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "arch", m->arch);
+    cJSON *cs = cJSON_AddArrayToObject(j, "cascades");
+    for (int c = 0; c < m->n_cascades; c++) {
+        const mp_cascade_map *C = &m->cascades[c];
+        cJSON *jc = cJSON_CreateObject();
+        cJSON_AddStringToObject(jc, "cascade", C->cascade);
+        cJSON_AddStringToObject(jc, "label", C->label);
+        cJSON *r = cJSON_AddObjectToObject(jc, "ranks");
+        for (int i = 0; i < C->n_ranks; i++)
+            cJSON_AddNumberToObject(r, C->ranks[i].rank, (double)C->ranks[i].size);
+        cJSON_AddNumberToObject(jc, "repeat", (double)C->repeat);
+        cJSON *b = cJSON_AddObjectToObject(jc, "bindings");
+        for (int i = 0; i < C->n_bindings; i++)
+            cJSON_AddStringToObject(b, C->bindings[i].einsum, C->bindings[i].unit);
+        cJSON *gs = cJSON_AddArrayToObject(jc, "groups");
+        for (int g = 0; g < C->n_groups; g++) {
+            const mp_group *G = &C->groups[g];
+            cJSON *jg = cJSON_CreateObject();
+            cJSON_AddStringToObject(jg, "name", G->name);
+            cJSON *es = cJSON_AddArrayToObject(jg, "einsums");
+            for (int i = 0; i < G->n_einsums; i++)
+                cJSON_AddItemToArray(es, cJSON_CreateString(G->einsums[i]));
+            cJSON_AddStringToObject(jg, "schedule", mp_sched_name(G->schedule));
+            cJSON_AddStringToObject(jg, "granularity", G->granularity);
+            cJSON *sp = cJSON_AddArrayToObject(jg, "spill");
+            for (int i = 0; i < G->n_spill; i++)
+                cJSON_AddItemToArray(sp, cJSON_CreateString(G->spill[i]));
+            cJSON *ns = cJSON_AddArrayToObject(jg, "nest");
+            for (int l = 0; l < G->n_levels; l++) {
+                cJSON *jl = cJSON_CreateObject();
+                cJSON_AddStringToObject(jl, "level", G->levels[l].store);
+                cJSON *lp = cJSON_AddArrayToObject(jl, "loops");
+                for (int i = 0; i < G->levels[l].n; i++) {
+                    cJSON *x = cJSON_CreateObject();
+                    cJSON_AddStringToObject(x, "rank", G->levels[l].loops[i].rank);
+                    cJSON_AddNumberToObject(x, "factor", (double)G->levels[l].loops[i].factor);
+                    cJSON_AddStringToObject(x, "kind", mp_loop_kind_name(G->levels[l].loops[i].kind));
+                    cJSON_AddItemToArray(lp, x);
+                }
+                cJSON_AddItemToArray(ns, jl);
+            }
+            cJSON_AddItemToArray(gs, jg);
+        }
+        cJSON_AddItemToArray(cs, jc);
+    }
+    return j;
+}
+
+static void json_cost(cJSON *j, const mp_arch *a, const mp_cost *c)
+{
+    cJSON_AddNumberToObject(j, "latency_s", c->latency_s);
+    cJSON_AddNumberToObject(j, "cycles", round(c->cycles));
+    cJSON_AddNumberToObject(j, "energy_pj", c->energy_pj);
+    cJSON_AddNumberToObject(j, "dram_bytes", c->dram_read_bytes + c->dram_write_bytes);
+    cJSON_AddNumberToObject(j, "dram_read_bytes", c->dram_read_bytes);
+    cJSON_AddNumberToObject(j, "dram_write_bytes", c->dram_write_bytes);
+    cJSON_AddNumberToObject(j, "compute_s", c->compute_s);
+    cJSON_AddNumberToObject(j, "memory_s", c->memory_s);
+    cJSON_AddNumberToObject(j, "buffer_peak_bytes", c->buffer_peak_bytes);
+    cJSON *u = cJSON_AddObjectToObject(j, "utilization");
+    for (int i = 0; i < a->n_units; i++)
+        cJSON_AddNumberToObject(u, a->units[i].name, c->util[i]);
+    cJSON *eb = cJSON_AddObjectToObject(j, "energy_breakdown_pj");
+    cJSON_AddNumberToObject(eb, "compute", c->e_compute_pj);
+    cJSON_AddNumberToObject(eb, "regfile", c->e_rf_pj);
+    cJSON_AddNumberToObject(eb, "buffer", c->e_buffer_pj);
+    cJSON_AddNumberToObject(eb, "dram", c->e_dram_pj);
+    cJSON *lb = cJSON_AddObjectToObject(j, "lower_bounds");
+    cJSON_AddNumberToObject(lb, "compute_cycles", round(c->lb_compute_cycles));
+    cJSON_AddNumberToObject(lb, "compute_ratio", c->lb_compute_cycles > 0 ? c->cycles / c->lb_compute_cycles : 0);
+    if (c->lb_io_bytes > 0) {
+        cJSON_AddNumberToObject(lb, "attention_io_bytes", c->lb_io_bytes);
+        cJSON_AddNumberToObject(lb, "attention_dram_bytes", c->attn_dram_bytes);
+        cJSON_AddNumberToObject(lb, "attention_io_ratio", c->attn_dram_bytes / c->lb_io_bytes);
+    }
+    cJSON *es = cJSON_AddArrayToObject(j, "einsums");
+    for (int i = 0; i < c->n_einsums; i++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "cascade", c->einsums[i].cascade_label);
+        cJSON_AddStringToObject(x, "name", c->einsums[i].name);
+        cJSON_AddStringToObject(x, "unit", a->units[c->einsums[i].unit].name);
+        cJSON_AddNumberToObject(x, "cycles", c->einsums[i].cycles);
+        cJSON_AddNumberToObject(x, "ops", c->einsums[i].points);
+        cJSON_AddNumberToObject(x, "energy_pj", c->einsums[i].energy_pj);
+        cJSON_AddItemToArray(es, x);
+    }
+}
+
+static void print_cost(FILE *tx, const char *what, const mp_arch *a, const mp_cost *c)
+{
+    fprintf(tx, "%s: latency %.6g s (%.0f cycles), energy %.6g pJ, DRAM %.6g B\n", what, c->latency_s, c->cycles,
+            c->energy_pj, c->dram_read_bytes + c->dram_write_bytes);
+    fprintf(tx, "  utilization:");
+    for (int i = 0; i < a->n_units; i++)
+        fprintf(tx, " %s %.1f%%", a->units[i].name, 100 * c->util[i]);
+    fprintf(tx, "; buffer peak %.0f B\n", c->buffer_peak_bytes);
+    fprintf(tx, "  lower bounds: compute %.0f cycles (mapping %.3fx)", c->lb_compute_cycles,
+            c->lb_compute_cycles > 0 ? c->cycles / c->lb_compute_cycles : 0);
+    if (c->lb_io_bytes > 0)
+        fprintf(tx, ", attention I/O %.4g B, order N^2 d^2 / M (attention traffic %.3fx)", c->lb_io_bytes,
+                c->attn_dram_bytes / c->lb_io_bytes);
+    fprintf(tx, "\n");
+}
+
+/* A mapping from a file: resolve it when it is a template (no sizes). */
+static int cost_mapping_file(const mp_arch *a, const char *name, const md_workload *w, mp_mapping *m, mp_cost *c,
+                             es_err *e)
+{
+    mp_mapping t;
+    if (mp_mapping_load(name, &t, e))
+        return -1;
+    if (strcmp(t.arch, a->name))
+        return es_fail(e, "mapping '%s' is for arch '%s', not '%s'", name, t.arch, a->name);
+    int template = t.n_cascades && t.cascades[0].n_ranks == 0;
+    if (template) {
+        int skipped;
+        if (mp_resolve(a, &t, w, m, &skipped, e))
+            return -1;
+    } else {
+        *m = t;
+        if (m->seq && w->n_inst) {
+            for (int i = 0; i < w->n_inst; i++)
+                if (!strcmp(w->inst[i].name, "attention") && md_inst_rank(&w->inst[i], "m") != m->seq)
+                    return es_fail(e, "mapping '%s' was made for seq %lld, the workload has %lld", name,
+                                   (long long)m->seq, (long long)md_inst_rank(&w->inst[i], "m"));
+        }
+    }
+    if (mp_cost_eval(a, m, c, e))
+        return -1;
+    if (!c->valid)
+        return es_fail(e, "mapping '%s' is infeasible: %s", name, c->why);
+    return 0;
+}
 
 int cmd_map(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    es_fatal(ES_EXIT_BADINPUT, "map: not built yet");
+    cli_opt o[] = {{"arch", 1, 0},   {"model", 1, 0},  {"seq", 1, 0},     {"batch", 1, 0},
+                   {"scope", 1, 0},  {"objective", 1, 0}, {"budget", 1, 0}, {"seed", 1, 0},
+                   {"mapping", 1, 0}, {"o", 1, 0},     {"json", 1, 0},    {NULL, 0, 0}};
+    cli_parse(argc, argv, 1, o, NULL, 0, "map", usage);
+    const char *need[] = {"arch", "model", "seq"};
+    for (size_t i = 0; i < sizeof need / sizeof *need; i++)
+        if (!cli_get(o, need[i]))
+            es_fatal(ES_EXIT_BADINPUT, "map: missing --%s (see 'einsim map --help')", need[i]);
+    es_err e;
+    mp_arch *a = mp_arch_load(cli_get(o, "arch"), &e);
+    if (!a)
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    md_model model;
+    if (md_model_load(cli_get(o, "model"), &model, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    md_run run;
+    md_run_init(&run);
+    run.seq = cli_int(o, "seq", 0, 1, (int64_t)1 << 30);
+    run.batch = cli_int(o, "batch", 1, 1, (int64_t)1 << 30);
+    run.scope = MD_SCOPE_ATTENTION;
+    if (cli_get(o, "scope")) {
+        if (md_scope_parse(cli_get(o, "scope"), &run.scope, &e))
+            es_fatal(ES_EXIT_BADINPUT, "map: --scope: %s", e.msg);
+        if (run.scope == MD_SCOPE_MODEL)
+            es_fatal(ES_EXIT_BADINPUT, "map: --scope: expected attention or layer (model is not mapped yet)");
+    }
+    mp_search_opts so = {MP_OBJ_LATENCY, cli_int(o, "budget", 20000, 0, (int64_t)1 << 40),
+                         (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX)};
+    if (cli_get(o, "objective") && mp_objective_parse(cli_get(o, "objective"), &so.objective))
+        es_fatal(ES_EXIT_BADINPUT, "map: --objective: expected latency, energy or edp, got '%s'",
+                 cli_get(o, "objective"));
+    md_workload w;
+    if (md_expand(&model, &run, &w, &e)) {
+        md_workload_free(&w);
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    }
+    const char *json = cli_get(o, "json");
+    FILE *tx = json && !strcmp(json, "-") ? stderr : stdout;
+
+    static mp_mapping chosen, hand;
+    static mp_cost cost, hcost;
+    mp_search_stats st;
+    memset(&st, 0, sizeof st);
+    int have_hand = 0;
+    char hand_path[4096];
+    es_err he;
+    char hand_note[1100] = "";
+    if (!cli_get(o, "mapping") && !es_find_bundled("mappings", a->name, ".yaml", hand_path, sizeof hand_path, &he)) {
+        if (cost_mapping_file(a, a->name, &w, &hand, &hcost, &e)) {
+            if (so.budget == 0)
+                es_fatal(ES_EXIT_BADINPUT, "bundled mapping: %s", e.msg);
+            /* the search still runs; say why there is nothing to compare with */
+            snprintf(hand_note, sizeof hand_note, "bundled mapping does not apply: %s", e.msg);
+        } else {
+            have_hand = 1;
+        }
+    }
+    const char *source;
+    if (cli_get(o, "mapping")) {
+        if (cost_mapping_file(a, cli_get(o, "mapping"), &w, &chosen, &cost, &e))
+            es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+        source = "given";
+    } else if (so.budget == 0) {
+        if (!have_hand)
+            es_fatal(ES_EXIT_BADINPUT, "map: --budget 0 needs a bundled mapping for arch '%s'", a->name);
+        chosen = hand;
+        cost = hcost;
+        source = "bundled";
+    } else {
+        if (mp_search(a, &w, &so, &chosen, &cost, &st, &e))
+            es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+        source = "searched";
+    }
+    fprintf(tx, "einsim map: arch %s, model %s, seq %lld, batch %lld, scope %s, objective %s\n", a->name,
+            model.name, (long long)run.seq, (long long)run.batch, md_scope_name(run.scope),
+            mp_objective_name(so.objective));
+    if (!strcmp(source, "searched"))
+        fprintf(tx, "search: %lld costed, %lld pruned, %lld valid, %s, %.3g mappings/s, %.3f s\n",
+                (long long)st.evaluated, (long long)st.pruned, (long long)st.valid,
+                st.exhaustive ? "exhaustive" : "random + local search", st.per_s, st.wall_s);
+    print_cost(tx, source, a, &cost);
+    if (hand_note[0])
+        fprintf(tx, "%s\n", hand_note);
+    if (have_hand && strcmp(source, "bundled")) {
+        print_cost(tx, "bundled", a, &hcost);
+        fprintf(tx, "%s / bundled: latency %.4f, energy %.4f\n", source, cost.cycles / hcost.cycles,
+                cost.energy_pj / hcost.energy_pj);
+    }
+    if (cli_get(o, "o") && mp_mapping_write(cli_get(o, "o"), &chosen, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "arch", a->name);
+        cJSON_AddStringToObject(j, "model", model.name);
+        cJSON_AddNumberToObject(j, "seq", (double)run.seq);
+        cJSON_AddNumberToObject(j, "batch", (double)run.batch);
+        cJSON_AddStringToObject(j, "scope", md_scope_name(run.scope));
+        cJSON_AddStringToObject(j, "objective", mp_objective_name(so.objective));
+        cJSON_AddStringToObject(j, "source", source);
+        json_cost(j, a, &cost);
+        cJSON *s = cJSON_AddObjectToObject(j, "search");
+        cJSON_AddNumberToObject(s, "budget", (double)so.budget);
+        cJSON_AddNumberToObject(s, "seed", (double)so.seed);
+        cJSON_AddNumberToObject(s, "evaluated", (double)st.evaluated);
+        cJSON_AddNumberToObject(s, "pruned", (double)st.pruned);
+        cJSON_AddNumberToObject(s, "valid", (double)st.valid);
+        cJSON_AddBoolToObject(s, "exhaustive", st.exhaustive);
+        cJSON_AddNumberToObject(s, "mappings_per_s", st.per_s);
+        cJSON_AddNumberToObject(s, "wall_s", st.wall_s);
+        if (have_hand) {
+            cJSON *h = cJSON_AddObjectToObject(j, "bundled");
+            json_cost(h, a, &hcost);
+            cJSON_AddItemToObject(h, "mapping", json_mapping(&hand));
+        }
+        cJSON_AddItemToObject(j, "mapping", json_mapping(&chosen));
+        char *txt = cJSON_Print(j);
+        es_out out;
+        if (es_out_open(&out, json, &e))
+            es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+        fputs(txt, out.fp);
+        fputc('\n', out.fp);
+        if (es_out_commit(&out, &e))
+            es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+        free(txt);
+        cJSON_Delete(j);
+    }
+    md_workload_free(&w);
+    mp_arch_free(a);
+    return 0;
 }

@@ -1,0 +1,463 @@
+/* mapper/arch.c: architecture spec loader (see arch.h for the contract and
+ * docs/spec-arch.md for every key). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/io.h"
+#include "base/yaml.h"
+#include "mapper/arch.h"
+
+static const char *const op_names[MP_OP__COUNT] = {"add", "sub", "mul", "mac", "max", "min",
+                                                   "div", "exp", "rsqrt", "gelu", "silu"};
+
+const char *mp_op_name(mp_op op)
+{
+    return (unsigned)op < MP_OP__COUNT ? op_names[op] : "?";
+}
+
+int mp_op_parse(const char *s)
+{
+    for (int i = 0; i < MP_OP__COUNT; i++)
+        if (!strcmp(s, op_names[i]))
+            return i;
+    return -1;
+}
+
+static int copy_name(const es_ynode *at, char *dst, size_t n, const char *src, es_err *e)
+{
+    if (strlen(src) >= n)
+        return es_y_fail(at, e, "name '%s' too long (at most %zu characters)", src, n - 1);
+    memcpy(dst, src, strlen(src) + 1);
+    return 0;
+}
+
+static int get_name(const es_ynode *m, const char *key, int req, char *dst, size_t n, es_err *e)
+{
+    const char *s = NULL;
+    if (es_y_str(m, key, req, &s, e))
+        return -1;
+    if (!s)
+        return 0;
+    return copy_name(es_y_get(m, key), dst, n, s, e);
+}
+
+static int get_pos_int(const es_ynode *m, const char *key, int req, int *out, int64_t max, es_err *e)
+{
+    int64_t v = *out;
+    if (es_y_int(m, key, req, &v, e))
+        return -1;
+    es_ynode *n = es_y_get(m, key);
+    if (n && (v < 1 || v > max))
+        return es_y_fail(n, e, "expected an integer in 1..%lld, got %lld", (long long)max, (long long)v);
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_ops(const es_ynode *ops, mp_unit *u, es_err *e)
+{
+    static const char *const keys[] = {"cycles", "actions", NULL};
+    if (es_y_expect(ops, ES_Y_MAP, e))
+        return -1;
+    for (size_t i = 0; i < ops->n; i++) {
+        es_ynode *v = ops->items[i];
+        int op = mp_op_parse(ops->keys[i]);
+        if (op < 0)
+            return es_y_fail(ops->keylocs[i], e,
+                             "unknown op '%s' (expected add sub mul mac max min div exp rsqrt gelu silu)",
+                             ops->keys[i]);
+        if (mp_unit_op(u, (mp_op)op))
+            return es_y_fail(ops->keylocs[i], e, "op '%s' listed twice", ops->keys[i]);
+        if (u->n_ops >= MP_MAX_OPS)
+            return es_y_fail(v, e, "too many ops");
+        if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e))
+            return -1;
+        mp_op_cost *c = &u->ops[u->n_ops++];
+        c->op = (mp_op)op;
+        c->cycles = 1;
+        if (get_pos_int(v, "cycles", 1, &c->cycles, 1000000, e))
+            return -1;
+        es_ynode *a = es_y_get(v, "actions");
+        if (!a)
+            return es_y_fail(v, e, "missing key 'actions' (energy actions per point-op, e.g. {mac: 1})");
+        if (es_y_expect(a, ES_Y_MAP, e))
+            return -1;
+        for (size_t j = 0; j < a->n; j++) {
+            if (c->n_actions >= MP_MAX_ACTIONS)
+                return es_y_fail(a, e, "too many actions (at most %d)", MP_MAX_ACTIONS);
+            mp_action_count *ac = &c->actions[c->n_actions++];
+            if (copy_name(a->keylocs[j], ac->action, sizeof ac->action, a->keys[j], e) ||
+                es_y_as_double(a->items[j], &ac->count, e))
+                return -1;
+            if (ac->count < 0)
+                return es_y_fail(a->items[j], e, "action count must be >= 0");
+        }
+    }
+    return 0;
+}
+
+static int parse_unit(const es_ynode *v, const char *name, mp_unit *u, es_err *e)
+{
+    static const char *const keys[] = {"kind", "rows", "cols", "fill_cycles", "spatial_reduce", "ops", NULL};
+    if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e))
+        return -1;
+    if (copy_name(v, u->name, sizeof u->name, name, e))
+        return -1;
+    const char *kind = NULL;
+    if (es_y_str(v, "kind", 1, &kind, e))
+        return -1;
+    if (!strcmp(kind, "array2d"))
+        u->kind = MP_UNIT_ARRAY2D;
+    else if (!strcmp(kind, "array1d"))
+        u->kind = MP_UNIT_ARRAY1D;
+    else if (!strcmp(kind, "vector"))
+        u->kind = MP_UNIT_VECTOR;
+    else
+        return es_y_fail(es_y_get(v, "kind"), e, "unknown unit kind '%s' (expected array2d, array1d or vector)",
+                         kind);
+    u->rows = 1;
+    if (u->kind == MP_UNIT_ARRAY2D) {
+        if (get_pos_int(v, "rows", 1, &u->rows, 1 << 16, e))
+            return -1;
+    } else if (es_y_get(v, "rows")) {
+        return es_y_fail(es_y_get(v, "rows"), e, "'rows' only applies to kind array2d");
+    }
+    if (get_pos_int(v, "cols", 1, &u->cols, 1 << 20, e))
+        return -1;
+    int64_t fill = 0;
+    if (es_y_int(v, "fill_cycles", 0, &fill, e))
+        return -1;
+    if (fill < 0)
+        return es_y_fail(es_y_get(v, "fill_cycles"), e, "expected >= 0");
+    u->fill_cycles = (int)fill;
+    if (es_y_bool(v, "spatial_reduce", 0, &u->spatial_reduce, e))
+        return -1;
+    es_ynode *ops = es_y_get(v, "ops");
+    if (!ops)
+        return es_y_fail(v, e, "missing key 'ops' (the ops this unit supports)");
+    return parse_ops(ops, u, e);
+}
+
+static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store *s, es_err *e)
+{
+    static const char *const keys[] = {"kind",       "unit",        "entries",      "capacity_bytes",
+                                       "banks",      "width_bits",  "read_ports",   "write_ports",
+                                       "read_action", "write_action", "words_per_access", NULL};
+    if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e))
+        return -1;
+    if (copy_name(v, s->name, sizeof s->name, name, e))
+        return -1;
+    const char *kind = NULL;
+    if (es_y_str(v, "kind", 1, &kind, e))
+        return -1;
+    s->banks = 1;
+    s->read_ports = s->write_ports = 1;
+    s->words_per_access = 1;
+    if (!strcmp(kind, "regfile")) {
+        s->kind = MP_STORE_REGFILE;
+        if (get_name(v, "unit", 1, s->unit, sizeof s->unit, e))
+            return -1;
+        if (!mp_arch_unit(a, s->unit))
+            return es_y_fail(es_y_get(v, "unit"), e, "unknown unit '%s' (units must be defined before storage)",
+                             s->unit);
+        if (es_y_int(v, "entries", 1, &s->entries, e))
+            return -1;
+        if (s->entries < 1)
+            return es_y_fail(es_y_get(v, "entries"), e, "expected >= 1");
+        if (es_y_get(v, "capacity_bytes"))
+            return es_y_fail(es_y_get(v, "capacity_bytes"), e,
+                             "a regfile is sized by 'entries' (capacity_bytes is derived)");
+        s->capacity_bytes = s->entries * a->word_bytes;
+    } else if (!strcmp(kind, "buffer")) {
+        s->kind = MP_STORE_BUFFER;
+        if (es_y_int(v, "capacity_bytes", 1, &s->capacity_bytes, e))
+            return -1;
+        if (s->capacity_bytes < 1)
+            return es_y_fail(es_y_get(v, "capacity_bytes"), e, "expected >= 1");
+        if (get_pos_int(v, "banks", 0, &s->banks, 1 << 16, e) ||
+            get_pos_int(v, "width_bits", 1, &s->width_bits, 1 << 20, e))
+            return -1;
+        if (es_y_get(v, "unit") || es_y_get(v, "entries"))
+            return es_y_fail(v, e, "'unit' and 'entries' only apply to kind regfile");
+    } else {
+        return es_y_fail(es_y_get(v, "kind"), e, "unknown storage kind '%s' (expected regfile or buffer)", kind);
+    }
+    if (get_pos_int(v, "read_ports", 0, &s->read_ports, 64, e) ||
+        get_pos_int(v, "write_ports", 0, &s->write_ports, 64, e) ||
+        get_pos_int(v, "words_per_access", 0, &s->words_per_access, 1 << 20, e) ||
+        get_name(v, "read_action", 1, s->read_action, sizeof s->read_action, e) ||
+        get_name(v, "write_action", 1, s->write_action, sizeof s->write_action, e))
+        return -1;
+    return 0;
+}
+
+static int parse_mem(const es_ynode *v, mp_mem *m, es_err *e)
+{
+    static const char *const keys[] = {"name",        "kind",         "bandwidth_Bps", "device",
+                                       "read_action", "write_action", "bytes_per_access", NULL};
+    if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e))
+        return -1;
+    if (get_name(v, "name", 1, m->name, sizeof m->name, e))
+        return -1;
+    const char *kind = NULL;
+    if (es_y_str(v, "kind", 1, &kind, e))
+        return -1;
+    if (!strcmp(kind, "bandwidth")) {
+        m->kind = MP_MEM_BANDWIDTH;
+        if (es_y_double(v, "bandwidth_Bps", 1, &m->bandwidth_Bps, e))
+            return -1;
+        if (!(m->bandwidth_Bps > 0))
+            return es_y_fail(es_y_get(v, "bandwidth_Bps"), e, "expected > 0");
+    } else if (!strcmp(kind, "device")) {
+        return es_y_fail(es_y_get(v, "kind"), e,
+                         "memory kind 'device' (command-level DRAM) is not implemented yet; use 'bandwidth'");
+    } else {
+        return es_y_fail(es_y_get(v, "kind"), e, "unknown memory kind '%s' (expected bandwidth)", kind);
+    }
+    m->bytes_per_access = 8;
+    if (get_pos_int(v, "bytes_per_access", 0, &m->bytes_per_access, 1 << 16, e) ||
+        get_name(v, "read_action", 1, m->read_action, sizeof m->read_action, e) ||
+        get_name(v, "write_action", 1, m->write_action, sizeof m->write_action, e))
+        return -1;
+    return 0;
+}
+
+static int known_endpoint(const mp_arch *a, const char *n)
+{
+    return mp_arch_unit(a, n) || mp_arch_store(a, n) || !strcmp(a->mem.name, n);
+}
+
+static int parse_links(const es_ynode *l, mp_arch *a, es_err *e)
+{
+    static const char *const keys[] = {"name", "from", "to", "bytes_per_cycle", NULL};
+    if (es_y_expect(l, ES_Y_SEQ, e))
+        return -1;
+    for (size_t i = 0; i < l->n; i++) {
+        es_ynode *v = l->items[i];
+        if (a->n_links >= MP_MAX_LINKS)
+            return es_y_fail(v, e, "too many links (at most %d)", MP_MAX_LINKS);
+        mp_link *k = &a->links[a->n_links++];
+        if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e) ||
+            get_name(v, "name", 1, k->name, sizeof k->name, e) ||
+            get_name(v, "from", 1, k->from, sizeof k->from, e) ||
+            get_name(v, "to", 1, k->to, sizeof k->to, e) ||
+            es_y_double(v, "bytes_per_cycle", 1, &k->bytes_per_cycle, e))
+            return -1;
+        if (!known_endpoint(a, k->from))
+            return es_y_fail(es_y_get(v, "from"), e, "unknown unit, storage or memory '%s'", k->from);
+        if (!known_endpoint(a, k->to))
+            return es_y_fail(es_y_get(v, "to"), e, "unknown unit, storage or memory '%s'", k->to);
+        if (!(k->bytes_per_cycle > 0))
+            return es_y_fail(es_y_get(v, "bytes_per_cycle"), e, "expected > 0");
+    }
+    return 0;
+}
+
+static int check_action(const mp_arch *a, const es_ynode *at, const char *act, es_err *e)
+{
+    if (mp_energy_of(&a->energy, act) < 0)
+        return es_y_fail(at, e, "action '%s' is not in energy table '%s'", act, a->energy.name);
+    return 0;
+}
+
+static int check_actions(const mp_arch *a, const es_ynode *root, es_err *e)
+{
+    es_ynode *units = es_y_get(root, "units");
+    for (int i = 0; i < a->n_units; i++)
+        for (int j = 0; j < a->units[i].n_ops; j++)
+            for (int k = 0; k < a->units[i].ops[j].n_actions; k++) {
+                es_ynode *un = es_y_get(units, a->units[i].name);
+                es_ynode *on = es_y_get(es_y_get(un, "ops"), mp_op_name(a->units[i].ops[j].op));
+                if (check_action(a, es_y_get(on, "actions"), a->units[i].ops[j].actions[k].action, e))
+                    return -1;
+            }
+    es_ynode *st = es_y_get(root, "storage");
+    for (int i = 0; i < a->n_stores; i++) {
+        es_ynode *sn = es_y_get(st, a->stores[i].name);
+        if (check_action(a, es_y_get(sn, "read_action"), a->stores[i].read_action, e) ||
+            check_action(a, es_y_get(sn, "write_action"), a->stores[i].write_action, e))
+            return -1;
+    }
+    es_ynode *mn = es_y_get(root, "memory");
+    if (check_action(a, es_y_get(mn, "read_action"), a->mem.read_action, e) ||
+        check_action(a, es_y_get(mn, "write_action"), a->mem.write_action, e))
+        return -1;
+    return 0;
+}
+
+static int parse_arch(const es_ynode *root, const char *file, mp_arch *a, es_err *e)
+{
+    static const char *const keys[] = {"name",  "description", "clock_hz", "word_bytes", "number_format",
+                                       "energy", "units",      "storage",  "memory",     "links", NULL};
+    if (es_y_expect(root, ES_Y_MAP, e) || es_y_check_keys(root, keys, e))
+        return -1;
+    snprintf(a->file, sizeof a->file, "%s", file);
+    if (get_name(root, "name", 1, a->name, sizeof a->name, e) ||
+        get_name(root, "description", 0, a->description, sizeof a->description, e) ||
+        es_y_double(root, "clock_hz", 1, &a->clock_hz, e))
+        return -1;
+    if (!(a->clock_hz > 0))
+        return es_y_fail(es_y_get(root, "clock_hz"), e, "expected > 0");
+    a->word_bytes = 2;
+    if (get_pos_int(root, "word_bytes", 1, &a->word_bytes, 16, e))
+        return -1;
+    snprintf(a->number_format, sizeof a->number_format, "fp16");
+    if (get_name(root, "number_format", 0, a->number_format, sizeof a->number_format, e))
+        return -1;
+    if (strcmp(a->number_format, "fp16") && strcmp(a->number_format, "bf16") && strcmp(a->number_format, "fp32") &&
+        strcmp(a->number_format, "int8"))
+        return es_y_fail(es_y_get(root, "number_format"), e, "expected fp16, bf16, fp32 or int8, got '%s'",
+                         a->number_format);
+    if (get_name(root, "energy", 1, a->energy_name, sizeof a->energy_name, e))
+        return -1;
+    es_err ee;
+    if (mp_energy_load(a->energy_name, &a->energy, &ee)) {
+        const es_ynode *n = es_y_get(root, "energy");
+        return es_fail_at(e, n->file, n->line, n->col, "key 'energy': %s", ee.msg);
+    }
+    es_ynode *units = es_y_get(root, "units");
+    if (!units)
+        return es_y_fail(root, e, "missing key 'units'");
+    if (es_y_expect(units, ES_Y_MAP, e))
+        return -1;
+    if (units->n == 0 || units->n > MP_MAX_UNITS)
+        return es_y_fail(units, e, "expected 1..%d units", MP_MAX_UNITS);
+    for (size_t i = 0; i < units->n; i++) {
+        if (mp_arch_unit(a, units->keys[i]))
+            return es_y_fail(units->keylocs[i], e, "unit '%s' defined twice", units->keys[i]);
+        if (parse_unit(units->items[i], units->keys[i], &a->units[a->n_units], e))
+            return -1;
+        a->n_units++;
+    }
+    es_ynode *st = es_y_get(root, "storage");
+    if (!st)
+        return es_y_fail(root, e, "missing key 'storage'");
+    if (es_y_expect(st, ES_Y_MAP, e))
+        return -1;
+    if (st->n > MP_MAX_STORES)
+        return es_y_fail(st, e, "at most %d storage levels", MP_MAX_STORES);
+    for (size_t i = 0; i < st->n; i++) {
+        if (mp_arch_store(a, st->keys[i]) || mp_arch_unit(a, st->keys[i]))
+            return es_y_fail(st->keylocs[i], e, "name '%s' already used", st->keys[i]);
+        if (parse_store(st->items[i], st->keys[i], a, &a->stores[a->n_stores], e))
+            return -1;
+        a->n_stores++;
+    }
+    if (!mp_arch_buffer(a))
+        return es_y_fail(st, e, "expected one storage level of kind buffer (the global buffer)");
+    es_ynode *mem = es_y_get(root, "memory");
+    if (!mem)
+        return es_y_fail(root, e, "missing key 'memory'");
+    if (parse_mem(mem, &a->mem, e))
+        return -1;
+    es_ynode *links = es_y_get(root, "links");
+    if (links && parse_links(links, a, e))
+        return -1;
+    if (check_actions(a, root, e))
+        return -1;
+    /* cache energies per action so costing does no table lookups */
+    for (int i = 0; i < a->n_units; i++)
+        for (int j = 0; j < a->units[i].n_ops; j++) {
+            mp_op_cost *c = &a->units[i].ops[j];
+            c->energy_pj = 0;
+            for (int k = 0; k < c->n_actions; k++)
+                c->energy_pj += c->actions[k].count * mp_energy_of(&a->energy, c->actions[k].action);
+        }
+    for (int i = 0; i < a->n_stores; i++) {
+        a->stores[i].read_pj = mp_energy_of(&a->energy, a->stores[i].read_action);
+        a->stores[i].write_pj = mp_energy_of(&a->energy, a->stores[i].write_action);
+    }
+    a->mem.read_pj = mp_energy_of(&a->energy, a->mem.read_action);
+    a->mem.write_pj = mp_energy_of(&a->energy, a->mem.write_action);
+    return 0;
+}
+
+mp_arch *mp_arch_parse(const char *fname, const char *text, es_err *e)
+{
+    es_ydoc *d = es_yaml_parse_string(fname, text, strlen(text), e);
+    if (!d)
+        return NULL;
+    mp_arch *a = es_xcalloc(1, sizeof *a);
+    int rc = parse_arch(d->root, fname, a, e);
+    es_yaml_free(d);
+    if (rc) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+mp_arch *mp_arch_load(const char *name_or_path, es_err *e)
+{
+    char path[4096];
+    if (es_find_bundled("arch", name_or_path, ".yaml", path, sizeof path, e))
+        return NULL;
+    es_ydoc *d = es_yaml_load(path, e);
+    if (!d)
+        return NULL;
+    mp_arch *a = es_xcalloc(1, sizeof *a);
+    int rc = parse_arch(d->root, path, a, e);
+    es_yaml_free(d);
+    if (rc) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void mp_arch_free(mp_arch *a)
+{
+    free(a);
+}
+
+int mp_arch_unit_index(const mp_arch *a, const char *name)
+{
+    for (int i = 0; i < a->n_units; i++)
+        if (!strcmp(a->units[i].name, name))
+            return i;
+    return -1;
+}
+
+const mp_unit *mp_arch_unit(const mp_arch *a, const char *name)
+{
+    int i = mp_arch_unit_index(a, name);
+    return i < 0 ? NULL : &a->units[i];
+}
+
+const mp_store *mp_arch_store(const mp_arch *a, const char *name)
+{
+    for (int i = 0; i < a->n_stores; i++)
+        if (!strcmp(a->stores[i].name, name))
+            return &a->stores[i];
+    return NULL;
+}
+
+const mp_store *mp_arch_buffer(const mp_arch *a)
+{
+    for (int i = 0; i < a->n_stores; i++)
+        if (a->stores[i].kind == MP_STORE_BUFFER)
+            return &a->stores[i];
+    return NULL;
+}
+
+const mp_op_cost *mp_unit_op(const mp_unit *u, mp_op op)
+{
+    for (int i = 0; i < u->n_ops; i++)
+        if (u->ops[i].op == op)
+            return &u->ops[i];
+    return NULL;
+}
+
+double mp_unit_peak(const mp_unit *u, mp_op op)
+{
+    const mp_op_cost *c = mp_unit_op(u, op);
+    return c ? (double)u->rows * u->cols / c->cycles : 0;
+}
+
+double mp_unit_op_energy(const mp_arch *a, const mp_unit *u, mp_op op)
+{
+    (void)a;
+    const mp_op_cost *c = mp_unit_op(u, op);
+    return c ? c->energy_pj : -1;
+}

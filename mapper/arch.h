@@ -1,0 +1,175 @@
+/* mapper/arch.h: architecture specs of the spatial-array family (DESIGN §4),
+ * loaded from sim/arch/NAME.yaml.  The mapper's cost model and the
+ * simulator (sim/) both read these structs; this comment is the contract.
+ *
+ * Units of measure (everywhere in this header):
+ *   time      cycles of the one chip clock `clock_hz` (there is one clock);
+ *   sizes     bytes, except register files, which count entries of
+ *             `word_bytes` each (capacity_bytes is derived and filled in);
+ *   bandwidth bytes per second for off-chip memory, bytes per cycle for links;
+ *   energy    picojoules, looked up by action name in the energy table.
+ *
+ * Units (compute):
+ *   MP_UNIT_ARRAY2D  rows x cols PEs.  A "tile" of an Einsum bound here is
+ *                    rows x cols output points computed in parallel, one per
+ *                    PE; an op with `cycles` c takes c cycles per point of
+ *                    the tile (throughput, pipelined: the fill/drain latency
+ *                    `fill_cycles` is paid once per tile only when the
+ *                    schedule does not hide it, see mapping.h).
+ *   MP_UNIT_ARRAY1D  1 x cols PEs (rows == 1).  Same convention, cols points
+ *                    in parallel.
+ *   MP_UNIT_VECTOR   `cols` lanes, no inter-PE network (reductions across
+ *                    lanes cost log2(cols) extra cycles, see docs/mapper.md).
+ * An op is supported by a unit only if listed in its `ops`; binding an
+ * Einsum whose op a unit lacks is an error (mp_unit_op returns NULL).
+ * Per-op `actions` name energy-table actions and how many of each one
+ * point-op costs (FuseMax exp = 6 x "mac" + 1 x "add"); `cycles` is the
+ * number of cycles one PE is busy per point (FuseMax exp = 7).
+ *
+ * Storage levels, innermost first as listed in the YAML:
+ *   MP_STORE_REGFILE per-PE register file of `unit`; capacity is per PE.
+ *   MP_STORE_BUFFER  shared global buffer: capacity, banks, width_bits per
+ *                    bank row, read/write ports.
+ * Off-chip memory (`mem`) is the outermost level, kind MP_MEM_BANDWIDTH now
+ * (a bandwidth figure, no latency, as FuseMax's artifact); MP_MEM_DEVICE is
+ * reserved for a command-level DRAM model (sim/dram) that will implement the
+ * same role; `device` then names its spec.
+ *
+ * Lifetime: mp_arch_load returns a struct owned by the caller (free with
+ * mp_arch_free).  All strings are copied into fixed arrays; nothing points
+ * into the YAML document. */
+#ifndef MP_ARCH_H
+#define MP_ARCH_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "mapper/energy.h"
+
+#define MP_NAME 48
+#define MP_MAX_UNITS 8
+#define MP_MAX_OPS 16
+#define MP_MAX_ACTIONS 4
+#define MP_MAX_STORES 8
+#define MP_MAX_LINKS 8
+
+/* Element-wise operations of the extended Einsums (the IR's maps and
+ * reductions).  mac is a multiply feeding an accumulating add (GEMM-like
+ * Einsums); exp is e^x; sub is served by the same hardware as add. */
+typedef enum {
+    MP_OP_ADD,
+    MP_OP_SUB,
+    MP_OP_MUL,
+    MP_OP_MAC,
+    MP_OP_MAX,
+    MP_OP_MIN,
+    MP_OP_DIV,
+    MP_OP_EXP,
+    MP_OP_RSQRT,
+    MP_OP_GELU,
+    MP_OP_SILU,
+    MP_OP__COUNT
+} mp_op;
+
+const char *mp_op_name(mp_op op);
+/* -1 when unknown. */
+int mp_op_parse(const char *s);
+
+typedef struct mp_action_count {
+    char action[MP_NAME]; /* energy-table action, e.g. "mac", "add" */
+    double count;         /* how many per point-op */
+} mp_action_count;
+
+typedef struct mp_op_cost {
+    mp_op op;
+    int cycles; /* PE busy cycles per point (throughput) */
+    int n_actions;
+    mp_action_count actions[MP_MAX_ACTIONS];
+    double energy_pj; /* filled at load: sum of actions x table energies */
+} mp_op_cost;
+
+typedef enum { MP_UNIT_ARRAY2D, MP_UNIT_ARRAY1D, MP_UNIT_VECTOR } mp_unit_kind;
+
+typedef struct mp_unit {
+    char name[MP_NAME];
+    mp_unit_kind kind;
+    int rows, cols;  /* ARRAY1D and VECTOR: rows == 1 */
+    int fill_cycles; /* fill+drain of one tile through the array (FuseMax: 256) */
+    int spatial_reduce; /* 1: inter-PE network reduces along a spatial rank for free */
+    int n_ops;
+    mp_op_cost ops[MP_MAX_OPS];
+} mp_unit;
+
+typedef enum { MP_STORE_REGFILE, MP_STORE_BUFFER } mp_store_kind;
+
+typedef struct mp_store {
+    char name[MP_NAME];
+    mp_store_kind kind;
+    char unit[MP_NAME];     /* REGFILE: the unit whose PEs hold it */
+    int64_t entries;        /* REGFILE: entries per PE */
+    int64_t capacity_bytes; /* BUFFER: total; REGFILE: entries * word_bytes */
+    int banks;              /* BUFFER */
+    int width_bits;         /* BUFFER: bits per bank row */
+    int read_ports, write_ports;
+    char read_action[MP_NAME], write_action[MP_NAME]; /* energy actions */
+    int words_per_access;   /* words moved per read/write action (buffer: row) */
+    double read_pj, write_pj; /* filled at load from the energy table */
+} mp_store;
+
+typedef enum { MP_MEM_BANDWIDTH, MP_MEM_DEVICE } mp_mem_kind;
+
+typedef struct mp_mem {
+    char name[MP_NAME];
+    mp_mem_kind kind;
+    double bandwidth_Bps;  /* BANDWIDTH: sustained bytes/s, reads+writes shared */
+    char device[MP_NAME];  /* DEVICE: DRAM spec name (not yet implemented) */
+    char read_action[MP_NAME], write_action[MP_NAME];
+    int bytes_per_access;  /* bytes per DRAM energy action (FuseMax: 8) */
+    double read_pj, write_pj; /* filled at load from the energy table */
+} mp_mem;
+
+typedef struct mp_link {
+    char name[MP_NAME];
+    char from[MP_NAME], to[MP_NAME]; /* unit or storage names, or the mem name */
+    double bytes_per_cycle;
+} mp_link;
+
+typedef struct mp_arch {
+    char name[MP_NAME];
+    char file[512];       /* where it was loaded from (for messages) */
+    char description[256];
+    double clock_hz;
+    int word_bytes;       /* every tensor element (FuseMax: 2, fp16) */
+    char number_format[16]; /* "fp16", "bf16", "fp32" (functional mode) */
+    int n_units;
+    mp_unit units[MP_MAX_UNITS];
+    int n_stores;
+    mp_store stores[MP_MAX_STORES];
+    mp_mem mem;
+    int n_links;
+    mp_link links[MP_MAX_LINKS];
+    char energy_name[MP_NAME]; /* sim/energy/NAME.yaml */
+    mp_energy energy;          /* loaded table */
+} mp_arch;
+
+/* Load a bundled name (sim/arch/NAME.yaml) or a path.  Every key is checked;
+ * errors are one located line.  Also loads the energy table it references
+ * and checks that every action named by an op or store exists there. */
+mp_arch *mp_arch_load(const char *name_or_path, es_err *e);
+/* Same from text (tests); energy table still looked up by name. */
+mp_arch *mp_arch_parse(const char *fname, const char *text, es_err *e);
+void mp_arch_free(mp_arch *a);
+
+/* Lookups: NULL/-1 when absent. */
+const mp_unit *mp_arch_unit(const mp_arch *a, const char *name);
+int mp_arch_unit_index(const mp_arch *a, const char *name);
+const mp_store *mp_arch_store(const mp_arch *a, const char *name);
+const mp_op_cost *mp_unit_op(const mp_unit *u, mp_op op);
+/* The global buffer (first BUFFER level), NULL if none. */
+const mp_store *mp_arch_buffer(const mp_arch *a);
+/* Peak point-ops per cycle of a unit for an op (rows*cols / cycles). */
+double mp_unit_peak(const mp_unit *u, mp_op op);
+/* Energy of one point-op on a unit (sum of its actions), pJ; -1 if unsupported. */
+double mp_unit_op_energy(const mp_arch *a, const mp_unit *u, mp_op op);
+
+#endif

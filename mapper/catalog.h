@@ -1,0 +1,73 @@
+/* mapper/catalog.h: what the cost model needs to know about each Einsum of
+ * the cascades it maps: its op (for binding checks and per-point cost), its
+ * iteration space, the tensors it reads and writes, and each tensor's role
+ * (how long it lives, which decides whether it occupies the global buffer).
+ * Rank and Einsum names follow the bundled cascades (mapper/cascades/NAME.ein,
+ * fusemax.md §5): attention-1pass (Cascade 5), attention-3pass (Cascade 4),
+ * linear (Z[t,n] = X[t,k] W[k,n]).  Until the IR's own pass analysis feeds
+ * the mapper, these descriptions are the mapper's view of those cascades. */
+#ifndef MP_CATALOG_H
+#define MP_CATALOG_H
+
+#include "mapper/arch.h"
+
+#define MP_CAT_RANKS 5
+#define MP_CAT_INS 3
+
+typedef enum {
+    MP_T_INPUT,   /* read from off-chip memory */
+    MP_T_OUTPUT,  /* written to off-chip memory */
+    MP_T_WEIGHT,  /* input shared by every repeat (linear weights) */
+    MP_T_TILE,    /* per-tile intermediate, consumed within the tile step (PE RFs / staging) */
+    MP_T_RUNNING, /* carried across the iterative rank (RM, RD, RNV): lives in the buffer */
+    MP_T_FIBRE    /* multi-pass intermediate: its whole key fibre must stay live (3-pass) */
+} mp_tensor_role;
+
+typedef struct mp_tensor_desc {
+    const char *name;
+    const char *ranks[MP_CAT_RANKS]; /* NULL-terminated; RUNNING: without the iterative rank */
+    mp_tensor_role role;
+} mp_tensor_desc;
+
+typedef struct mp_einsum_desc {
+    const char *name;
+    mp_op op;
+    const char *space[MP_CAT_RANKS]; /* iteration space ranks, NULL-terminated */
+    const char *out;
+    const char *in[MP_CAT_INS];      /* NULL-terminated */
+    const char *prev;                /* input read at the previous step of the iterative rank, or NULL */
+} mp_einsum_desc;
+
+typedef struct mp_cascade_desc {
+    const char *name;
+    int n_tensors;
+    const mp_tensor_desc *tensors;
+    int n_einsums;
+    const mp_einsum_desc *einsums;
+    int passes; /* over the key rank (fusemax.md §3): 1 or 3; 0 = no key rank */
+} mp_cascade_desc;
+
+#define MP_CAT_MAX_T 16
+#define MP_CAT_MAX_E 16
+
+/* Index form of a cascade description (built once): tensor indices of each
+ * einsum's output and inputs, and the producing einsum of each tensor. */
+typedef struct mp_cat_index {
+    int out[MP_CAT_MAX_E];
+    int nin[MP_CAT_MAX_E];
+    int in[MP_CAT_MAX_E][MP_CAT_INS];
+    int prev[MP_CAT_MAX_E];      /* tensor index of `prev`, or -1 */
+    int producer[MP_CAT_MAX_T];  /* einsum index, -1 for cascade inputs */
+} mp_cat_index;
+
+const mp_cascade_desc *mp_catalog_find(const char *cascade);
+const mp_cat_index *mp_catalog_index(const mp_cascade_desc *c);
+int mp_catalog_einsum_index(const mp_cascade_desc *c, const char *name);
+const mp_einsum_desc *mp_catalog_einsum(const mp_cascade_desc *c, const char *name);
+const mp_tensor_desc *mp_catalog_tensor(const mp_cascade_desc *c, const char *name);
+/* Does tensor t use rank r (compared by base name: m1, m0 and m share "m")? */
+int mp_tensor_uses(const mp_tensor_desc *t, const char *rank);
+/* Base name of a rank: trailing digits stripped ("m1" -> "m"). */
+void mp_rank_base(const char *rank, char *out, size_t n);
+
+#endif

@@ -1,0 +1,653 @@
+/* mapper/cost.c: analytical cost model (see cost.h and docs/mapper.md). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mapper/cost.h"
+
+static double rank_size(const mp_cascade_map *cm, const char *r)
+{
+    if (!strcmp(r, "rep"))
+        return (double)cm->repeat;
+    int64_t v = mp_cmap_rank(cm, r);
+    return v < 0 ? 1.0 : (double)v;
+}
+
+static double tensor_size(const mp_cascade_map *cm, const mp_tensor_desc *t)
+{
+    double s = t->role == MP_T_WEIGHT ? 1.0 : (double)cm->repeat;
+    for (int i = 0; t->ranks[i]; i++)
+        s *= rank_size(cm, t->ranks[i]);
+    return s;
+}
+
+
+/* Index form of one cascade map: catalog einsum -> bound unit and group,
+ * built once per costing so the inner loops compare no strings. */
+typedef struct ctx {
+    const mp_cascade_desc *cd;
+    const mp_cat_index *ix;
+    int unit[MP_CAT_MAX_E];  /* arch unit index, -1 unbound */
+    int group[MP_CAT_MAX_E]; /* group index, -1 none */
+    int gslot[MP_CAT_MAX_E]; /* position in its group's einsum list */
+    int first[MP_MAX_GROUPS]; /* catalog index of each group's first einsum (a guess) */
+} ctx;
+
+static int lookup(const mp_cascade_desc *cd, const char *name, int guess)
+{
+    if (guess < cd->n_einsums && !strcmp(cd->einsums[guess].name, name))
+        return guess;
+    return mp_catalog_einsum_index(cd, name);
+}
+
+static int ctx_init(ctx *x, const mp_arch *a, const mp_cascade_map *cm)
+{
+    x->cd = mp_catalog_find(cm->cascade);
+    if (!x->cd)
+        return -1;
+    x->ix = mp_catalog_index(x->cd);
+    for (int i = 0; i < MP_CAT_MAX_E; i++)
+        x->unit[i] = x->group[i] = x->gslot[i] = -1;
+    /* mappings list einsums in catalog order more often than not: try the
+     * next catalog index before searching */
+    for (int b = 0; b < cm->n_bindings; b++) {
+        int i = lookup(x->cd, cm->bindings[b].einsum, b);
+        if (i >= 0)
+            x->unit[i] = mp_arch_unit_index(a, cm->bindings[b].unit);
+    }
+    int guess = 0;
+    for (int g = 0; g < cm->n_groups; g++) {
+        x->first[g] = guess;
+        for (int k = 0; k < cm->groups[g].n_einsums; k++) {
+            int i = lookup(x->cd, cm->groups[g].einsums[k], guess++);
+            if (i >= 0) {
+                x->group[i] = g;
+                x->gslot[i] = k;
+            }
+        }
+    }
+    return 0;
+}
+
+static int is_mem_level(const mp_arch *a, const mp_level *l)
+{
+    return !strcmp(l->store, a->mem.name);
+}
+
+/* Factor of rank r over the DRAM level (exact rank name; "rep" included). */
+static double dram_factor(const mp_arch *a, const mp_group *g, const char *r)
+{
+    if (g->n_levels == 0 || !is_mem_level(a, &g->levels[0]))
+        return 1;
+    return (double)mp_level_factor(&g->levels[0], r);
+}
+
+/* Number of times tensor t crosses the boundary below the first `nlev`
+ * levels: loops (temporal, outer to inner) irrelevant to t that sit outside
+ * the innermost loop relevant to t each multiply its traffic. */
+static double reload(const mp_group *g, int nlev, const mp_tensor_desc *t)
+{
+    const mp_loop *lp[MP_MAX_LEVELS * MP_MAX_LOOPS];
+    int n = 0;
+    for (int l = 0; l < nlev && l < g->n_levels; l++)
+        for (int i = 0; i < g->levels[l].n; i++)
+            if (g->levels[l].loops[i].kind == MP_LOOP_TEMPORAL)
+                lp[n++] = &g->levels[l].loops[i];
+    int inner = -1;
+    for (int i = 0; i < n; i++)
+        if (mp_tensor_uses(t, lp[i]->rank) && lp[i]->factor > 1)
+            inner = i;
+    double f = 1;
+    for (int i = 0; i < inner; i++)
+        if (!mp_tensor_uses(t, lp[i]->rank))
+            f *= (double)lp[i]->factor;
+    return f;
+}
+
+static int spilled(const mp_group *g, const char *t)
+{
+    for (int i = 0; i < g->n_spill; i++)
+        if (!strcmp(g->spill[i], t))
+            return 1;
+    return 0;
+}
+
+static int kept(const mp_group *g, const char *t)
+{
+    for (int i = 0; i < g->n_keep; i++)
+        if (!strcmp(g->keep_onchip[i], t))
+            return 1;
+    return 0;
+}
+
+/* Is tensor t (index) read by an einsum of a group after gi? */
+static int read_later(const ctx *x, int gi, int t)
+{
+    for (int i = 0; i < x->cd->n_einsums; i++)
+        if (x->group[i] > gi)
+            for (int k = 0; k < x->ix->nin[i]; k++)
+                if (x->ix->in[i][k] == t)
+                    return 1;
+    return 0;
+}
+
+/* Reads (by einsums other than its producer) and writes of tensor t in group gi. */
+static int group_touches(const ctx *x, int gi, int t, int *reads, int *writes)
+{
+    *reads = *writes = 0;
+    for (int i = 0; i < x->cd->n_einsums; i++) {
+        if (x->group[i] != gi)
+            continue;
+        if (x->ix->out[i] == t)
+            (*writes)++;
+        else
+            for (int k = 0; k < x->ix->nin[i]; k++)
+                if (x->ix->in[i][k] == t)
+                    (*reads)++;
+    }
+    return *reads || *writes;
+}
+
+/* A per-tile intermediate passed between two units with no direct link
+ * between them is staged in the global buffer. */
+static int linked(const mp_arch *a, const char *u1, const char *u2)
+{
+    for (int i = 0; i < a->n_links; i++)
+        if ((!strcmp(a->links[i].from, u1) && !strcmp(a->links[i].to, u2)) ||
+            (!strcmp(a->links[i].from, u2) && !strcmp(a->links[i].to, u1)))
+            return 1;
+    return 0;
+}
+
+static int crosses_without_link(const mp_arch *a, const ctx *x, int t)
+{
+    int p = x->ix->producer[t];
+    if (p < 0 || x->unit[p] < 0)
+        return 0;
+    for (int i = 0; i < x->cd->n_einsums; i++)
+        for (int k = 0; k < x->ix->nin[i]; k++)
+            if (x->ix->in[i][k] == t && x->unit[i] >= 0 && x->unit[i] != x->unit[p] &&
+                !linked(a, a->units[x->unit[i]].name, a->units[x->unit[p]].name))
+                return 1;
+    return 0;
+}
+
+static double footprint(const mp_arch *a, const mp_cascade_map *cm, const ctx *x, int gi)
+{
+    const mp_group *g = &cm->groups[gi];
+    const mp_cascade_desc *cd = x->cd;
+    double rep_ext = (double)cm->repeat / dram_factor(a, g, "rep");
+    double bytes = 0, fibre_rows = 0, fibre_m = 0;
+    int any_fibre = 0, any_spill = 0;
+    for (int ti = 0; ti < cd->n_tensors; ti++) {
+        const mp_tensor_desc *t = &cd->tensors[ti];
+        int r, w;
+        if (!group_touches(x, gi, ti, &r, &w))
+            continue;
+        if (t->role == MP_T_TILE && !crosses_without_link(a, x, ti))
+            continue;
+        if (t->role == MP_T_FIBRE && !(r && w))
+            continue; /* streamed to or from another group, never whole here */
+        if (t->role == MP_T_FIBRE) {
+            if (spilled(g, t->name)) {
+                any_spill = 1;
+                continue;
+            }
+            any_fibre = 1;
+            fibre_rows = rank_size(cm, "p") / dram_factor(a, g, "p");
+            fibre_m = rank_size(cm, "m");
+            continue;
+        }
+        double s = t->role == MP_T_WEIGHT ? 1 : rep_ext;
+        for (int i = 0; t->ranks[i]; i++)
+            s *= rank_size(cm, t->ranks[i]) / dram_factor(a, g, t->ranks[i]);
+        bytes += s;
+    }
+    /* One region holds the fibres (QK, SN, A overwrite each other in place);
+     * with some of them spilled the 1D side works on one row at a time. */
+    if (any_fibre)
+        bytes += rep_ext * fibre_m * (any_spill ? 1 : fibre_rows);
+    return bytes * a->word_bytes;
+}
+
+double mp_cascade_max_footprint(const mp_arch *a, const mp_cascade_map *cm)
+{
+    ctx x;
+    if (ctx_init(&x, a, cm))
+        return 0;
+    double m = 0;
+    for (int g = 0; g < cm->n_groups; g++)
+        m = fmax(m, footprint(a, cm, &x, g));
+    return m;
+}
+
+double mp_group_footprint(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g)
+{
+    ctx x;
+    if (ctx_init(&x, a, cm))
+        return 0;
+    return footprint(a, cm, &x, (int)(g - cm->groups));
+}
+
+static const mp_store *rf_of(const mp_arch *a, const char *unit)
+{
+    for (int i = 0; i < a->n_stores; i++)
+        if (a->stores[i].kind == MP_STORE_REGFILE && !strcmp(a->stores[i].unit, unit))
+            return &a->stores[i];
+    return NULL;
+}
+
+static double parallel(const mp_unit *u, const mp_group *g, const mp_einsum_desc *ed)
+{
+    double rows = 1, cols = 1;
+    for (int l = 0; l < g->n_levels; l++)
+        for (int i = 0; i < g->levels[l].n; i++) {
+            const mp_loop *lp = &g->levels[l].loops[i];
+            if (lp->kind == MP_LOOP_TEMPORAL)
+                continue;
+            int in_space = 0;
+            for (int k = 0; ed->space[k]; k++)
+                if (!strcmp(ed->space[k], lp->rank))
+                    in_space = 1;
+            if (!in_space)
+                continue;
+            if (lp->kind == MP_LOOP_SPATIAL_ROWS)
+                rows *= (double)lp->factor;
+            else
+                cols *= (double)lp->factor;
+        }
+    if (u->kind == MP_UNIT_ARRAY2D)
+        return fmin(rows, u->rows) * fmin(cols, u->cols);
+    return fmin(rows * cols, u->cols);
+}
+
+/* Temporal tile steps of a group: product of temporal factors above the
+ * innermost level (the unit of the SEQUENTIAL fill/drain charge). */
+static double tile_steps(const mp_group *g)
+{
+    double t = 1;
+    for (int l = 0; l + 1 < g->n_levels; l++)
+        for (int i = 0; i < g->levels[l].n; i++)
+            if (g->levels[l].loops[i].kind == MP_LOOP_TEMPORAL)
+                t *= (double)g->levels[l].loops[i].factor;
+    return t;
+}
+
+static int slot_pos(const mp_group *g, const char *einsum, int *phase, int *slot, const char **unit)
+{
+    for (int p = 0; p < g->n_phases; p++)
+        for (int s = 0; s < g->phases[p].n; s++)
+            for (int j = 0; j < g->phases[p].slots[s].slot.n; j++)
+                if (!strcmp(g->phases[p].slots[s].slot.einsums[j], einsum)) {
+                    *phase = p;
+                    *slot = s;
+                    *unit = g->phases[p].slots[s].unit;
+                    return 0;
+                }
+    return -1;
+}
+
+static int lag_of(const mp_group *g, const char *einsum)
+{
+    for (int i = 0; i < g->n_einsums; i++)
+        if (!strcmp(g->einsums[i], einsum))
+            return g->lag[i];
+    return 0;
+}
+
+/* Does the einsum iterate the group's innermost tiled rank (m1)?  AV does
+ * not: it runs once per finished outer tile and is exempt from lag checks. */
+static int iterates(const mp_einsum_desc *ed, const char *rank)
+{
+    for (int k = 0; ed->space[k]; k++)
+        if (!strcmp(ed->space[k], rank))
+            return 1;
+    return 0;
+}
+
+static int check_epoch(const mp_cascade_map *cm, const mp_cascade_desc *cd, const mp_group *g, es_err *e)
+{
+    for (int i = 0; i < g->n_einsums; i++) {
+        const mp_einsum_desc *c = mp_catalog_einsum(cd, g->einsums[i]);
+        if (!c || !iterates(c, "m1"))
+            continue;
+        int pc, sc;
+        const char *uc;
+        if (slot_pos(g, c->name, &pc, &sc, &uc))
+            continue;
+        for (int k = 0; c->in[k]; k++) {
+            if (!strcmp(c->in[k], c->out))
+                continue;
+            const mp_einsum_desc *p = NULL;
+            for (int j = 0; j < g->n_einsums; j++) {
+                const mp_einsum_desc *x = mp_catalog_einsum(cd, g->einsums[j]);
+                if (x && !strcmp(x->out, c->in[k]))
+                    p = x;
+            }
+            if (!p)
+                continue;
+            int pp, sp;
+            const char *up;
+            if (slot_pos(g, p->name, &pp, &sp, &up))
+                continue;
+            int prev = c->prev && !strcmp(c->prev, c->in[k]);
+            /* epoch in which tile x's input is produced vs consumed */
+            int ep = lag_of(g, p->name) - prev, ec = lag_of(g, c->name);
+            int ok = ep < ec || (ep == ec && (pp < pc || (pp == pc && !strcmp(up, uc) && sp < sc)));
+            if (!ok)
+                return es_fail(e,
+                               "mapping: cascade '%s' group '%s': einsum %s (lag %d) runs before its producer %s "
+                               "(lag %d) in the epoch; raise %s's lag or move it to a later phase",
+                               cm->label, g->name, c->name, ec, p->name, lag_of(g, p->name), c->name);
+        }
+    }
+    return 0;
+}
+
+static int check_cascade(const mp_arch *a, const mp_cascade_map *cm, es_err *e)
+{
+    const mp_cascade_desc *cd = mp_catalog_find(cm->cascade);
+    if (!cd)
+        return es_fail(e, "mapping: cascade '%s': unknown cascade (the mapper knows attention-1pass, "
+                          "attention-3pass, linear)", cm->cascade);
+    for (int i = 0; i < cm->n_bindings; i++) {
+        const mp_binding *b = &cm->bindings[i];
+        const mp_einsum_desc *ed = mp_catalog_einsum(cd, b->einsum);
+        if (!ed)
+            return es_fail(e, "mapping: cascade '%s': unknown einsum '%s' in %s", cm->label, b->einsum, cm->cascade);
+        const mp_unit *u = mp_arch_unit(a, b->unit);
+        if (!u)
+            return es_fail(e, "mapping: cascade '%s': einsum %s bound to unknown unit '%s' (arch %s)", cm->label,
+                           b->einsum, b->unit, a->name);
+        if (!mp_unit_op(u, ed->op))
+            return es_fail(e, "mapping: cascade '%s': einsum %s needs op '%s', which unit '%s' does not support",
+                           cm->label, b->einsum, mp_op_name(ed->op), b->unit);
+    }
+    for (int i = 0; i < cd->n_einsums; i++)
+        if (!mp_cmap_unit_of(cm, cd->einsums[i].name))
+            return es_fail(e, "mapping: cascade '%s': einsum %s is not bound to a unit", cm->label,
+                           cd->einsums[i].name);
+    for (int gi = 0; gi < cm->n_groups; gi++) {
+        const mp_group *g = &cm->groups[gi];
+        if (g->n_levels == 0 || !is_mem_level(a, &g->levels[0]))
+            return es_fail(e, "mapping: cascade '%s' group '%s': the first nest level must be the off-chip memory '%s'",
+                           cm->label, g->name, a->mem.name);
+        for (int l = 1; l < g->n_levels; l++)
+            if (strcmp(g->levels[l].store, "pe") && !mp_arch_store(a, g->levels[l].store))
+                return es_fail(e, "mapping: cascade '%s' group '%s': unknown storage level '%s'", cm->label, g->name,
+                               g->levels[l].store);
+        for (int l = 0; l < g->n_levels; l++)
+            for (int i = 0; i < g->levels[l].n; i++) {
+                const mp_loop *lp = &g->levels[l].loops[i];
+                if (lp->factor == 0)
+                    return es_fail(e, "mapping: cascade '%s' group '%s': factor of %s at %s is unresolved 'auto'",
+                                   cm->label, g->name, lp->rank, g->levels[l].store);
+                if (strcmp(lp->rank, "rep") && mp_cmap_rank(cm, lp->rank) < 0)
+                    return es_fail(e, "mapping: cascade '%s' group '%s': loop over unknown rank '%s'", cm->label,
+                                   g->name, lp->rank);
+            }
+        for (int r = -1; r < cm->n_ranks; r++) {
+            const char *rn = r < 0 ? "rep" : cm->ranks[r].rank;
+            double want = r < 0 ? (double)cm->repeat : (double)cm->ranks[r].size;
+            double have = (double)mp_group_rank_product(g, rn);
+            int present = 0;
+            for (int l = 0; l < g->n_levels; l++)
+                for (int i = 0; i < g->levels[l].n; i++)
+                    present |= !strcmp(g->levels[l].loops[i].rank, rn);
+            if (present && have != want)
+                return es_fail(e, "mapping: cascade '%s' group '%s': factors of rank %s multiply to %.0f, expected %.0f",
+                               cm->label, g->name, rn, have, want);
+        }
+        if (g->schedule == MP_SCHED_INTERLEAVED && check_epoch(cm, cd, g, e))
+            return -1;
+        for (int p = 0; p < g->n_phases; p++)
+            for (int s = 0; s < g->phases[p].n; s++)
+                for (int j = 0; j < g->phases[p].slots[s].slot.n; j++) {
+                    const char *en = g->phases[p].slots[s].slot.einsums[j];
+                    const char *bu = mp_cmap_unit_of(cm, en);
+                    if (bu && strcmp(bu, g->phases[p].slots[s].unit))
+                        return es_fail(e, "mapping: cascade '%s' group '%s': einsum %s is bound to %s but slotted on %s",
+                                       cm->label, g->name, en, bu, g->phases[p].slots[s].unit);
+                }
+    }
+    return 0;
+}
+
+int mp_mapping_check(const mp_arch *a, const mp_mapping *m, es_err *e)
+{
+    for (int i = 0; i < m->n_cascades; i++)
+        if (check_cascade(a, &m->cascades[i], e))
+            return -1;
+    return 0;
+}
+
+static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx *x, int gi, double *rd,
+                          double *wr, double *fills)
+{
+    const mp_group *g = &cm->groups[gi];
+    const mp_cascade_desc *cd = x->cd;
+    *rd = *wr = 0;
+    for (int ti = 0; ti < cd->n_tensors; ti++) {
+        const mp_tensor_desc *t = &cd->tensors[ti];
+        int r, w;
+        if (!group_touches(x, gi, ti, &r, &w))
+            continue;
+        double size = tensor_size(cm, t);
+        int pe = x->ix->producer[ti];
+        int pg = pe < 0 ? -1 : x->group[pe];
+        if (r && !w) {
+            if (pg < 0 || (pg < gi && !kept(&cm->groups[pg], t->name)))
+                *rd += size * reload(g, 1, t);
+        } else if (w) {
+            if (t->role == MP_T_FIBRE && spilled(g, t->name)) {
+                *wr += size;
+                *rd += size;
+            } else if (t->role == MP_T_OUTPUT || (read_later(x, gi, ti) && !kept(g, t->name))) {
+                *wr += size;
+            }
+        }
+    }
+    *fills = *rd;
+    *rd *= a->word_bytes;
+    *wr *= a->word_bytes;
+}
+
+/* Buffer reads/writes (words) of a group: each einsum input that lives in the
+ * buffer is read once per iteration of the loops above the PE level that it
+ * does not index; running tensors are rewritten every step. */
+static void group_buffer(const mp_cascade_map *cm, const ctx *x, int gi, double fills, double *brd, double *bwr)
+{
+    const mp_group *g = &cm->groups[gi];
+    int nlev = g->n_levels > 1 ? g->n_levels - 1 : g->n_levels;
+    *brd = 0;
+    *bwr = fills;
+    for (int i = 0; i < x->cd->n_einsums; i++) {
+        if (x->group[i] != gi)
+            continue;
+        for (int k = 0; k < x->ix->nin[i]; k++) {
+            const mp_tensor_desc *t = &x->cd->tensors[x->ix->in[i][k]];
+            if (t->role == MP_T_TILE)
+                continue;
+            *brd += tensor_size(cm, t) * reload(g, nlev, t);
+        }
+        const mp_tensor_desc *o = &x->cd->tensors[x->ix->out[i]];
+        if (o->role != MP_T_TILE)
+            *bwr += tensor_size(cm, o) * (o->role == MP_T_RUNNING ? reload(g, nlev, o) : 1);
+    }
+}
+
+static void copy_name(char *dst, const char *src, size_t n)
+{
+    size_t k = strlen(src);
+    if (k >= n)
+        k = n - 1;
+    memcpy(dst, src, k);
+    dst[k] = 0;
+}
+
+int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_err *e)
+{
+    ctx x;
+    if (ctx_init(&x, a, cm))
+        return es_fail(e, "mapping: unknown cascade '%s'", cm->cascade);
+    const mp_cascade_desc *cd = x.cd;
+    const mp_store *buf = mp_arch_buffer(a);
+    double bw_per_cycle = a->mem.bandwidth_Bps / a->clock_hz;
+    for (int gi = 0; gi < cm->n_groups; gi++) {
+        const mp_group *g = &cm->groups[gi];
+        double ucyc[MP_MAX_UNITS] = {0}, ecyc[MP_CAT_MAX_E] = {0}, sum = 0;
+        int fill = 0;
+        for (int k = 0; k < g->n_einsums; k++) {
+            int i = lookup(cd, g->einsums[k], x.first[gi] + k);
+            if (i < 0 || x.unit[i] < 0)
+                return es_fail(e, "mapping: cascade '%s': einsum '%s' unknown or unbound", cm->label, g->einsums[k]);
+            const mp_einsum_desc *ed = &cd->einsums[i];
+            int ui = x.unit[i];
+            const mp_unit *u = &a->units[ui];
+            const mp_op_cost *oc = mp_unit_op(u, ed->op);
+            if (!oc)
+                return es_fail(e, "mapping: cascade '%s': einsum %s needs op '%s', which unit '%s' does not support",
+                               cm->label, ed->name, mp_op_name(ed->op), u->name);
+            double pts = cm->repeat;
+            for (int r = 0; ed->space[r]; r++)
+                pts *= rank_size(cm, ed->space[r]);
+            double cyc = ceil(pts / parallel(u, g, ed)) * oc->cycles;
+            ecyc[i] = cyc;
+            ucyc[ui] += cyc;
+            sum += cyc;
+            if (u->fill_cycles > fill)
+                fill = u->fill_cycles;
+            c->busy[ui] += cyc;
+            double ej = pts * oc->energy_pj, erf = 0;
+            const mp_store *rf = rf_of(a, u->name);
+            if (rf)
+                erf = pts * (x.ix->nin[i] * rf->read_pj + rf->write_pj);
+            c->e_compute_pj += ej;
+            c->e_rf_pj += erf;
+            if (c->n_einsums < MP_MAX_EC) {
+                mp_einsum_cost *y = &c->einsums[c->n_einsums++];
+                copy_name(y->name, ed->name, sizeof y->name);
+                copy_name(y->cascade_label, cm->label, sizeof y->cascade_label);
+                y->unit = ui;
+                y->points = pts;
+                y->cycles = cyc;
+                y->energy_pj = ej + erf;
+            }
+        }
+        double comp = 0;
+        if (g->schedule == MP_SCHED_SEQUENTIAL) {
+            /* one tile at a time: inside it each Einsum starts when its unit
+             * is free and its producers are done (list schedule in group
+             * order, per-tile times = totals / tile steps), plus the fill */
+            double steps = tile_steps(g), done_at[MP_CAT_MAX_E] = {0}, ufree[MP_MAX_UNITS] = {0}, span = 0;
+            for (int k = 0; k < g->n_einsums; k++) {
+                int i = lookup(cd, g->einsums[k], x.first[gi] + k);
+                double st = ufree[x.unit[i]];
+                for (int q = 0; q < x.ix->nin[i]; q++) {
+                    int p = x.ix->producer[x.ix->in[i][q]];
+                    if (p >= 0 && p != i && x.group[p] == gi)
+                        st = fmax(st, done_at[p]);
+                }
+                done_at[i] = st + ecyc[i] / steps;
+                ufree[x.unit[i]] = done_at[i];
+                span = fmax(span, done_at[i]);
+            }
+            comp = steps * (span + fill);
+            (void)sum;
+        } else if (g->schedule == MP_SCHED_PIPELINED) {
+            for (int u = 0; u < a->n_units; u++)
+                comp = fmax(comp, ucyc[u]);
+        } else {
+            for (int p = 0; p < g->n_phases; p++) {
+                double pu[MP_MAX_UNITS] = {0}, mx = 0;
+                for (int s = 0; s < g->phases[p].n; s++) {
+                    int ui = mp_arch_unit_index(a, g->phases[p].slots[s].unit);
+                    if (ui < 0)
+                        return es_fail(e, "mapping: cascade '%s' group '%s': unknown unit '%s' in epoch", cm->label,
+                                       g->name, g->phases[p].slots[s].unit);
+                    for (int j = 0; j < g->phases[p].slots[s].slot.n; j++) {
+                        int i = mp_catalog_einsum_index(cd, g->phases[p].slots[s].slot.einsums[j]);
+                        if (i >= 0 && x.group[i] == gi)
+                            pu[ui] += ecyc[i];
+                    }
+                }
+                for (int u = 0; u < a->n_units; u++)
+                    mx = fmax(mx, pu[u]);
+                comp += mx;
+            }
+        }
+        double rd, wr, fills, brd, bwr;
+        group_traffic(a, cm, &x, gi, &rd, &wr, &fills);
+        group_buffer(cm, &x, gi, fills, &brd, &bwr);
+        c->dram_read_bytes += rd;
+        c->dram_write_bytes += wr;
+        if (cd->passes > 0)
+            c->attn_dram_bytes += rd + wr;
+        double memcyc = (rd + wr) / bw_per_cycle;
+        c->cycles += fmax(comp, memcyc);
+        c->compute_s += comp / a->clock_hz;
+        c->memory_s += (rd + wr) / a->mem.bandwidth_Bps;
+        if (buf) {
+            c->e_buffer_pj += brd / buf->words_per_access * buf->read_pj + bwr / buf->words_per_access * buf->write_pj;
+            double fp = footprint(a, cm, &x, gi);
+            if (fp > c->buffer_peak_bytes)
+                c->buffer_peak_bytes = fp;
+            if (fp > (double)buf->capacity_bytes && c->valid) {
+                c->valid = 0;
+                snprintf(c->why, sizeof c->why,
+                         "cascade '%s' group '%s' needs %.0f bytes of buffer '%s' (capacity %lld)", cm->label,
+                         g->name, fp, buf->name, (long long)buf->capacity_bytes);
+            }
+        }
+        c->e_dram_pj += rd / a->mem.bytes_per_access * a->mem.read_pj + wr / a->mem.bytes_per_access * a->mem.write_pj;
+    }
+    /* lower bounds */
+    double lbu[MP_MAX_UNITS] = {0};
+    for (int i = 0; i < cd->n_einsums; i++) {
+        const mp_einsum_desc *ed = &cd->einsums[i];
+        const char *un = mp_cmap_unit_of(cm, ed->name);
+        int ui = un ? mp_arch_unit_index(a, un) : -1;
+        if (ui < 0)
+            continue;
+        double pts = cm->repeat;
+        for (int k = 0; ed->space[k]; k++)
+            pts *= rank_size(cm, ed->space[k]);
+        const mp_op_cost *oc = mp_unit_op(&a->units[ui], ed->op);
+        lbu[ui] += pts * (oc ? oc->cycles : 1) / ((double)a->units[ui].rows * a->units[ui].cols);
+    }
+    for (int u = 0; u < a->n_units; u++)
+        c->lb_unit[u] += lbu[u];
+    if (cd->passes > 0 && buf) {
+        double N = rank_size(cm, "p"), Mk = rank_size(cm, "m"), d = rank_size(cm, "e"), f = rank_size(cm, "f");
+        double M = (double)buf->capacity_bytes / a->word_bytes;
+        double compulsory = N * d + Mk * d + Mk * f + N * f;
+        double io = M >= d * f ? N * Mk * d * f / M : 0;
+        c->lb_io_bytes += cm->repeat * fmax(compulsory, io) * a->word_bytes;
+    }
+    return 0;
+}
+
+void mp_cost_finish(const mp_arch *a, mp_cost *c)
+{
+    c->latency_s = c->cycles / a->clock_hz;
+    c->e_dram_pj += 0;
+    c->energy_pj = c->e_compute_pj + c->e_rf_pj + c->e_buffer_pj + c->e_dram_pj;
+    c->lb_compute_cycles = 0;
+    for (int u = 0; u < a->n_units; u++) {
+        c->util[u] = c->cycles > 0 ? c->busy[u] / c->cycles : 0;
+        c->lb_compute_cycles = fmax(c->lb_compute_cycles, c->lb_unit[u]);
+    }
+}
+
+int mp_cost_eval(const mp_arch *a, const mp_mapping *m, mp_cost *c, es_err *e)
+{
+    memset(c, 0, sizeof *c);
+    c->valid = 1;
+    if (mp_mapping_check(a, m, e))
+        return -1;
+    for (int i = 0; i < m->n_cascades; i++)
+        if (mp_cost_cascade(a, &m->cascades[i], c, e))
+            return -1;
+    mp_cost_finish(a, c);
+    return 0;
+}

@@ -1,0 +1,82 @@
+/* mapper/cost.h: the analytical cost model, the simulator's fast estimate
+ * (conventions in docs/mapper.md; the simulator is the arbiter).
+ *
+ * Workload view: each mp_cascade_map already carries its rank sizes and
+ * repeat count (resolved against a workload instance by mp_resolve).
+ * Everything is a closed form over the loop nest; nothing is simulated.
+ *
+ *   cycles(einsum)  = ceil(points / parallel) * op.cycles, where points is
+ *                     the size of its iteration space times repeat, and
+ *                     parallel the product of the group's PE-level spatial
+ *                     factors over ranks of that space (capped by the unit's
+ *                     rows / cols; 1D units use at most cols).
+ *   group compute   SEQUENTIAL: per tile step, the list schedule of the
+ *                               einsums (unit free and producers done) with
+ *                               per-step times total/steps, + max fill_cycles
+ *                   PIPELINED:  max over units of the unit's einsum sum
+ *                   INTERLEAVED: sum over epoch phases of max over units
+ *   group memory    DRAM bytes / bandwidth (reads and writes share it)
+ *   latency         sum over groups of max(compute / clock, memory)
+ * The FuseMax rules of fusemax.md §6 (P1 sizing, DRAM traffic = Q + AV +
+ * (K+V) * P2, per-tile Einsum costs) are what these give for the bundled
+ * FuseMax mapping; tests/mapper/test_cost.c checks them in closed form. */
+#ifndef MP_COST_H
+#define MP_COST_H
+
+#include "mapper/arch.h"
+#include "mapper/catalog.h"
+#include "mapper/mapping.h"
+
+typedef struct mp_einsum_cost {
+    char name[MP_ENAME];
+    char cascade_label[MP_NAME];
+    int unit;            /* index in arch->units */
+    double points;       /* point-ops (iteration space x repeat) */
+    double cycles;       /* busy cycles on its unit */
+    double energy_pj;    /* compute + RF energy */
+} mp_einsum_cost;
+
+#define MP_MAX_EC 64
+
+typedef struct mp_cost {
+    int valid;                 /* 0: violates a constraint (why in `why`) */
+    char why[256];
+    double cycles;             /* latency in cycles of the clock */
+    double latency_s;
+    double compute_s, memory_s;/* sums over groups (for reporting) */
+    double dram_read_bytes, dram_write_bytes;
+    double energy_pj;
+    double e_compute_pj, e_rf_pj, e_buffer_pj, e_dram_pj;
+    double buffer_peak_bytes;  /* largest group footprint in the buffer */
+    double busy[MP_MAX_UNITS]; /* busy cycles per unit */
+    double util[MP_MAX_UNITS]; /* busy / cycles */
+    double lb_compute_cycles;  /* roofline: max over units of (all cascades' ops on it) / peak */
+    double lb_unit[MP_MAX_UNITS]; /* per-unit roofline cycles (accumulated) */
+    double lb_io_bytes;        /* attention: FlashAttention I/O bound (order), 0 if n/a */
+    double attn_dram_bytes;    /* DRAM bytes of the attention cascades (compared with lb_io_bytes) */
+    int n_einsums;
+    mp_einsum_cost einsums[MP_MAX_EC];
+} mp_cost;
+
+/* Cost a resolved mapping on an arch.  Returns 0, or -1 with e set when the
+ * mapping is malformed for this arch (unknown unit, op not supported,
+ * factors that do not multiply to the rank size, unknown cascade/einsum).
+ * A well-formed mapping that does not fit the buffer returns 0 with
+ * c->valid = 0 and the reason (the search skips it; the CLI reports it). */
+int mp_cost_eval(const mp_arch *a, const mp_mapping *m, mp_cost *c, es_err *e);
+/* The same for one cascade map, accumulated into c (c zeroed by caller or
+ * mp_cost_eval).  Used by the search's inner loop. */
+int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_err *e);
+/* Finish: latency, utilization and energy totals from the accumulators. */
+void mp_cost_finish(const mp_arch *a, mp_cost *c);
+
+/* Buffer footprint (bytes) of one group as tiled (0 if it has no levels). */
+double mp_group_footprint(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g);
+/* Largest group footprint of a cascade map (bytes). */
+double mp_cascade_max_footprint(const mp_arch *a, const mp_cascade_map *cm);
+/* Check a mapping against an arch: bindings name existing units that have
+ * the Einsum's op, loop ranks exist, epochs respect lags (producers first).
+ * Returns 0 or -1 with a one-line message naming cascade, einsum/unit. */
+int mp_mapping_check(const mp_arch *a, const mp_mapping *m, es_err *e);
+
+#endif

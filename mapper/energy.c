@@ -1,0 +1,96 @@
+/* mapper/energy.c: load energy/area tables (see energy.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/io.h"
+#include "base/yaml.h"
+#include "mapper/energy.h"
+
+static int parse_tree(const es_ynode *root, mp_energy *t, es_err *e)
+{
+    static const char *const top[] = {"name", "technology", "actions", "area", NULL};
+    static const char *const act[] = {"energy_pj", "leak_pj", NULL};
+    memset(t, 0, sizeof *t);
+    if (es_y_expect(root, ES_Y_MAP, e) || es_y_check_keys(root, top, e))
+        return -1;
+    const char *s = NULL;
+    if (es_y_str(root, "name", 1, &s, e))
+        return -1;
+    snprintf(t->name, sizeof t->name, "%s", s);
+    s = "";
+    if (es_y_str(root, "technology", 0, &s, e))
+        return -1;
+    snprintf(t->technology, sizeof t->technology, "%s", s);
+    es_ynode *a = es_y_get(root, "actions");
+    if (!a)
+        return es_y_fail(root, e, "missing key 'actions' (map of action: {energy_pj: X})");
+    if (es_y_expect(a, ES_Y_MAP, e))
+        return -1;
+    for (size_t i = 0; i < a->n; i++) {
+        es_ynode *v = a->items[i];
+        if (t->n >= MP_MAX_ENERGY)
+            return es_y_fail(v, e, "too many actions (at most %d)", MP_MAX_ENERGY);
+        if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, act, e))
+            return -1;
+        mp_energy_entry *en = &t->e[t->n++];
+        snprintf(en->name, sizeof en->name, "%s", a->keys[i]);
+        if (es_y_double(v, "energy_pj", 1, &en->pj, e) || es_y_double(v, "leak_pj", 0, &en->leak_pj, e))
+            return -1;
+        if (en->pj < 0)
+            return es_y_fail(v, e, "energy_pj must be >= 0");
+    }
+    es_ynode *ar = es_y_get(root, "area");
+    if (ar) {
+        if (es_y_expect(ar, ES_Y_MAP, e))
+            return -1;
+        for (size_t i = 0; i < ar->n; i++) {
+            if (t->n_area >= MP_MAX_ENERGY)
+                return es_y_fail(ar->items[i], e, "too many area entries");
+            mp_area_entry *en = &t->area[t->n_area++];
+            snprintf(en->name, sizeof en->name, "%s", ar->keys[i]);
+            if (es_y_as_double(ar->items[i], &en->um2, e))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int mp_energy_parse(const char *fname, const char *text, mp_energy *out, es_err *e)
+{
+    es_ydoc *d = es_yaml_parse_string(fname, text, strlen(text), e);
+    if (!d)
+        return -1;
+    int rc = parse_tree(d->root, out, e);
+    es_yaml_free(d);
+    return rc;
+}
+
+int mp_energy_load(const char *name_or_path, mp_energy *out, es_err *e)
+{
+    char path[4096];
+    if (es_find_bundled("energy", name_or_path, ".yaml", path, sizeof path, e))
+        return -1;
+    es_ydoc *d = es_yaml_load(path, e);
+    if (!d)
+        return -1;
+    int rc = parse_tree(d->root, out, e);
+    es_yaml_free(d);
+    return rc;
+}
+
+double mp_energy_of(const mp_energy *t, const char *action)
+{
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->e[i].name, action))
+            return t->e[i].pj;
+    return -1;
+}
+
+double mp_area_of(const mp_energy *t, const char *component)
+{
+    for (int i = 0; i < t->n_area; i++)
+        if (!strcmp(t->area[i].name, component))
+            return t->area[i].um2;
+    return -1;
+}

@@ -1,0 +1,40 @@
+/* mapper/energy.h: energy/area tables (sim/energy/NAME.yaml), Accelergy
+ * style: energy per action in pJ, area per component in um^2.  Each action
+ * is "one event" as the arch spec defines it (a point-op's action list, a
+ * buffer row read, an 8-byte DRAM access, ...).  Sources of every figure
+ * are comments in the YAML. */
+#ifndef MP_ENERGY_H
+#define MP_ENERGY_H
+
+#include "base/err.h"
+
+#define MP_MAX_ENERGY 48
+
+typedef struct mp_energy_entry {
+    char name[48];
+    double pj;        /* per action */
+    double leak_pj;   /* per cycle per instance (0 if not given) */
+} mp_energy_entry;
+
+typedef struct mp_area_entry {
+    char name[48];
+    double um2;       /* per instance */
+} mp_area_entry;
+
+typedef struct mp_energy {
+    char name[48];
+    char technology[16]; /* e.g. "45nm" */
+    int n;
+    mp_energy_entry e[MP_MAX_ENERGY];
+    int n_area;
+    mp_area_entry area[MP_MAX_ENERGY];
+} mp_energy;
+
+/* Load a bundled table name or a path into *out.  Returns 0 or -1. */
+int mp_energy_load(const char *name_or_path, mp_energy *out, es_err *e);
+int mp_energy_parse(const char *fname, const char *text, mp_energy *out, es_err *e);
+/* pJ per action, -1 when the table lacks it. */
+double mp_energy_of(const mp_energy *t, const char *action);
+double mp_area_of(const mp_energy *t, const char *component);
+
+#endif

@@ -1,0 +1,551 @@
+/* mapper/mapping.c: mapping files, YAML read/write (see mapping.h; every key
+ * in docs/spec-arch.md).  A hand-written file may leave sizes out or write
+ * factors as `auto`; a file written by mp_mapping_write is fully resolved and
+ * reads back to an identical struct. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/io.h"
+#include "base/yaml.h"
+#include "mapper/mapping.h"
+
+static const char *const sched_names[] = {"sequential", "pipelined", "interleaved"};
+static const char *const loop_names[] = {"temporal", "rows", "cols"};
+
+const char *mp_sched_name(mp_sched_kind k)
+{
+    return sched_names[k];
+}
+
+const char *mp_loop_kind_name(mp_loop_kind k)
+{
+    return loop_names[k];
+}
+
+/* ---------------------------------------------------------------- lookups */
+
+int64_t mp_cmap_rank(const mp_cascade_map *c, const char *rank)
+{
+    for (int i = 0; i < c->n_ranks; i++)
+        if (c->ranks[i].rank[0] == rank[0] && !strcmp(c->ranks[i].rank, rank))
+            return c->ranks[i].size;
+    return -1;
+}
+
+const char *mp_cmap_unit_of(const mp_cascade_map *c, const char *einsum)
+{
+    for (int i = 0; i < c->n_bindings; i++)
+        if (!strcmp(c->bindings[i].einsum, einsum))
+            return c->bindings[i].unit;
+    return NULL;
+}
+
+int mp_group_index_of(const mp_cascade_map *c, const char *einsum)
+{
+    for (int g = 0; g < c->n_groups; g++)
+        for (int i = 0; i < c->groups[g].n_einsums; i++)
+            if (!strcmp(c->groups[g].einsums[i], einsum))
+                return g;
+    return -1;
+}
+
+int64_t mp_level_factor(const mp_level *l, const char *rank)
+{
+    int64_t f = 1;
+    for (int i = 0; i < l->n; i++)
+        if (l->loops[i].rank[0] == rank[0] && !strcmp(l->loops[i].rank, rank))
+            f *= l->loops[i].factor;
+    return f;
+}
+
+int64_t mp_group_rank_product(const mp_group *g, const char *rank)
+{
+    int64_t f = 1;
+    for (int l = 0; l < g->n_levels; l++)
+        f *= mp_level_factor(&g->levels[l], rank);
+    return f;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static int name_into(const es_ynode *n, char *dst, size_t sz, es_err *e)
+{
+    if (n->kind != ES_Y_SCALAR)
+        return es_y_fail(n, e, "expected a name");
+    if (strlen(n->value) >= sz || !n->value[0])
+        return es_y_fail(n, e, "name '%s' is empty or too long (at most %zu characters)", n->value, sz - 1);
+    memcpy(dst, n->value, strlen(n->value) + 1);
+    return 0;
+}
+
+/* A map key as a name (the key string; its node only gives the location). */
+static int key_into(const es_ynode *map, size_t i, char *dst, size_t sz, es_err *e)
+{
+    const char *k = map->keys[i];
+    if (strlen(k) >= sz || !k[0])
+        return es_y_fail(map->keylocs[i], e, "name '%s' is empty or too long (at most %zu characters)", k, sz - 1);
+    memcpy(dst, k, strlen(k) + 1);
+    return 0;
+}
+
+static int key_name(const es_ynode *m, const char *key, int req, char *dst, size_t sz, es_err *e)
+{
+    es_ynode *n = es_y_get(m, key);
+    if (!n)
+        return req ? es_y_fail(m, e, "missing key '%s'", key) : 0;
+    return name_into(n, dst, sz, e);
+}
+
+static int name_list(const es_ynode *n, char (*dst)[MP_ENAME], int max, int *count, es_err *e)
+{
+    if (es_y_expect(n, ES_Y_SEQ, e))
+        return -1;
+    if ((int)n->n > max)
+        return es_y_fail(n, e, "too many names (at most %d)", max);
+    for (size_t i = 0; i < n->n; i++)
+        if (name_into(n->items[i], dst[i], MP_ENAME, e))
+            return -1;
+    *count = (int)n->n;
+    return 0;
+}
+
+/* A factor: positive integer or `auto` (0). */
+static int factor_of(const es_ynode *n, int64_t *out, es_err *e)
+{
+    if (n->kind == ES_Y_SCALAR && !strcmp(n->value, "auto")) {
+        *out = 0;
+        return 0;
+    }
+    if (es_y_as_int(n, out, e))
+        return -1;
+    if (*out < 1)
+        return es_y_fail(n, e, "expected a positive factor or 'auto', got %" PRId64, *out);
+    return 0;
+}
+
+static int parse_level(const es_ynode *v, mp_level *l, es_err *e)
+{
+    static const char *const keys[] = {"level", "loops", NULL};
+    if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e) ||
+        key_name(v, "level", 1, l->store, sizeof l->store, e))
+        return -1;
+    es_ynode *loops = es_y_get(v, "loops");
+    if (!loops)
+        return es_y_fail(v, e, "missing key 'loops' (a list of [rank, factor] or [rank, factor, rows|cols])");
+    if (es_y_expect(loops, ES_Y_SEQ, e))
+        return -1;
+    if (loops->n > MP_MAX_LOOPS)
+        return es_y_fail(loops, e, "too many loops (at most %d)", MP_MAX_LOOPS);
+    for (size_t i = 0; i < loops->n; i++) {
+        es_ynode *lp = loops->items[i];
+        if (lp->kind != ES_Y_SEQ || lp->n < 2 || lp->n > 3)
+            return es_y_fail(lp, e, "expected [rank, factor] or [rank, factor, temporal|rows|cols]");
+        mp_loop *x = &l->loops[l->n];
+        if (name_into(lp->items[0], x->rank, sizeof x->rank, e) || factor_of(lp->items[1], &x->factor, e))
+            return -1;
+        x->kind = MP_LOOP_TEMPORAL;
+        if (lp->n == 3) {
+            const es_ynode *k = lp->items[2];
+            int found = -1;
+            for (int j = 0; j < 3; j++)
+                if (k->kind == ES_Y_SCALAR && !strcmp(k->value, loop_names[j]))
+                    found = j;
+            if (found < 0)
+                return es_y_fail(k, e, "expected temporal, rows or cols");
+            x->kind = (mp_loop_kind)found;
+        }
+        l->n++;
+    }
+    return 0;
+}
+
+static int in_group(const mp_group *g, const char *einsum)
+{
+    for (int i = 0; i < g->n_einsums; i++)
+        if (!strcmp(g->einsums[i], einsum))
+            return i;
+    return -1;
+}
+
+static int parse_slot(const es_ynode *n, const mp_group *g, mp_slot *s, es_err *e)
+{
+    if (n->kind != ES_Y_SCALAR)
+        return es_y_fail(n, e, "expected an einsum name or 'A|B'");
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", n->value);
+    s->n = 0;
+    for (char *tok = strtok(buf, "|"); tok; tok = strtok(NULL, "|")) {
+        if (s->n >= MP_MAX_SLOT_EINSUMS)
+            return es_y_fail(n, e, "at most %d einsums alternate in one slot", MP_MAX_SLOT_EINSUMS);
+        if (in_group(g, tok) < 0)
+            return es_y_fail(n, e, "einsum '%s' is not in group '%s'", tok, g->name);
+        snprintf(s->einsums[s->n++], MP_ENAME, "%s", tok);
+    }
+    if (!s->n)
+        return es_y_fail(n, e, "empty slot");
+    return 0;
+}
+
+static int parse_schedule(const es_ynode *v, mp_group *g, es_err *e)
+{
+    static const char *const keys[] = {"kind", "lag", "epoch", NULL};
+    if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e))
+        return -1;
+    const char *k = NULL;
+    if (es_y_str(v, "kind", 1, &k, e))
+        return -1;
+    int found = -1;
+    for (int j = 0; j < 3; j++)
+        if (!strcmp(k, sched_names[j]))
+            found = j;
+    if (found < 0)
+        return es_y_fail(es_y_get(v, "kind"), e, "expected sequential, pipelined or interleaved, got '%s'", k);
+    g->schedule = (mp_sched_kind)found;
+    es_ynode *lag = es_y_get(v, "lag"), *ep = es_y_get(v, "epoch");
+    if (g->schedule != MP_SCHED_INTERLEAVED) {
+        if (lag || ep)
+            return es_y_fail(lag ? lag : ep, e, "'lag' and 'epoch' only apply to kind interleaved");
+        return 0;
+    }
+    if (!ep)
+        return es_y_fail(v, e, "missing key 'epoch' (the phases of one epoch)");
+    if (lag) {
+        if (es_y_expect(lag, ES_Y_MAP, e))
+            return -1;
+        for (size_t i = 0; i < lag->n; i++) {
+            int idx = in_group(g, lag->keys[i]);
+            if (idx < 0)
+                return es_y_fail(lag->keylocs[i], e, "einsum '%s' is not in group '%s'", lag->keys[i], g->name);
+            int64_t x;
+            if (es_y_as_int(lag->items[i], &x, e))
+                return -1;
+            if (x < 0 || x > 64)
+                return es_y_fail(lag->items[i], e, "expected a lag in 0..64");
+            g->lag[idx] = (int)x;
+        }
+    }
+    if (es_y_expect(ep, ES_Y_SEQ, e))
+        return -1;
+    if (ep->n == 0 || ep->n > MP_MAX_PHASES)
+        return es_y_fail(ep, e, "expected 1..%d phases", MP_MAX_PHASES);
+    int seen[MP_MAX_EINSUMS] = {0};
+    for (size_t p = 0; p < ep->n; p++) {
+        es_ynode *ph = ep->items[p];
+        mp_phase *P = &g->phases[g->n_phases++];
+        if (es_y_expect(ph, ES_Y_MAP, e))
+            return -1;
+        for (size_t u = 0; u < ph->n; u++) {
+            es_ynode *sl = ph->items[u];
+            if (es_y_expect(sl, ES_Y_SEQ, e))
+                return -1;
+            for (size_t s = 0; s < sl->n; s++) {
+                if (P->n >= MP_MAX_SLOTS)
+                    return es_y_fail(sl, e, "too many slots in one phase (at most %d)", MP_MAX_SLOTS);
+                mp_phase_slot *ps = &P->slots[P->n];
+                if (key_into(ph, u, ps->unit, sizeof ps->unit, e) || parse_slot(sl->items[s], g, &ps->slot, e))
+                    return -1;
+                for (int j = 0; j < ps->slot.n; j++) {
+                    int idx = in_group(g, ps->slot.einsums[j]);
+                    if (seen[idx]++)
+                        return es_y_fail(sl->items[s], e, "einsum '%s' appears twice in the epoch",
+                                         ps->slot.einsums[j]);
+                }
+                P->n++;
+            }
+        }
+    }
+    for (int i = 0; i < g->n_einsums; i++)
+        if (!seen[i])
+            return es_y_fail(ep, e, "einsum '%s' of group '%s' has no slot in the epoch", g->einsums[i], g->name);
+    return 0;
+}
+
+static int parse_group(const es_ynode *v, mp_group *g, es_err *e)
+{
+    static const char *const keys[] = {"name", "einsums", "granularity", "spill", "keep_onchip",
+                                       "schedule", "nest", NULL};
+    if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e) ||
+        key_name(v, "name", 1, g->name, sizeof g->name, e))
+        return -1;
+    es_ynode *n = es_y_get(v, "einsums");
+    if (!n)
+        return es_y_fail(v, e, "missing key 'einsums'");
+    if (name_list(n, g->einsums, MP_MAX_EINSUMS, &g->n_einsums, e))
+        return -1;
+    snprintf(g->granularity, sizeof g->granularity, "tile");
+    if (key_name(v, "granularity", 0, g->granularity, sizeof g->granularity, e))
+        return -1;
+    if (strcmp(g->granularity, "tile") && strcmp(g->granularity, "row") && strcmp(g->granularity, "head") &&
+        strcmp(g->granularity, "auto"))
+        return es_y_fail(es_y_get(v, "granularity"), e, "expected tile, row, head or auto, got '%s'", g->granularity);
+    if ((n = es_y_get(v, "spill")) && name_list(n, g->spill, MP_MAX_EINSUMS, &g->n_spill, e))
+        return -1;
+    if ((n = es_y_get(v, "keep_onchip")) && name_list(n, g->keep_onchip, MP_MAX_EINSUMS, &g->n_keep, e))
+        return -1;
+    n = es_y_get(v, "schedule");
+    if (!n)
+        return es_y_fail(v, e, "missing key 'schedule'");
+    if (parse_schedule(n, g, e))
+        return -1;
+    n = es_y_get(v, "nest");
+    if (!n)
+        return es_y_fail(v, e, "missing key 'nest' (loop nest per storage level, outermost first)");
+    if (es_y_expect(n, ES_Y_SEQ, e))
+        return -1;
+    if (n->n == 0 || n->n > MP_MAX_LEVELS)
+        return es_y_fail(n, e, "expected 1..%d levels", MP_MAX_LEVELS);
+    for (size_t i = 0; i < n->n; i++)
+        if (parse_level(n->items[i], &g->levels[g->n_levels++], e))
+            return -1;
+    return 0;
+}
+
+static int parse_cascade(const es_ynode *v, mp_cascade_map *c, es_err *e)
+{
+    static const char *const keys[] = {"cascade", "label", "ranks", "repeat", "bindings", "groups", NULL};
+    if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e) ||
+        key_name(v, "cascade", 1, c->cascade, sizeof c->cascade, e) ||
+        key_name(v, "label", 1, c->label, sizeof c->label, e))
+        return -1;
+    es_ynode *n = es_y_get(v, "ranks");
+    if (n) {
+        if (es_y_expect(n, ES_Y_MAP, e))
+            return -1;
+        if (n->n > MP_MAX_RANKS)
+            return es_y_fail(n, e, "too many ranks (at most %d)", MP_MAX_RANKS);
+        for (size_t i = 0; i < n->n; i++) {
+            mp_rank_size *r = &c->ranks[c->n_ranks++];
+            if (key_into(n, i, r->rank, sizeof r->rank, e) || es_y_as_int(n->items[i], &r->size, e))
+                return -1;
+            if (r->size < 1)
+                return es_y_fail(n->items[i], e, "expected a rank size >= 1");
+        }
+    }
+    if (es_y_int(v, "repeat", 0, &c->repeat, e))
+        return -1;
+    if (es_y_get(v, "repeat") && c->repeat < 1)
+        return es_y_fail(es_y_get(v, "repeat"), e, "expected >= 1");
+    n = es_y_get(v, "bindings");
+    if (!n)
+        return es_y_fail(v, e, "missing key 'bindings' (einsum: unit)");
+    if (es_y_expect(n, ES_Y_MAP, e))
+        return -1;
+    if (n->n > MP_MAX_EINSUMS)
+        return es_y_fail(n, e, "too many bindings");
+    for (size_t i = 0; i < n->n; i++) {
+        mp_binding *b = &c->bindings[c->n_bindings++];
+        if (key_into(n, i, b->einsum, sizeof b->einsum, e) || name_into(n->items[i], b->unit, sizeof b->unit, e))
+            return -1;
+    }
+    n = es_y_get(v, "groups");
+    if (!n)
+        return es_y_fail(v, e, "missing key 'groups'");
+    if (es_y_expect(n, ES_Y_SEQ, e))
+        return -1;
+    if (n->n == 0 || n->n > MP_MAX_GROUPS)
+        return es_y_fail(n, e, "expected 1..%d groups", MP_MAX_GROUPS);
+    for (size_t i = 0; i < n->n; i++) {
+        mp_group *g = &c->groups[c->n_groups++];
+        if (parse_group(n->items[i], g, e))
+            return -1;
+        for (int j = 0; j < g->n_einsums; j++) {
+            if (!mp_cmap_unit_of(c, g->einsums[j]))
+                return es_y_fail(n->items[i], e, "einsum '%s' has no binding", g->einsums[j]);
+            int other = mp_group_index_of(c, g->einsums[j]);
+            if (other != (int)i)
+                return es_y_fail(n->items[i], e, "einsum '%s' is in two groups", g->einsums[j]);
+            for (int k = j + 1; k < g->n_einsums; k++)
+                if (!strcmp(g->einsums[j], g->einsums[k]))
+                    return es_y_fail(n->items[i], e, "einsum '%s' listed twice", g->einsums[j]);
+        }
+    }
+    for (int i = 0; i < c->n_bindings; i++)
+        if (mp_group_index_of(c, c->bindings[i].einsum) < 0)
+            return es_y_fail(es_y_get(v, "bindings"), e, "einsum '%s' is bound but in no group",
+                             c->bindings[i].einsum);
+    return 0;
+}
+
+static int parse_mapping(const es_ynode *root, mp_mapping *m, es_err *e)
+{
+    static const char *const keys[] = {"arch", "model", "seq", "batch", "scope", "cascades", NULL};
+    memset(m, 0, sizeof *m);
+    if (es_y_expect(root, ES_Y_MAP, e) || es_y_check_keys(root, keys, e) ||
+        key_name(root, "arch", 1, m->arch, sizeof m->arch, e) ||
+        key_name(root, "model", 0, m->model, sizeof m->model, e) || es_y_int(root, "seq", 0, &m->seq, e) ||
+        es_y_int(root, "batch", 0, &m->batch, e) || key_name(root, "scope", 0, m->scope, sizeof m->scope, e))
+        return -1;
+    es_ynode *n = es_y_get(root, "cascades");
+    if (!n)
+        return es_y_fail(root, e, "missing key 'cascades'");
+    if (es_y_expect(n, ES_Y_SEQ, e))
+        return -1;
+    if (n->n == 0 || n->n > MP_MAX_CASCADES)
+        return es_y_fail(n, e, "expected 1..%d cascades", MP_MAX_CASCADES);
+    for (size_t i = 0; i < n->n; i++)
+        if (parse_cascade(n->items[i], &m->cascades[m->n_cascades++], e))
+            return -1;
+    return 0;
+}
+
+int mp_mapping_parse(const char *fname, const char *text, mp_mapping *out, es_err *e)
+{
+    es_ydoc *d = es_yaml_parse_string(fname, text, strlen(text), e);
+    if (!d)
+        return -1;
+    int rc = parse_mapping(d->root, out, e);
+    es_yaml_free(d);
+    return rc;
+}
+
+int mp_mapping_load(const char *name_or_path, mp_mapping *out, es_err *e)
+{
+    char path[4096];
+    if (es_find_bundled("mappings", name_or_path, ".yaml", path, sizeof path, e))
+        return -1;
+    es_ydoc *d = es_yaml_load(path, e);
+    if (!d)
+        return -1;
+    int rc = parse_mapping(d->root, out, e);
+    es_yaml_free(d);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int k = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+        va_end(ap);
+        if ((size_t)k < b->cap - b->n) {
+            b->n += (size_t)k;
+            return;
+        }
+        b->cap = b->cap * 2 + (size_t)k + 64;
+        b->p = es_xrealloc(b->p, b->cap);
+    }
+}
+
+static void write_factor(sbuf *b, int64_t f)
+{
+    if (f == 0)
+        sb_printf(b, "auto");
+    else
+        sb_printf(b, "%" PRId64, f);
+}
+
+static void write_group(sbuf *b, const mp_group *g)
+{
+    sb_printf(b, "      - name: %s\n        einsums: [", g->name);
+    for (int i = 0; i < g->n_einsums; i++)
+        sb_printf(b, "%s%s", i ? ", " : "", g->einsums[i]);
+    sb_printf(b, "]\n        granularity: %s\n        spill: [", g->granularity);
+    for (int i = 0; i < g->n_spill; i++)
+        sb_printf(b, "%s%s", i ? ", " : "", g->spill[i]);
+    sb_printf(b, "]\n        keep_onchip: [");
+    for (int i = 0; i < g->n_keep; i++)
+        sb_printf(b, "%s%s", i ? ", " : "", g->keep_onchip[i]);
+    sb_printf(b, "]\n        schedule:\n          kind: %s\n", sched_names[g->schedule]);
+    if (g->schedule == MP_SCHED_INTERLEAVED) {
+        sb_printf(b, "          lag: {");
+        int first = 1;
+        for (int i = 0; i < g->n_einsums; i++)
+            if (g->lag[i]) {
+                sb_printf(b, "%s%s: %d", first ? "" : ", ", g->einsums[i], g->lag[i]);
+                first = 0;
+            }
+        sb_printf(b, "}\n          epoch:\n");
+        for (int p = 0; p < g->n_phases; p++) {
+            const mp_phase *P = &g->phases[p];
+            sb_printf(b, "            - {");
+            /* group slots by unit, in first-appearance order */
+            int done[MP_MAX_SLOTS] = {0};
+            int firstu = 1;
+            for (int s = 0; s < P->n; s++) {
+                if (done[s])
+                    continue;
+                sb_printf(b, "%s%s: [", firstu ? "" : ", ", P->slots[s].unit);
+                firstu = 0;
+                int firsts = 1;
+                for (int t = s; t < P->n; t++) {
+                    if (done[t] || strcmp(P->slots[t].unit, P->slots[s].unit))
+                        continue;
+                    done[t] = 1;
+                    sb_printf(b, "%s", firsts ? "" : ", ");
+                    firsts = 0;
+                    for (int j = 0; j < P->slots[t].slot.n; j++)
+                        sb_printf(b, "%s%s", j ? "|" : "", P->slots[t].slot.einsums[j]);
+                }
+                sb_printf(b, "]");
+            }
+            sb_printf(b, "}\n");
+        }
+    }
+    sb_printf(b, "        nest:\n");
+    for (int l = 0; l < g->n_levels; l++) {
+        const mp_level *L = &g->levels[l];
+        sb_printf(b, "          - level: %s\n            loops: [", L->store);
+        for (int i = 0; i < L->n; i++) {
+            sb_printf(b, "%s[%s, ", i ? ", " : "", L->loops[i].rank);
+            write_factor(b, L->loops[i].factor);
+            if (L->loops[i].kind != MP_LOOP_TEMPORAL)
+                sb_printf(b, ", %s", loop_names[L->loops[i].kind]);
+            sb_printf(b, "]");
+        }
+        sb_printf(b, "]\n");
+    }
+}
+
+char *mp_mapping_to_yaml(const mp_mapping *m)
+{
+    sbuf b = {es_xmalloc(4096), 0, 4096};
+    sb_printf(&b, "# einsim mapping (mapper/mapping.h, docs/spec-arch.md)\narch: %s\n", m->arch);
+    if (m->model[0])
+        sb_printf(&b, "model: %s\n", m->model);
+    if (m->seq)
+        sb_printf(&b, "seq: %" PRId64 "\n", m->seq);
+    if (m->batch)
+        sb_printf(&b, "batch: %" PRId64 "\n", m->batch);
+    if (m->scope[0])
+        sb_printf(&b, "scope: %s\n", m->scope);
+    sb_printf(&b, "cascades:\n");
+    for (int c = 0; c < m->n_cascades; c++) {
+        const mp_cascade_map *C = &m->cascades[c];
+        sb_printf(&b, "  - cascade: %s\n    label: %s\n", C->cascade, C->label);
+        if (C->n_ranks) {
+            sb_printf(&b, "    ranks: {");
+            for (int i = 0; i < C->n_ranks; i++)
+                sb_printf(&b, "%s%s: %" PRId64, i ? ", " : "", C->ranks[i].rank, C->ranks[i].size);
+            sb_printf(&b, "}\n");
+        }
+        if (C->repeat)
+            sb_printf(&b, "    repeat: %" PRId64 "\n", C->repeat);
+        sb_printf(&b, "    bindings: {");
+        for (int i = 0; i < C->n_bindings; i++)
+            sb_printf(&b, "%s%s: %s", i ? ", " : "", C->bindings[i].einsum, C->bindings[i].unit);
+        sb_printf(&b, "}\n    groups:\n");
+        for (int g = 0; g < C->n_groups; g++)
+            write_group(&b, &C->groups[g]);
+    }
+    return b.p;
+}
+
+int mp_mapping_write(const char *path, const mp_mapping *m, es_err *e)
+{
+    char *s = mp_mapping_to_yaml(m);
+    int rc = es_write_file(path, s, strlen(s), e);
+    free(s);
+    return rc;
+}

@@ -1,0 +1,197 @@
+/* mapper/mapping.h: a mapping of a workload's cascades onto an architecture
+ * (DESIGN §4).  Written by `einsim map -o F`, read back unchanged by
+ * `einsim run --mapping F`.  This comment is the contract between the mapper
+ * (which produces and costs mappings) and the simulator (which runs them).
+ *
+ * Shape
+ *   mp_mapping            one file: arch name, workload label, a list of
+ *                         cascade mappings (attention, linear layers, ...).
+ *   mp_cascade_map        one cascade instance: the cascade name (IR name,
+ *                         e.g. "attention-1pass", or "gemm" for a linear
+ *                         layer), its rank sizes, `repeat` (how many
+ *                         identical instances, e.g. B*H heads), the binding
+ *                         of every Einsum to a unit, and its fusion groups.
+ *   mp_group              a set of Einsums fused under one loop nest; they
+ *                         exchange intermediates on chip.  Groups run one
+ *                         after another (in file order); tensors passed
+ *                         between groups go through off-chip memory unless
+ *                         `keep_onchip` lists them.  A group is also the
+ *                         unit of the latency rule (see cost.h).
+ *   nest                  the group's loop nest, one mp_level per storage
+ *                         level, OUTERMOST FIRST ("dram", then the global
+ *                         buffer, then the PE level).  Each level lists its
+ *                         loops outer to inner.  A loop is (rank, factor,
+ *                         kind): kind TEMPORAL iterates; SPATIAL_ROWS /
+ *                         SPATIAL_COLS spread the rank over the rows / cols
+ *                         of the unit the group's 2D Einsums are bound to
+ *                         (a 1D/vector unit spreads the product of the
+ *                         spatial factors of the Einsum's ranks over its
+ *                         cols, at most cols).
+ *                         For each rank, the product of its factors over all
+ *                         levels equals the rank size; `rep` is the pseudo
+ *                         rank of the `repeat` instances (batch x heads).
+ *                         Split ranks (m -> m1,m0) appear as m1 and m0.
+ *                         factor 0 in a hand-written file means "auto"; it
+ *                         is resolved against the workload before use (see
+ *                         mp_mapping_resolve) and never appears in a resolved
+ *                         mapping.
+ *   schedule              how the group's Einsums share units over tiles:
+ *     SEQUENTIAL   one tile (one iteration of the temporal loops above the
+ *                  PE level) at a time: it is fully produced and consumed
+ *                  before the next starts; inside it each Einsum starts when
+ *                  its unit is free and its producers are done, and the tile
+ *                  pays the largest fill_cycles of the group's units once
+ *                  (FuseMax "+Architecture").
+ *     PIPELINED    different units work on different tiles at once
+ *                  (producer/consumer overlap); on one unit, Einsums run in
+ *                  order with fill/drain hidden by back-to-back tiles.
+ *     INTERLEAVED  FuseMax epochs.  One epoch = one tile step; `epoch` is a
+ *                  list of PHASES run one after another.  In a phase, each
+ *                  unit runs its slots in order, units run concurrently, and
+ *                  the phase ends when every unit is done (phase time = max
+ *                  over units of the sum of their slot times).  A slot holds
+ *                  one Einsum or several written "A|B": those alternate cycle
+ *                  by cycle on the unit, so neither pays fill/drain (slot
+ *                  time = sum of theirs).  Every Einsum of the group has a
+ *                  `lag` (default 0): in epoch i it works on tile i - lag
+ *                  (software pipelining across epochs).  A producer's output
+ *                  for tile x must be complete before its consumer's slot for
+ *                  tile x: either an earlier epoch (smaller epoch index
+ *                  x + lag) or the same epoch in an earlier phase (or earlier
+ *                  slot on the same unit); mp_mapping_check verifies this.
+ *                  An Einsum whose nest lacks the innermost tiled rank (AV,
+ *                  outside the m1 loop) runs once per completed outer tile,
+ *                  in its slot of the epoch after its producers' last tile.
+ *                  The cost model charges, per phase, max over units of the
+ *                  units' total cycles in that phase (FuseMax artifact's
+ *                  "waterfall": max(QK+LM, RD+RNV+AV) + RM + max(SLN+SLD,
+ *                  PRM+SPD) + max(SLNV, SPNV)).
+ *   Per-group `granularity` (FLAT's fusion granularity: "head" = the whole
+ *   P x M score matrix of one head is live, "row" = a block of rows) and
+ *   `spill` (tensors whose live fibre does not fit and go off chip) are
+ *   what the 3-pass baselines need; for the 1-pass cascade they are "tile"
+ *   and empty.
+ *
+ * Ownership: plain value structs with fixed arrays; copy freely.  The
+ * mapping names units and einsums by string; mp_mapping_check validates the
+ * names against an arch (unit exists, unit supports every op of the Einsum,
+ * tiles fit the buffer). */
+#ifndef MP_MAPPING_H
+#define MP_MAPPING_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "mapper/arch.h"
+
+#define MP_MAX_EINSUMS 16
+#define MP_MAX_GROUPS 8
+#define MP_MAX_LEVELS 4
+#define MP_MAX_LOOPS 12
+#define MP_MAX_RANKS 12
+#define MP_MAX_SLOTS 16
+#define MP_MAX_SLOT_EINSUMS 4
+#define MP_MAX_PHASES 8
+#define MP_MAX_CASCADES 8
+#define MP_ENAME 16 /* einsum / tensor / rank names */
+
+typedef enum { MP_LOOP_TEMPORAL, MP_LOOP_SPATIAL_ROWS, MP_LOOP_SPATIAL_COLS } mp_loop_kind;
+
+typedef struct mp_loop {
+    char rank[MP_ENAME];
+    int64_t factor; /* 0 = auto (unresolved) */
+    mp_loop_kind kind;
+} mp_loop;
+
+typedef struct mp_level {
+    char store[MP_NAME]; /* "dram" (arch mem name), buffer name, or "pe" */
+    int n;
+    mp_loop loops[MP_MAX_LOOPS]; /* outer to inner */
+} mp_level;
+
+typedef enum { MP_SCHED_SEQUENTIAL, MP_SCHED_PIPELINED, MP_SCHED_INTERLEAVED } mp_sched_kind;
+
+typedef struct mp_slot {
+    int n;
+    char einsums[MP_MAX_SLOT_EINSUMS][MP_ENAME]; /* n > 1: alternate cycle by cycle */
+} mp_slot;
+
+typedef struct mp_phase_slot {
+    char unit[MP_NAME];
+    mp_slot slot;
+} mp_phase_slot;
+
+typedef struct mp_phase {
+    int n;
+    mp_phase_slot slots[MP_MAX_SLOTS]; /* same unit: in order; units concurrent */
+} mp_phase;
+
+typedef struct mp_group {
+    char name[MP_NAME];
+    int n_einsums;
+    char einsums[MP_MAX_EINSUMS][MP_ENAME];
+    int lag[MP_MAX_EINSUMS];  /* INTERLEAVED: tile offset per einsum (index as einsums) */
+    mp_sched_kind schedule;
+    int n_phases;             /* INTERLEAVED: phases of one epoch */
+    mp_phase phases[MP_MAX_PHASES];
+    char granularity[MP_ENAME]; /* "tile", "row", "head" */
+    int n_spill;
+    char spill[MP_MAX_EINSUMS][MP_ENAME]; /* intermediate tensors sent off chip */
+    int n_keep;
+    char keep_onchip[MP_MAX_EINSUMS][MP_ENAME]; /* group outputs kept for the next group */
+    int n_levels;
+    mp_level levels[MP_MAX_LEVELS]; /* outermost first */
+} mp_group;
+
+typedef struct mp_binding {
+    char einsum[MP_ENAME];
+    char unit[MP_NAME];
+} mp_binding;
+
+typedef struct mp_rank_size {
+    char rank[MP_ENAME];
+    int64_t size;
+} mp_rank_size;
+
+typedef struct mp_cascade_map {
+    char cascade[MP_NAME]; /* IR cascade name: attention-1pass, attention-3pass, gemm */
+    char label[MP_NAME];   /* e.g. "attention", "ffn1" */
+    int n_ranks;
+    mp_rank_size ranks[MP_MAX_RANKS];
+    int64_t repeat;
+    int n_bindings;
+    mp_binding bindings[MP_MAX_EINSUMS];
+    int n_groups;
+    mp_group groups[MP_MAX_GROUPS];
+} mp_cascade_map;
+
+typedef struct mp_mapping {
+    char arch[MP_NAME];
+    char model[MP_NAME];
+    int64_t seq, batch;
+    char scope[MP_ENAME]; /* attention | layer */
+    int n_cascades;
+    mp_cascade_map cascades[MP_MAX_CASCADES];
+} mp_mapping;
+
+const char *mp_sched_name(mp_sched_kind k);
+const char *mp_loop_kind_name(mp_loop_kind k);
+
+/* Read / write the YAML form (docs/spec-arch.md lists every key).  Writing
+ * then reading gives an identical struct; writing is deterministic. */
+int mp_mapping_load(const char *name_or_path, mp_mapping *out, es_err *e);
+int mp_mapping_parse(const char *fname, const char *text, mp_mapping *out, es_err *e);
+int mp_mapping_write(const char *path, const mp_mapping *m, es_err *e);
+/* Into a malloc'd string (caller frees). */
+char *mp_mapping_to_yaml(const mp_mapping *m);
+
+/* Lookups (NULL / -1 when absent). */
+int64_t mp_cmap_rank(const mp_cascade_map *c, const char *rank); /* -1 absent */
+const char *mp_cmap_unit_of(const mp_cascade_map *c, const char *einsum);
+int mp_group_index_of(const mp_cascade_map *c, const char *einsum);
+/* Product of a rank's factors over all levels of a group (0 if any auto). */
+int64_t mp_group_rank_product(const mp_group *g, const char *rank);
+/* Loop factor of rank at a level (1 if absent). */
+int64_t mp_level_factor(const mp_level *l, const char *rank);
+
+#endif

@@ -1,0 +1,34 @@
+/* mapper/resolve.h: turn a mapping template (a bundled hand mapping with
+ * sizes left out and factors written `auto`) into a concrete mapping for a
+ * workload (models/ expansion).  Rules, in order, per group and rank:
+ *   - `rep` auto = the instance's repeat count;
+ *   - one auto factor for a rank = the rank size over the other factors;
+ *   - two autos (an outer and an inner one, e.g. p at dram and at gb) = the
+ *     inner one is the LARGEST divisor of what is left whose group footprint
+ *     fits the global buffer (FuseMax's P1 rule, fusemax.md §6), the outer
+ *     one the rest;
+ *   - `spill: [auto]` = no spill if some divisor fits; otherwise the fibre
+ *     tensors that cross units (QK produced on the 2D array for the 1D
+ *     softmax, A going back) go off chip and the rule is applied again;
+ *   - granularity auto = head when the whole p rank is below the DRAM
+ *     level, else row.
+ * Templates are matched to workload instances by label (the instance name,
+ * e.g. "attention", "q_proj"), then by a template labelled with the
+ * cascade name ("linear").  Instances the scope does not cost (norms,
+ * residuals, activations: fusemax.md §3 ignores them) are skipped and
+ * counted in *skipped. */
+#ifndef MP_RESOLVE_H
+#define MP_RESOLVE_H
+
+#include "mapper/arch.h"
+#include "mapper/mapping.h"
+#include "models/models.h"
+
+int mp_resolve(const mp_arch *a, const mp_mapping *tmpl, const md_workload *w, mp_mapping *out, int *skipped,
+               es_err *e);
+/* Resolve one cascade map in place (ranks and repeat already set). */
+int mp_resolve_cascade(const mp_arch *a, mp_cascade_map *cm, es_err *e);
+/* Fill ranks + repeat of cm from a workload instance (adds m1 = ceil(m/m0)). */
+void mp_cmap_set_instance(mp_cascade_map *cm, const md_inst *in);
+
+#endif

@@ -1,0 +1,571 @@
+/* mapper/search.c: mapspace enumeration and search (see search.h). */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/rng.h"
+#include "mapper/catalog.h"
+#include "mapper/resolve.h"
+#include "mapper/search.h"
+
+int mp_objective_parse(const char *s, mp_objective *o)
+{
+    if (!strcmp(s, "latency"))
+        *o = MP_OBJ_LATENCY;
+    else if (!strcmp(s, "energy"))
+        *o = MP_OBJ_ENERGY;
+    else if (!strcmp(s, "edp"))
+        *o = MP_OBJ_EDP;
+    else
+        return -1;
+    return 0;
+}
+
+const char *mp_objective_name(mp_objective o)
+{
+    return o == MP_OBJ_LATENCY ? "latency" : o == MP_OBJ_ENERGY ? "energy" : "edp";
+}
+
+double mp_objective_value(mp_objective o, const mp_cost *c)
+{
+    switch (o) {
+    case MP_OBJ_LATENCY:
+        return c->cycles;
+    case MP_OBJ_ENERGY:
+        return c->energy_pj;
+    default:
+        return c->cycles * c->energy_pj;
+    }
+}
+
+/* ------------------------------------------------------------ the genes */
+
+static void cpy(char *dst, const char *src, size_t n)
+{
+    size_t k = strlen(src);
+    if (k >= n)
+        k = n - 1;
+    memcpy(dst, src, k);
+    dst[k] = 0;
+}
+
+enum { G_VARIANT, G_BIND0, G_PART = G_BIND0 + 12, G_SCHED, G_P0, G_P1, G_ORDER, G_SPILL, G_N };
+
+typedef struct space {
+    const mp_arch *a;
+    const md_inst *in;
+    int is_attn;
+    const mp_cascade_desc *cd[2]; /* attention: 1-pass, 3-pass; linear: [0] */
+    int nunits[2][12];            /* capable units per einsum */
+    int units[2][12][MP_MAX_UNITS];
+    int range[G_N];
+    int64_t P, T, N, M, M0;       /* rank sizes */
+    int64_t div[2][64];           /* divisors (descending) for p0 choices 0..2 of the tiled rank */
+    int ndiv[3];
+    int64_t divs[3][64];
+    int64_t p0s[3];
+} space;
+
+static void divisors(int64_t n, int64_t *out, int *cnt)
+{
+    *cnt = 0;
+    for (int64_t d = n; d >= 1 && *cnt < 64; d--)
+        if (n % d == 0)
+            out[(*cnt)++] = d;
+}
+
+/* Divisors of n, descending, at most 64 (powers of two of large n are few;
+ * for general n only the largest 64 are kept). */
+static void divisors_fast(int64_t n, int64_t *out, int *cnt)
+{
+    if (n <= 4096) {
+        divisors(n, out, cnt);
+        return;
+    }
+    int64_t small[64];
+    int ns = 0;
+    for (int64_t d = 1; d * d <= n && ns < 32; d++)
+        if (n % d == 0)
+            small[ns++] = d;
+    *cnt = 0;
+    for (int i = 0; i < ns; i++)
+        out[(*cnt)++] = n / small[i];
+    for (int i = ns - 1; i >= 0 && *cnt < 64; i--)
+        if (small[i] != n / small[i])
+            out[(*cnt)++] = small[i];
+}
+
+static void capable(const mp_arch *a, const mp_cascade_desc *cd, int n[12], int u[12][MP_MAX_UNITS])
+{
+    for (int i = 0; i < cd->n_einsums && i < 12; i++) {
+        n[i] = 0;
+        for (int k = 0; k < a->n_units; k++)
+            if (mp_unit_op(&a->units[k], cd->einsums[i].op))
+                u[i][n[i]++] = k;
+    }
+}
+
+static int space_init(space *s, const mp_arch *a, const md_inst *in)
+{
+    memset(s, 0, sizeof *s);
+    s->a = a;
+    s->in = in;
+    s->is_attn = !strncmp(in->cascade, "attention", 9);
+    for (int g = 0; g < G_N; g++)
+        s->range[g] = 1;
+    int cols = 0, rows = 0;
+    for (int k = 0; k < a->n_units; k++)
+        if (a->units[k].kind == MP_UNIT_ARRAY2D) {
+            cols = a->units[k].cols;
+            rows = a->units[k].rows;
+            break;
+        }
+    if (!cols)
+        cols = rows = a->units[0].cols;
+    if (s->is_attn) {
+        s->cd[0] = mp_catalog_find("attention-1pass");
+        s->cd[1] = mp_catalog_find("attention-3pass");
+        s->P = md_inst_rank(in, "p");
+        s->M = md_inst_rank(in, "m");
+        s->M0 = md_inst_rank(in, "m0");
+        if (s->M0 > rows)
+            s->M0 = rows;
+        s->range[G_VARIANT] = 2;
+        for (int v = 0; v < 2; v++)
+            capable(a, s->cd[v], s->nunits[v], s->units[v]);
+        for (int i = 0; i < 12; i++) {
+            int r = s->nunits[0][i];
+            if (i < 6 && s->nunits[1][i] > r)
+                r = s->nunits[1][i];
+            s->range[G_BIND0 + i] = r ? r : 1;
+        }
+        s->range[G_PART] = 32;
+        s->range[G_SCHED] = 3;
+        s->range[G_ORDER] = 2;
+        s->range[G_SPILL] = 2;
+        s->T = s->P;
+    } else {
+        s->cd[0] = mp_catalog_find("linear");
+        s->T = md_inst_rank(in, "t");
+        s->N = md_inst_rank(in, "n");
+        capable(a, s->cd[0], s->nunits[0], s->units[0]);
+        s->range[G_BIND0] = s->nunits[0][0] ? s->nunits[0][0] : 1;
+        s->range[G_SCHED] = 2;
+        s->range[G_ORDER] = 2;
+        s->range[G_SPILL] = 2; /* reused: which rank the buffer tiles (t or n) */
+    }
+    /* spatial factor of the tiled rank (p or t) over the array columns */
+    int np0 = 0;
+    for (int k = 0; k < 3; k++) {
+        int64_t p0 = cols >> k;
+        if (p0 >= 1 && s->T % p0 == 0)
+            s->p0s[np0++] = p0;
+    }
+    if (!np0) { /* the tiled rank is not a multiple of cols: its largest divisor that fits */
+        int64_t d = cols < s->T ? cols : s->T;
+        while (d > 1 && s->T % d)
+            d--;
+        s->p0s[np0++] = d;
+    }
+    s->range[G_P0] = np0;
+    int mx = 1;
+    for (int k = 0; k < np0; k++) {
+        divisors_fast(s->T / s->p0s[k], s->divs[k], &s->ndiv[k]);
+        if (s->ndiv[k] > mx)
+            mx = s->ndiv[k];
+    }
+    s->range[G_P1] = mx + 1; /* 0 = the largest factor that fits the buffer */
+    (void)rows;
+    return 0;
+}
+
+static void add_loop(mp_level *l, const char *r, int64_t f, mp_loop_kind k)
+{
+    mp_loop *x = &l->loops[l->n++];
+    cpy(x->rank, r, MP_ENAME);
+    x->factor = f;
+    x->kind = k;
+}
+
+/* Smallest lags that put every producer of a tile before its consumer:
+ * a producer on another unit (or later in this unit's slot order) must
+ * run in an earlier epoch; an input read at the previous step (`prev`) may
+ * come one epoch later.  Group einsums are catalog einsums first..first+n-1. */
+static int lag_fixpoint(const space *sp, const int *gn, int v, const mp_cascade_desc *cd, mp_group *g, int first)
+{
+    const mp_cat_index *ix = mp_catalog_index(cd);
+    int unit[MP_CAT_MAX_E];
+    for (int i = 0; i < cd->n_einsums; i++)
+        unit[i] = sp->units[v][i][gn[G_BIND0 + i]];
+    int is1 = !strcmp(cd->name, "attention-1pass");
+    for (int it = 0; it < 32; it++) {
+        int changed = 0;
+        for (int k = 0; k < g->n_einsums; k++) {
+            int i = first + k;
+            const mp_einsum_desc *c = &cd->einsums[i];
+            if (is1) {
+                int in_m1 = 0;
+                for (int r = 0; c->space[r]; r++)
+                    in_m1 |= c->space[r][0] == 'm' && c->space[r][1] == '1';
+                if (!in_m1)
+                    continue; /* AV: once per finished outer tile */
+            }
+            for (int q = 0; q < ix->nin[i]; q++) {
+                int t = ix->in[i][q];
+                if (t == ix->out[i])
+                    continue;
+                int p = ix->producer[t];
+                if (p < first || p >= first + g->n_einsums)
+                    continue;
+                int prev = ix->prev[i] == t;
+                int need = g->lag[p - first] - prev + ((unit[p] != unit[i] || p > i) ? 1 : 0);
+                if (g->lag[k] < need) {
+                    g->lag[k] = need;
+                    changed = 1;
+                }
+            }
+        }
+        if (!changed)
+            return 0;
+    }
+    return -1;
+}
+
+/* One phase: each unit runs its einsums in catalog order; lags make it legal. */
+static void make_epoch(const space *sp, const int *gn, int v, mp_group *g, int first)
+{
+    const mp_arch *a = sp->a;
+    g->n_phases = 1;
+    mp_phase *P = &g->phases[0];
+    P->n = 0;
+    for (int u = 0; u < a->n_units; u++)
+        for (int k = 0; k < g->n_einsums && P->n < MP_MAX_SLOTS; k++)
+            if (sp->units[v][first + k][gn[G_BIND0 + first + k]] == u) {
+                mp_phase_slot *ps = &P->slots[P->n++];
+                cpy(ps->unit, a->units[u].name, MP_NAME);
+                ps->slot.n = 1;
+                cpy(ps->slot.einsums[0], g->einsums[k], MP_ENAME);
+            }
+}
+
+/* Decode genes into a cascade map.  Returns 0, or -1 when the genes name
+ * no distinct point (index beyond a per-variant range) or cannot tile. */
+static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
+{
+    /* zero all but the (large) epoch arrays, which only interleaved groups use */
+    memset(cm, 0, offsetof(mp_cascade_map, groups));
+    cm->n_groups = 0;
+    const mp_arch *a = s->a;
+    int v = s->is_attn ? gn[G_VARIANT] : 0;
+    const mp_cascade_desc *cd = s->cd[v];
+    cpy(cm->cascade, cd->name, MP_NAME);
+    cpy(cm->label, s->in->name, MP_NAME);
+    mp_cmap_set_instance(cm, s->in);
+    int64_t p0 = s->p0s[gn[G_P0]];
+    if (gn[G_P1] < 1 || gn[G_P1] > s->ndiv[gn[G_P0]])
+        return -1;
+    int64_t p1 = s->divs[gn[G_P0]][gn[G_P1] - 1];
+    int64_t p2 = s->T / p0 / p1;
+    for (int i = 0; i < cd->n_einsums; i++) {
+        int gi = G_BIND0 + i;
+        if (gn[gi] >= s->nunits[v][i])
+            return -1;
+        mp_binding *b = &cm->bindings[cm->n_bindings++];
+        cpy(b->einsum, cd->einsums[i].name, MP_ENAME);
+        cpy(b->unit, a->units[s->units[v][i][gn[gi]]].name, MP_NAME);
+    }
+    const mp_store *buf = mp_arch_buffer(a);
+    /* fusion groups: 1-pass and linear fuse everything; 3-pass splits the
+     * einsum list where the partition mask has a bit */
+    int cut = s->is_attn && v == 1 ? gn[G_PART] : 0;
+    if (!(s->is_attn && v == 1) && gn[G_PART])
+        return -1;
+    if (s->is_attn && v == 0 && gn[G_SPILL])
+        return -1;
+    int start = 0;
+    for (int i = 0; i < cd->n_einsums; i++) {
+        if (i + 1 < cd->n_einsums && !(cut & (1 << i)))
+            continue;
+        mp_group *g = &cm->groups[cm->n_groups++];
+        memset(g, 0, offsetof(mp_group, phases));
+        memset(g->granularity, 0, sizeof *g - offsetof(mp_group, granularity));
+        g->name[0] = 'g';
+        g->name[1] = (char)('0' + cm->n_groups - 1);
+        g->name[2] = 0;
+        for (int k = start; k <= i; k++)
+            cpy(g->einsums[g->n_einsums++], cd->einsums[k].name, MP_ENAME);
+        start = i + 1;
+        g->schedule = (mp_sched_kind)(s->is_attn ? gn[G_SCHED] : gn[G_SCHED] ? MP_SCHED_SEQUENTIAL : MP_SCHED_PIPELINED);
+        g->n_levels = 3;
+        cpy(g->levels[0].store, a->mem.name, MP_NAME);
+        cpy(g->levels[1].store, buf ? buf->name : "pe", MP_NAME);
+        snprintf(g->levels[2].store, MP_NAME, "pe");
+        mp_level *D = &g->levels[0], *B = &g->levels[1], *E = &g->levels[2];
+        add_loop(D, "rep", cm->repeat, MP_LOOP_TEMPORAL);
+        if (s->is_attn) {
+            const char *mr = v == 0 ? "m1" : "m";
+            int64_t mo = v == 0 ? mp_cmap_rank(cm, "m1") : s->M / s->M0;
+            if (v == 1 && s->M % s->M0)
+                return -1;
+            int64_t m0in = v == 0 ? mp_cmap_rank(cm, "m0") : s->M0;
+            if (m0in % s->M0)
+                return -1;
+            if (gn[G_ORDER] == 0) {
+                add_loop(D, "p", p2, MP_LOOP_TEMPORAL);
+                add_loop(D, mr, mo, MP_LOOP_TEMPORAL);
+            } else {
+                add_loop(D, mr, mo, MP_LOOP_TEMPORAL);
+                add_loop(D, "p", p2, MP_LOOP_TEMPORAL);
+            }
+            add_loop(B, "p", p1, MP_LOOP_TEMPORAL);
+            add_loop(E, "p", p0, MP_LOOP_SPATIAL_COLS);
+            add_loop(E, v == 0 ? "m0" : "m", s->M0, MP_LOOP_SPATIAL_ROWS);
+            if (m0in > s->M0) /* the key tile is taller than the array: fold it */
+                add_loop(E, "m0", m0in / s->M0, MP_LOOP_TEMPORAL);
+            cpy(g->granularity, v == 0 ? "tile" : p2 == 1 ? "head" : "row", sizeof g->granularity);
+            if (v == 1 && gn[G_SPILL]) {
+                /* spill the fibres that cross units */
+                for (int t = 0; t < cd->n_tensors; t++) {
+                    if (cd->tensors[t].role != MP_T_FIBRE)
+                        continue;
+                    int touched = 0;
+                    for (int k = 0; k < g->n_einsums; k++)
+                        touched |= !strcmp(g->einsums[k], cd->tensors[t].name);
+                    if (touched && strcmp(cd->tensors[t].name, "SN"))
+                        cpy(g->spill[g->n_spill++], cd->tensors[t].name, MP_ENAME);
+                }
+            }
+        } else {
+            int64_t n0 = 256;
+            for (int k = 0; k < a->n_units; k++)
+                if (a->units[k].kind == MP_UNIT_ARRAY2D)
+                    n0 = a->units[k].rows;
+            while (n0 > 1 && s->N % n0)
+                n0 /= 2;
+            int64_t n2 = s->N / n0;
+            int buffer_n = gn[G_SPILL];
+            int64_t tb = buffer_n ? 1 : p1, t2 = buffer_n ? s->T / p0 : p2, nb = 1;
+            if (buffer_n) {
+                /* reuse the P1 gene as an index into divisors of n2 */
+                int64_t dv[64];
+                int nd;
+                divisors_fast(n2, dv, &nd);
+                if (gn[G_P1] > nd)
+                    return -1;
+                nb = dv[gn[G_P1] - 1];
+                n2 /= nb;
+            }
+            if (gn[G_ORDER] == 0) {
+                add_loop(D, "t", t2, MP_LOOP_TEMPORAL);
+                add_loop(D, "n", n2, MP_LOOP_TEMPORAL);
+            } else {
+                add_loop(D, "n", n2, MP_LOOP_TEMPORAL);
+                add_loop(D, "t", t2, MP_LOOP_TEMPORAL);
+            }
+            if (buffer_n)
+                add_loop(B, "n", nb, MP_LOOP_TEMPORAL);
+            else
+                add_loop(B, "t", tb, MP_LOOP_TEMPORAL);
+            add_loop(E, "t", p0, MP_LOOP_SPATIAL_COLS);
+            add_loop(E, "n", n0, MP_LOOP_SPATIAL_ROWS);
+            snprintf(g->granularity, sizeof g->granularity, "tile");
+        }
+        if (g->schedule == MP_SCHED_INTERLEAVED) {
+            make_epoch(s, gn, v, g, start - g->n_einsums);
+            if (lag_fixpoint(s, gn, v, cd, g, start - g->n_einsums))
+                return -1;
+        }
+    }
+    /* 3-pass fibres cross groups through DRAM: keep nothing on chip */
+    return 0;
+}
+
+static int fits_all(const space *s, const mp_cascade_map *cm)
+{
+    const mp_store *buf = mp_arch_buffer(s->a);
+    return !buf || mp_cascade_max_footprint(s->a, cm) <= (double)buf->capacity_bytes;
+}
+
+/* Gene G_P1 = 0 means "the largest tile factor that fits" (the P1 rule).
+ * Factors are listed largest first and the footprint grows with the factor,
+ * so a binary search finds the first that fits. */
+static int decode(const space *s, const int *gn, mp_cascade_map *cm)
+{
+    if (gn[G_P1] > 0)
+        return decode_explicit(s, gn, cm);
+    int g2[G_N];
+    memcpy(g2, gn, sizeof g2);
+    int lo = 1, hi = s->range[G_P1] - 1, found = -1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        g2[G_P1] = mid;
+        int rc = decode_explicit(s, g2, cm);
+        if (rc == 0 && fits_all(s, cm)) {
+            found = mid;
+            hi = mid - 1;
+        } else if (rc == 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid - 1; /* index beyond this p0's list: look at larger factors */
+        }
+    }
+    if (found < 0)
+        return -1;
+    g2[G_P1] = found;
+    return decode_explicit(s, g2, cm);
+}
+
+static int64_t space_size(const space *s)
+{
+    double n = 1;
+    for (int g = 0; g < G_N; g++)
+        n *= s->range[g];
+    return n > 9e15 ? INT64_MAX : (int64_t)n;
+}
+
+typedef struct best_t {
+    double obj, sec;
+    mp_cascade_map cm;
+    mp_cost cost;
+    int have;
+} best_t;
+
+static int try_genes(const space *s, const int *gn, mp_objective ob, best_t *b, mp_search_stats *st, double *val)
+{
+    mp_cascade_map cm;
+    *val = INFINITY;
+    if (decode(s, gn, &cm)) {
+        st->pruned++;
+        return 0;
+    }
+    if (!fits_all(s, &cm)) {
+        st->pruned++;
+        return 0;
+    }
+    mp_cost c;
+    memset(&c, 0, sizeof c);
+    c.valid = 1;
+    es_err e;
+    st->evaluated++;
+    if (mp_cost_cascade(s->a, &cm, &c, &e) || !c.valid)
+        return 0;
+    mp_cost_finish(s->a, &c);
+    st->valid++;
+    *val = mp_objective_value(ob, &c);
+    /* ties on the objective (a compute-bound latency) go to the lower
+     * secondary figure: energy, or latency for the energy objective */
+    double sec = ob == MP_OBJ_ENERGY ? c.cycles : c.energy_pj;
+    int better = !b->have || *val < b->obj * (1 - 1e-12) ||
+                 (*val <= b->obj * (1 + 1e-12) && sec < b->sec);
+    if (better) {
+        b->sec = sec;
+        b->have = 1;
+        b->obj = *val;
+        b->cm = cm;
+        b->cost = c;
+        return 1;
+    }
+    return 0;
+}
+
+static void search_instance(const space *s, const mp_search_opts *o, best_t *b, mp_search_stats *st)
+{
+    int gn[G_N] = {0};
+    int64_t total = space_size(s);
+    if (total <= o->budget) {
+        for (int64_t i = 0; i < total; i++) {
+            int64_t x = i;
+            for (int g = 0; g < G_N; g++) {
+                gn[g] = (int)(x % s->range[g]);
+                x /= s->range[g];
+            }
+            double v;
+            try_genes(s, gn, o->objective, b, st, &v);
+        }
+        return;
+    }
+    st->exhaustive = 0;
+    es_rng r;
+    es_rng_seed(&r, o->seed ^ (uint64_t)s->in->repeat * 0x9e3779b97f4a7c15ULL ^ (uint64_t)s->T);
+    int64_t nrand = o->budget / 4, done = 0;
+    int bestg[G_N] = {0};
+    double bestv = INFINITY, v;
+    for (; done < nrand; done++) {
+        for (int g = 0; g < G_N; g++)
+            gn[g] = (int)es_rng_below(&r, (uint64_t)s->range[g]);
+        try_genes(s, gn, o->objective, b, st, &v);
+        if (v < bestv) {
+            bestv = v;
+            memcpy(bestg, gn, sizeof gn);
+        }
+    }
+    /* local search: first-improvement over single-gene moves; restart from a
+     * random point when a sweep improves nothing */
+    memcpy(gn, bestg, sizeof gn);
+    double cur = bestv;
+    while (done < o->budget) {
+        int improved = 0;
+        for (int g = 0; g < G_N && done < o->budget; g++)
+            for (int k = 0; k < s->range[g] && done < o->budget; k++) {
+                if (k == gn[g])
+                    continue;
+                int old = gn[g];
+                gn[g] = k;
+                try_genes(s, gn, o->objective, b, st, &v);
+                done++;
+                if (v < cur) {
+                    cur = v;
+                    improved = 1;
+                } else {
+                    gn[g] = old;
+                }
+            }
+        if (!improved) {
+            for (int g = 0; g < G_N; g++)
+                gn[g] = (int)es_rng_below(&r, (uint64_t)s->range[g]);
+            cur = INFINITY;
+            try_genes(s, gn, o->objective, b, st, &cur);
+            done++;
+        }
+    }
+}
+
+int mp_search(const mp_arch *a, const md_workload *w, const mp_search_opts *o, mp_mapping *best, mp_cost *best_cost,
+              mp_search_stats *st, es_err *e)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(st, 0, sizeof *st);
+    st->exhaustive = 1;
+    memset(best, 0, sizeof *best);
+    cpy(best->arch, a->name, sizeof best->arch);
+    cpy(best->model, w->model, sizeof best->model);
+    cpy(best->scope, md_scope_name(w->scope), sizeof best->scope);
+    best->batch = w->batch;
+    for (int i = 0; i < w->n_inst; i++) {
+        const md_inst *in = &w->inst[i];
+        if (strcmp(in->cascade, "linear") && strncmp(in->cascade, "attention", 9))
+            continue;
+        if (!strcmp(in->name, "attention"))
+            best->seq = md_inst_rank(in, "m");
+        if (best->n_cascades >= MP_MAX_CASCADES)
+            return es_fail(e, "workload has more than %d mapped cascades", MP_MAX_CASCADES);
+        space s;
+        space_init(&s, a, in);
+        best_t b;
+        memset(&b, 0, sizeof b);
+        search_instance(&s, o, &b, st);
+        if (!b.have)
+            return es_fail(e, "search: no valid mapping of '%s' on arch '%s' (every candidate overflows the buffer "
+                              "or lacks a unit for some op)", in->name, a->name);
+        best->cascades[best->n_cascades++] = b.cm;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    st->wall_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    st->per_s = st->wall_s > 0 ? (double)st->evaluated / st->wall_s : 0;
+    if (!best->n_cascades)
+        return es_fail(e, "workload has nothing the mapper can map");
+    return mp_cost_eval(a, best, best_cost, e);
+}

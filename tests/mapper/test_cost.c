@@ -1,0 +1,299 @@
+/* mapper room: the analytical cost model against closed forms derived by
+ * hand from fusemax.md §6 (FuseMax), §3 (baselines) and the conventions of
+ * docs/mapper.md; mapping YAML round trip; search determinism. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mapper/arch.h"
+#include "mapper/cost.h"
+#include "mapper/mapping.h"
+#include "mapper/resolve.h"
+#include "mapper/search.h"
+#include "models/models.h"
+
+typedef struct point {
+    mp_arch *a;
+    md_model md;
+    md_workload w;
+    mp_mapping m;
+    mp_cost c;
+} point;
+
+static void hand(point *pt, const char *arch, const char *model, int64_t seq, md_scope scope)
+{
+    es_err e;
+    pt->a = mp_arch_load(arch, &e);
+    if (!pt->a)
+        fail_msg("%s", e.msg);
+    if (md_model_load(model, &pt->md, &e))
+        fail_msg("%s", e.msg);
+    md_run r;
+    md_run_init(&r);
+    r.seq = seq;
+    r.batch = 64;
+    r.scope = scope;
+    if (md_expand(&pt->md, &r, &pt->w, &e))
+        fail_msg("%s", e.msg);
+    mp_mapping t;
+    if (mp_mapping_load(arch, &t, &e))
+        fail_msg("%s", e.msg);
+    int skipped;
+    if (mp_resolve(pt->a, &t, &pt->w, &pt->m, &skipped, &e))
+        fail_msg("%s", e.msg);
+    if (mp_cost_eval(pt->a, &pt->m, &pt->c, &e))
+        fail_msg("%s", e.msg);
+    assert_true(pt->c.valid);
+}
+
+static void done(point *pt)
+{
+    md_workload_free(&pt->w);
+    mp_arch_free(pt->a);
+}
+
+static int64_t factor(const mp_mapping *m, const char *level, const char *rank)
+{
+    const mp_group *g = &m->cascades[0].groups[0];
+    for (int l = 0; l < g->n_levels; l++)
+        if (!strcmp(g->levels[l].store, level))
+            return mp_level_factor(&g->levels[l], rank);
+    return -1;
+}
+
+#define NEAR(x, y) assert_true(fabs((x) - (y)) <= 1e-9 * fabs(y))
+
+/* P1 (fusemax.md §6): 4,16,64,128,128,128 for E=F=64; 4,16,64,64,64,64 for XLM. */
+static void test_fusemax_p1(void **state)
+{
+    (void)state;
+    static const int64_t seqs[6] = {1024, 4096, 16384, 65536, 262144, 1048576};
+    static const int64_t p1_64[6] = {4, 16, 64, 128, 128, 128}, p1_xlm[6] = {4, 16, 64, 64, 64, 64};
+    for (int i = 0; i < 6; i++) {
+        point pt;
+        hand(&pt, "fusemax", "bert-base", seqs[i], MD_SCOPE_ATTENTION);
+        assert_int_equal(factor(&pt.m, "gb", "p"), p1_64[i]);
+        done(&pt);
+        hand(&pt, "fusemax", "xlm", seqs[i], MD_SCOPE_ATTENTION);
+        assert_int_equal(factor(&pt.m, "gb", "p"), p1_xlm[i]);
+        done(&pt);
+    }
+}
+
+/* Latency and traffic of FuseMax's mapping in closed form:
+ *   T = B H (P/256)(M/256), PT = B H P/256
+ *   compute = max(E+1, F+1) T + F PT + T + max(8, 8) T + max(F, F) T
+ *           (the epoch phases: QK+LM | RD+RNV+AV, RM, SLN+SLD | PRM+SPD, SLNV | SPNV)
+ *   traffic = (Q + AV + (K+V) P2) * 2 B, P2 = (P/256)/P1. */
+static void test_fusemax_closed_form(void **state)
+{
+    (void)state;
+    point pt;
+    hand(&pt, "fusemax", "bert-base", 16384, MD_SCOPE_ATTENTION);
+    double B = 64, H = 12, P = 16384, M = 16384, E = 64, F = 64, P1 = 64;
+    double T = B * H * (P / 256) * (M / 256), PT = B * H * P / 256;
+    /* phase 1 is max(QK+LM, RD+RNV+AV) = (F+1)T + F PT since E == F */
+    double comp = (F + 1) * T + F * PT + T + 8 * T + F * T;
+    NEAR(pt.c.cycles, comp);
+    double P2 = (P / 256) / P1;
+    double traffic = B * H * (P * E + P * F + (M * E + M * F) * P2) * 2;
+    NEAR(pt.c.dram_read_bytes + pt.c.dram_write_bytes, traffic);
+    NEAR(pt.c.dram_write_bytes, B * H * P * F * 2);
+    NEAR(pt.c.latency_s, comp / 940e6); /* never memory-bound */
+    assert_true(traffic / (400.0 * 1073741824.0) < pt.c.latency_s);
+    /* compute energy: per score element E+F MACs, SLN 6 MAC + 1 add, LM max,
+     * SLD add on the 2D array; per (m1,p) RM max, PRM 6 MAC + 1 add, SPD MAC,
+     * RD add, per (f,m1,p) SPNV MAC, RNV add; per (f,p) one divide. */
+    double mac = 17.1645, add = 8.3395, mx = 0.028036, dv = 36.251153;
+    double el = T * 65536, row = T * 256, frow = row * F;
+    double ec = el * ((E + F + 6) * mac + add + mx + add) + row * (mx + 6 * mac + add + mac + add) +
+                frow * (mac + add) + B * H * P * F * dv;
+    NEAR(pt.c.e_compute_pj, ec);
+    /* utilization: the 1D array is the bound unit */
+    NEAR(pt.c.util[1], 1.0);
+    NEAR(pt.c.util[0], (E + 1 + 7 + 1 + F) * T / comp);
+    done(&pt);
+}
+
+/* FLAT (3-pass fused): the 1D array does GM, SN, SD, A at one element per PE
+ * per cycle, so compute = 4 B H P M / 256; the 2D array (E+F) B H P M / 65536.
+ * Not memory-bound at 16K: latency = 1D cycles. */
+static void test_flat_closed_form(void **state)
+{
+    (void)state;
+    point pt;
+    hand(&pt, "flat", "bert-base", 16384, MD_SCOPE_ATTENTION);
+    double B = 64, H = 12, P = 16384, M = 16384;
+    NEAR(pt.c.cycles, 4 * B * H * P * M / 256);
+    NEAR(pt.c.busy[0], (64 + 64) * B * H * P * M / 65536);
+    assert_string_equal(pt.m.cascades[0].groups[0].granularity, "row");
+    assert_int_equal(pt.m.cascades[0].groups[0].n_spill, 0);
+    done(&pt);
+    /* at 1M one 256-row block of scores (512 MiB) cannot fit: QK and A spill,
+     * each written and read once (8 B per score) */
+    hand(&pt, "flat", "bert-base", 1048576, MD_SCOPE_ATTENTION);
+    assert_int_equal(pt.m.cascades[0].groups[0].n_spill, 2);
+    P = M = 1048576;
+    double q = B * H * P * 64 * 2;
+    double p2 = (double)factor(&pt.m, "dram", "p");
+    NEAR(pt.c.dram_read_bytes + pt.c.dram_write_bytes, 2 * q + 2 * q * p2 + 8 * B * H * P * M);
+    NEAR(pt.c.cycles, fmax(4 * B * H * P * M / 256,
+                           (pt.c.dram_read_bytes + pt.c.dram_write_bytes) / (400.0 * 1073741824.0 / 940e6)));
+    done(&pt);
+}
+
+/* Unfused: three phases, each max(mem, compute), summed:
+ *   QK:      reads Q once and K once per row block, writes QK;
+ *   softmax: reads QK, writes A; 4 ops per score on the 256 1D PEs;
+ *   AV:      reads A and V once per row block, writes AV. */
+static void test_unfused_phases(void **state)
+{
+    (void)state;
+    point pt;
+    hand(&pt, "unfused", "bert-base", 4096, MD_SCOPE_ATTENTION);
+    double B = 64, H = 12, P = 4096, M = 4096, bw = 400.0 * 1073741824.0 / 940e6;
+    double s = B * H * P * M * 2, q = B * H * P * 64 * 2;
+    const mp_cascade_map *cm = &pt.m.cascades[0];
+    assert_int_equal(cm->n_groups, 3);
+    double p2qk = (double)mp_level_factor(&cm->groups[0].levels[0], "p");
+    double p2av = (double)mp_level_factor(&cm->groups[2].levels[0], "p");
+    double mac = B * H * P * M * 64 / 65536;
+    double qk = fmax((q + q * p2qk + s) / bw, mac);
+    double sm = fmax(2 * s / bw, 4 * B * H * P * M / 256);
+    double av = fmax((s + q * p2av + q) / bw, mac);
+    NEAR(pt.c.cycles, qk + sm + av);
+    NEAR(pt.c.busy[1], 4 * B * H * P * M / 256);
+    done(&pt);
+}
+
+/* +Architecture: one tile at a time, each Einsum starting when its unit is
+ * free and its producers are done, plus 256 fill/drain cycles per tile.  The
+ * tile's critical path (group order BQK LM RM SLN SLD SLNV PRM SPD RD SPNV
+ * RNV AV): BQK E, LM 1, RM 1, SLN 7, SLD 1, SLNV F on the 2D array; PRM and
+ * SPD overlap SLN/SLD; RD 1 after SLD; SPNV F after RD; RNV F after SPNV;
+ * AV F/M1 per tile -> E + 11 + 2F + F/M1 + 256 per tile. */
+static void test_fusemax_arch(void **state)
+{
+    (void)state;
+    point pt;
+    hand(&pt, "fusemax-arch", "bert-base", 4096, MD_SCOPE_ATTENTION);
+    double B = 64, H = 12, P = 4096, M = 4096, F = 64, E = 64;
+    double T = B * H * (P / 256) * (M / 256), PT = B * H * P / 256;
+    NEAR(pt.c.cycles, (E + 11 + 2 * F + 256) * T + F * PT);
+    done(&pt);
+}
+
+/* +Cascade: BQK, SLNV on the 2D array, the rest on FLAT's 1D array (exp =
+ * one cycle on FLAT's exp unit); latency = max(mem, 2D, 1D). */
+static void test_fusemax_cascade(void **state)
+{
+    (void)state;
+    point pt;
+    hand(&pt, "fusemax-cascade", "bert-base", 4096, MD_SCOPE_ATTENTION);
+    double B = 64, H = 12, P = 4096, M = 4096, F = 64;
+    double T = B * H * (P / 256) * (M / 256), PT = B * H * P / 256;
+    double d1 = (256 + 256 + 256) * T + (1 + 1 + 1 + 1 + F + F) * T + F * PT; /* LM SLN SLD; RM PRM SPD RD SPNV RNV; AV */
+    NEAR(pt.c.cycles, d1);
+    done(&pt);
+}
+
+/* Linear layers of one encoder layer (M = B*P) on the 2D array: output
+ * stationary, cycles = t n k / 65536 per GEMM when compute-bound. */
+static void test_layer_linear(void **state)
+{
+    (void)state;
+    point a, l;
+    hand(&a, "fusemax", "bert-base", 4096, MD_SCOPE_ATTENTION);
+    hand(&l, "fusemax", "bert-base", 4096, MD_SCOPE_LAYER);
+    double t = 64 * 4096, D = 768, S = 3072;
+    double macs = t * (4 * D * D + 2 * D * S);
+    NEAR(l.c.cycles - a.c.cycles, macs / 65536);
+    assert_int_equal(l.m.n_cascades, 7);
+    done(&a);
+    done(&l);
+}
+
+/* Resolved mapping -> YAML -> mapping -> YAML is the identity, and costs the same. */
+static void test_round_trip(void **state)
+{
+    (void)state;
+    const char *archs[] = {"fusemax", "flat", "unfused", "fusemax-cascade", "fusemax-arch"};
+    for (int i = 0; i < 5; i++) {
+        point pt;
+        hand(&pt, archs[i], "t5-small", 4096, MD_SCOPE_LAYER);
+        char *y1 = mp_mapping_to_yaml(&pt.m);
+        mp_mapping back;
+        es_err e;
+        if (mp_mapping_parse("rt.yaml", y1, &back, &e))
+            fail_msg("%s: %s\n%s", archs[i], e.msg, y1);
+        char *y2 = mp_mapping_to_yaml(&back);
+        assert_string_equal(y1, y2);
+        mp_cost c2;
+        assert_int_equal(mp_cost_eval(pt.a, &back, &c2, &e), 0);
+        assert_true(c2.cycles == pt.c.cycles && c2.energy_pj == pt.c.energy_pj);
+        free(y1);
+        free(y2);
+        done(&pt);
+    }
+}
+
+/* A bad epoch (a consumer slotted before its producer at equal lag) is rejected. */
+static void test_lag_check(void **state)
+{
+    (void)state;
+    point pt;
+    hand(&pt, "fusemax", "bert-base", 1024, MD_SCOPE_ATTENTION);
+    mp_group *g = &pt.m.cascades[0].groups[0];
+    for (int i = 0; i < g->n_einsums; i++)
+        if (!strcmp(g->einsums[i], "RNV"))
+            g->lag[i] = 0; /* RNV would read SLNV of the same tile before phase 4 */
+    es_err e;
+    mp_cost c;
+    assert_int_equal(mp_cost_eval(pt.a, &pt.m, &c, &e), -1);
+    assert_non_null(strstr(e.msg, "einsum RNV (lag 0) runs before its producer SLNV"));
+    done(&pt);
+}
+
+/* Search: deterministic for a seed, never worse than 2% over the bundled
+ * FuseMax mapping, never worse than the bundled FLAT mapping on flat. */
+static void test_search(void **state)
+{
+    (void)state;
+    const char *archs[] = {"fusemax", "flat"};
+    for (int i = 0; i < 2; i++) {
+        point pt;
+        hand(&pt, archs[i], "bert-base", 4096, MD_SCOPE_ATTENTION);
+        mp_search_opts o = {MP_OBJ_LATENCY, 3000, 7};
+        static mp_mapping b1, b2;
+        mp_cost c1, c2;
+        mp_search_stats s1, s2;
+        es_err e;
+        assert_int_equal(mp_search(pt.a, &pt.w, &o, &b1, &c1, &s1, &e), 0);
+        assert_int_equal(mp_search(pt.a, &pt.w, &o, &b2, &c2, &s2, &e), 0);
+        char *y1 = mp_mapping_to_yaml(&b1), *y2 = mp_mapping_to_yaml(&b2);
+        assert_string_equal(y1, y2);
+        assert_int_equal(s1.evaluated, s2.evaluated);
+        assert_true(c1.cycles <= pt.c.cycles * (i == 0 ? 1.02 : 1.0));
+        free(y1);
+        free(y2);
+        done(&pt);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fusemax_p1),      cmocka_unit_test(test_fusemax_closed_form),
+        cmocka_unit_test(test_flat_closed_form), cmocka_unit_test(test_unfused_phases),
+        cmocka_unit_test(test_fusemax_arch),    cmocka_unit_test(test_fusemax_cascade),
+        cmocka_unit_test(test_layer_linear),    cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_lag_check),       cmocka_unit_test(test_search),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
