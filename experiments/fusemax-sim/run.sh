@@ -1,0 +1,40 @@
+#!/bin/sh
+# Reproduce FuseMax's evaluation with the cycle-level simulator: the four
+# models x 1K..1M tokens at batch 64, for unfused, flat, fusemax-cascade
+# (+Cascade), fusemax-arch (+Architecture) and fusemax (+Binding), scope
+# attention and layer (attention + the layer's linear layers, the paper's
+# "end-to-end").  Writes out/results.csv (one row per run, from the JSON
+# reports) and table.md (per-point figures, averages vs the paper's
+# headlines, per-point latency vs the artifact's published CSVs).
+#
+# usage: sh experiments/fusemax-sim/run.sh [path/to/einsim]   (needs jq)
+set -e
+HERE=$(cd "$(dirname "$0")" && pwd)
+EINSIM=${1:-${EINSIM:-$HERE/../../build/bin/einsim}}
+OUT=$HERE/out
+mkdir -p "$OUT/json"
+ARCHS="unfused flat fusemax-cascade fusemax-arch fusemax"
+MODELS="bert-base trxl-wt103 t5-small xlm"
+SEQS="1024 4096 16384 65536 262144 1048576"
+RES=$OUT/results.csv
+echo "scope,arch,model,seq,cycles,latency_s,energy_pj,util_2d,util_1d,dram_read,dram_written,wall_s,simulated_cycles,ff_cycles" >"$RES.tmp"
+t0=$(date +%s.%N)
+for scope in attention layer; do
+  for arch in $ARCHS; do
+    for model in $MODELS; do
+      for seq in $SEQS; do
+        j=$OUT/json/$arch-$model-$seq-$scope.json
+        "$EINSIM" run --arch "$arch" --model "$model" --seq "$seq" --batch 64 --scope "$scope" --json "$j" >/dev/null
+        jq -r --arg s "$scope" '[$s, .arch, .model, .seq, .cycles, .latency_s, .energy_pj,
+            (.units.array2d.utilization // 0), (.units.array1d.utilization // 0),
+            .dram.bytes_read, .dram.bytes_written, .simulation.wall_s,
+            .simulation.simulated_cycles, .simulation.fast_forwarded_cycles] | @csv' "$j" | tr -d '"' >>"$RES.tmp"
+      done
+    done
+  done
+done
+t1=$(date +%s.%N)
+mv "$RES.tmp" "$RES"
+awk -v t0="$t0" -v t1="$t1" -F, -f "$HERE/table.awk" "$HERE/reference.csv" "$RES" >"$HERE/table.md.tmp"
+mv "$HERE/table.md.tmp" "$HERE/table.md"
+cat "$HERE/table.md"

@@ -1,0 +1,37 @@
+/* sim/lower/lower.h: lowering of a resolved mapping (mapper/mapping.h) onto
+ * an architecture (mapper/arch.h) into a tile program (sim/prog/prog.h).
+ *
+ * Per group: the loops above the PE level (plus `rep`, the repeat instances,
+ * outermost) are the tile loops; each Einsum becomes one op per tile whose
+ * busy time is ceil(tile points / PEs it spans) x the unit's op cycles (+ the
+ * unit's fill_cycles per tile under SEQUENTIAL); tensors crossing the DRAM
+ * boundary become transfer ops on the memory component.  Conventions in
+ * docs/simulator.md.  Checks: unknown unit, unit lacking the Einsum's op,
+ * buffer overflow, dependency violations (interleaved epochs: a consumer
+ * scheduled before its producer, or a loop-carried value needed before the
+ * previous iteration wrote it) -- each an error naming the Einsum and tile. */
+#ifndef SIM_LOWER_H
+#define SIM_LOWER_H
+
+#include "base/err.h"
+#include "mapper/arch.h"
+#include "mapper/mapping.h"
+#include "sim/comp/comp.h"
+#include "sim/prog/prog.h"
+
+typedef struct sim_lowered {
+    sp_prog prog;
+    sim_comp comps[SP_MAX_COMPS];
+    sim_comp *comp_ptr[SP_MAX_COMPS];
+    int mem_comp;
+    int comp_unit[SP_MAX_COMPS]; /* arch unit index, -1 for memory */
+    double act_pj[32];           /* energy per action */
+    char act_component[32][48];  /* energy_breakdown component of each action */
+    int einsum_cascade[48];      /* cascade index of each report einsum */
+} sim_lowered;
+
+/* lw is caller-allocated; lw->prog.g[] are heap-allocated (sim_lower_free). */
+int sim_lower(const mp_arch *a, const mp_mapping *m, sim_lowered *lw, es_err *e);
+void sim_lower_free(sim_lowered *lw);
+
+#endif

@@ -1,0 +1,101 @@
+/* sim/report/report.h: the simulation report (DESIGN §8) and its writers:
+ * text summary, JSON (stable schema, docs/reports.md), CSV (one flat row per
+ * report), all written atomically through es_out; and the Chrome/Perfetto
+ * trace-event file of unit activity (capped, the cap is written into it).
+ *
+ * Ownership: a sim_report is a plain value (fixed arrays, no pointers); the
+ * trace buffer is owned by sim_trace and freed with sim_trace_free. */
+#ifndef SIM_REPORT_H
+#define SIM_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/err.h"
+
+#define SIM_REP_NAME 64
+#define SIM_REP_UNITS 8
+#define SIM_REP_ENERGY 16
+#define SIM_REP_EINSUMS 48
+#define SIM_REP_EXTRA 24
+#define SIM_REP_SEQS 16
+
+typedef struct sim_rep_unit {
+    char name[SIM_REP_NAME];
+    uint64_t busy_cycles;
+    double utilization; /* busy_cycles / cycles */
+} sim_rep_unit;
+
+typedef struct sim_rep_einsum {
+    char name[SIM_REP_NAME];
+    char unit[SIM_REP_NAME];
+    uint64_t cycles; /* unit cycles spent on this Einsum's tiles */
+    double ops;      /* point-ops (MACs for GEMM-like Einsums) */
+} sim_rep_einsum;
+
+typedef struct sim_rep_kv {
+    char key[SIM_REP_NAME];
+    double v;
+} sim_rep_kv;
+
+typedef struct sim_report {
+    char command[16]; /* "run" or "gemm" */
+    char arch[SIM_REP_NAME], model[SIM_REP_NAME], phase[16], scope[16];
+    char schedule[SIM_REP_NAME]; /* how the mapping was scheduled (e.g. fusemax, flat) */
+    int64_t batch;
+    int n_seqs;
+    int64_t seqs[SIM_REP_SEQS];
+    double clock_hz;
+    uint64_t cycles;
+    double latency_s, energy_pj;
+    int n_units;
+    sim_rep_unit units[SIM_REP_UNITS];
+    double dram_bytes_read, dram_bytes_written;
+    int n_energy;
+    sim_rep_kv energy[SIM_REP_ENERGY]; /* energy_breakdown_pj.<component> */
+    int n_einsums;
+    sim_rep_einsum einsums[SIM_REP_EINSUMS];
+    int n_extra;
+    sim_rep_kv extra[SIM_REP_EXTRA]; /* command-specific figures (gemm: folds, ...) */
+    double wall_s;
+    uint64_t simulated_cycles, fast_forwarded_cycles, events;
+    int functional;           /* functional mode ran */
+    double func_max_abs_err, func_max_rel_err, func_tol;
+} sim_report;
+
+void sim_report_init(sim_report *r, const char *command);
+sim_rep_unit *sim_report_unit(sim_report *r, const char *name);
+void sim_report_energy_add(sim_report *r, const char *component, double pj);
+void sim_report_extra(sim_report *r, const char *key, double v);
+/* Fill utilization and latency from cycles/busy/clock; energy_pj = sum. */
+void sim_report_finish(sim_report *r);
+
+void sim_report_text(const sim_report *r, FILE *fp);
+/* JSON text (caller frees). */
+char *sim_report_json(const sim_report *r);
+/* path "-" = stdout.  Atomic. */
+int sim_report_write_json(const sim_report *r, const char *path, es_err *e);
+/* CSV: header + one row per report (n >= 1; all reports of one command). */
+int sim_report_write_csv(const sim_report *const *r, int n, const char *path, es_err *e);
+
+/* ---- trace (Chrome trace-event JSON, "X" complete events) ---------------- */
+typedef struct sim_trace {
+    int enabled;
+    uint64_t cap, n, dropped;
+    struct sim_trace_ev {
+        uint64_t ts, dur;
+        uint16_t unit;
+        char name[24];
+    } *ev;
+    int n_units;
+    char unit_names[SIM_REP_UNITS][SIM_REP_NAME];
+} sim_trace;
+
+#define SIM_TRACE_DEFAULT_CAP 200000
+void sim_trace_init(sim_trace *t, uint64_t cap);
+int sim_trace_unit(sim_trace *t, const char *name); /* unit id (tid) */
+void sim_trace_add(sim_trace *t, int unit, const char *name, uint64_t ts, uint64_t dur);
+int sim_trace_write(const sim_trace *t, const char *path, double clock_hz, es_err *e);
+void sim_trace_free(sim_trace *t);
+
+#endif

@@ -1,0 +1,84 @@
+/* sim/run.c: mapping -> lowered tile program -> executor -> report. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/functional/functional.h"
+#include "sim/lower/lower.h"
+#include "sim/sim.h"
+
+void sim_run_opts_init(sim_run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->fast_forward = 1;
+    o->func_seed = 1;
+    o->func_tol = 1e-3;
+}
+
+int sim_run_mapping(const mp_arch *a, const mp_mapping *m, const sim_run_opts *o, sim_report *r, es_err *e)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sim_lowered *lw = es_xcalloc(1, sizeof *lw);
+    int rc = sim_lower(a, m, lw, e);
+    sim_functional *fn = NULL;
+    sp_stats st;
+    memset(&st, 0, sizeof st);
+    if (!rc && o->functional) {
+        fn = sim_functional_create(a, m, &lw->prog, o->func_seed, e);
+        if (!fn)
+            rc = -1;
+    }
+    if (!rc) {
+        if (o->trace)
+            for (int i = 0; i < lw->prog.ncomps; i++)
+                sim_trace_unit(o->trace, lw->prog.comp_names[i]);
+        sp_exec_opts xo = {.fast_forward = o->fast_forward && !o->functional, .trace = o->trace,
+                           .fn = fn ? sim_functional_op : NULL, .fn_ctx = fn};
+        rc = sp_exec(&lw->prog, lw->comp_ptr, &xo, &st, e);
+    }
+    if (!rc) {
+        r->clock_hz = a->clock_hz;
+        r->cycles = st.cycles;
+        for (int i = 0; i < lw->prog.ncomps; i++) {
+            if (i == lw->mem_comp)
+                continue;
+            sim_report_unit(r, lw->prog.comp_names[i])->busy_cycles = st.comp_busy[i];
+        }
+        sim_report_unit(r, lw->prog.comp_names[lw->mem_comp])->busy_cycles = st.comp_busy[lw->mem_comp];
+        r->dram_bytes_read = st.dram_rd;
+        r->dram_bytes_written = st.dram_wr;
+        for (int i = 0; i < lw->prog.nacts; i++)
+            sim_report_energy_add(r, lw->act_component[i], st.act[i] * lw->act_pj[i]);
+        r->n_einsums = 0;
+        for (int i = 0; i < lw->prog.neinsums && r->n_einsums < SIM_REP_EINSUMS; i++) {
+            sim_rep_einsum *x = &r->einsums[r->n_einsums++];
+            snprintf(x->name, sizeof x->name, "%s", lw->prog.einsum_names[i]);
+            snprintf(x->unit, sizeof x->unit, "%s", lw->prog.comp_names[lw->prog.einsum_comp[i]]);
+            x->cycles = st.einsum_cycles[i];
+            x->ops = st.einsum_ops[i];
+        }
+        r->simulated_cycles = st.simulated_cycles;
+        r->fast_forwarded_cycles = st.ff_cycles;
+        r->events = st.events;
+        sim_report_extra(r, "steps_issued", (double)st.steps_issued);
+        sim_report_extra(r, "ops_started", (double)st.ops_started);
+        sim_report_finish(r);
+    }
+    if (!rc && fn) {
+        r->functional = 1;
+        r->func_tol = o->func_tol;
+        rc = sim_functional_finish(fn, &r->func_max_abs_err, &r->func_max_rel_err, e);
+        if (!rc && r->func_max_rel_err > o->func_tol)
+            rc = es_fail(e, "functional mode: attention output differs from gd_attention_naive: max relative error "
+                            "%.3g > tolerance %.3g",
+                         r->func_max_rel_err, o->func_tol);
+    }
+    sim_functional_free(fn);
+    sim_lower_free(lw);
+    free(lw);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r->wall_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    return rc;
+}

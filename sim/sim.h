@@ -1,0 +1,36 @@
+/* sim/sim.h: the simulator room's public entry points (DESIGN §5).
+ *
+ *   sim_run_mapping  lower a resolved mapping (mapper/mapping.h) onto an
+ *                    architecture (mapper/arch.h), run the tile program on
+ *                    the event engine (sim/engine) with exact fast-forward,
+ *                    and fill a report (sim/report/report.h): cycles,
+ *                    latency, busy cycles per unit, DRAM bytes, energy =
+ *                    action counts x the arch's energy table.
+ *   sa_simulate      one GEMM on a systolic array (sim/array/systolic.h).
+ *
+ * Library code: never prints, never exits; errors come back in es_err
+ * ("invalid mapping: ..." names the Einsum and tile). */
+#ifndef SIM_SIM_H
+#define SIM_SIM_H
+
+#include "base/err.h"
+#include "mapper/arch.h"
+#include "mapper/mapping.h"
+#include "sim/array/systolic.h"
+#include "sim/report/report.h"
+
+typedef struct sim_run_opts {
+    int fast_forward;  /* 1: skip periodic work exactly (default) */
+    int functional;    /* 1: tile ops compute values (attention-1pass only) */
+    uint64_t func_seed;
+    double func_tol;   /* max relative error vs gd_attention_naive */
+    sim_trace *trace;  /* NULL: no trace */
+} sim_run_opts;
+
+void sim_run_opts_init(sim_run_opts *o);
+/* Fills r's cycles, units, dram, energy, einsums and simulation fields (the
+ * caller fills arch/model/seq/... labels).  -1 + e on an invalid mapping;
+ * in functional mode a mismatch beyond tolerance is also -1. */
+int sim_run_mapping(const mp_arch *a, const mp_mapping *m, const sim_run_opts *o, sim_report *r, es_err *e);
+
+#endif
