@@ -4,6 +4,7 @@
 
 #include "base/err.h"
 #include "base/io.h"
+#include "golden/kernels.h"
 #include "cli.h"
 
 static const struct {
@@ -30,6 +31,10 @@ static void usage(FILE *fp)
 int main(int argc, char **argv)
 {
     es_set_argv0(argv[0]);
+    /* One OpenBLAS thread unless a command asks for more (golden --threads):
+     * idle OpenBLAS worker threads otherwise spin in sched_yield and cost the
+     * mapper's search about 30% of the CPU (measured with einsim map). */
+    gd_gemm_fast_set_threads(1);
     if (argc < 2) {
         usage(stderr);
         return ES_EXIT_BADINPUT;
