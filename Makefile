@@ -75,6 +75,8 @@ $(EINSIM): $(BUILD)/obj/sim/cli/main.o $(LIBS_DOWNSTREAM_FIRST)
 # build while a downstream room is broken (tests/bench links everything).
 upstream_of = $(if $(filter base,$(1)),base,$(if $(filter golden,$(1)),golden base,$(if $(filter models,$(1)),models golden base,$(if $(filter mapper,$(1)),mapper models golden base,sim mapper models golden base))))
 test_libs = $(foreach r,$(call upstream_of,$(firstword $(subst /, ,$(1)))),$(call room_lib,$(r)))
+# Keep test objects (they are intermediate files of the pattern chain).
+.SECONDARY:
 .SECONDEXPANSION:
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $$(call test_libs,%)
 	@mkdir -p $(dir $@)
