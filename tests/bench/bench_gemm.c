@@ -16,6 +16,7 @@
 
 #include "base/rng.h"
 #include "golden/kernels.h"
+#include "tests/bench/bench_common.h"
 
 static double now(void)
 {
@@ -129,19 +130,6 @@ int main(void)
                m1 - m0 - self, 100 * (m1 - m0 - self) / wall);
     else
         printf("wall %.1f s; this process %.1f CPU s; /proc/stat unreadable\n", wall, self);
-    /* OpenBLAS 0.3.21 does not know some newer CPUs (e.g. Sapphire Rapids)
-     * and falls back to its SSE3 "Prescott" kernels at a third of the speed.
-     * Show what the same library gives with its AVX-512 kernels, once. */
-#if defined(__x86_64__)
-    if (!getenv("OPENBLAS_CORETYPE") && strcmp(openblas_get_corename(), "Prescott") == 0 &&
-        __builtin_cpu_supports("avx512f")) {
-        printf("\nOpenBLAS chose generic Prescott kernels on an AVX-512 CPU; the same run with "
-               "OPENBLAS_CORETYPE=SkylakeX:\n");
-        fflush(stdout);
-        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-        execl("/proc/self/exe", "bench_gemm", (char *)NULL);
-        printf("(could not re-run: %s)\n", strerror(errno));
-    }
-#endif
+    bench_rerun_if_generic_openblas("bench_gemm");
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "golden/kernels.h"
+#include "tests/bench/bench_common.h"
 #include "golden/model.h"
 
 static double wall(void)
@@ -82,16 +83,6 @@ int main(void)
     gd_kv_free(&kv);
     free(logits);
     gd_model_free(&m);
-#if defined(__x86_64__)
-    if (!getenv("OPENBLAS_CORETYPE") && strcmp(openblas_get_corename(), "Prescott") == 0 &&
-        __builtin_cpu_supports("avx512f")) {
-        printf("\nOpenBLAS chose generic Prescott kernels on an AVX-512 CPU; the same run with "
-               "OPENBLAS_CORETYPE=SkylakeX:\n");
-        fflush(stdout);
-        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-        execl("/proc/self/exe", "bench_model", (char *)NULL);
-        printf("(could not re-run: %s)\n", strerror(errno));
-    }
-#endif
+    bench_rerun_if_generic_openblas("bench_model");
     return 0;
 }
