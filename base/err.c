@@ -43,14 +43,34 @@ int es_fail_at(es_err *e, const char *file, int line, int col, const char *fmt, 
     return -1;
 }
 
+/* Write s on one line: a newline or other control byte inside a message
+ * (from a quoted YAML string, a file name, a token) is shown escaped, so the
+ * error stays one line whatever the input held. */
+static void put_one_line(const char *s, FILE *fp)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\n')
+            fputs("\\n", fp);
+        else if (*p == '\t')
+            fputs("\\t", fp);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(fp, "\\x%02x", *p);
+        else
+            fputc(*p, fp);
+    }
+}
+
 void es_fatal(int status, const char *fmt, ...)
 {
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("einsim: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fflush(stdout);
+    fputs("einsim: ", stderr);
+    put_one_line(msg, stderr);
+    fputc('\n', stderr);
     exit(status);
 }
 

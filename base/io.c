@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
@@ -12,9 +13,62 @@
 #define EINSIM_SRCDIR "."
 #endif
 
+/* Temp files of outputs opened and not yet committed or aborted.  An exit
+ * in between (es_fatal on a later error) removes them, so a failed run
+ * never leaves a half-written file or a stray temp file behind. */
+#define ES_MAX_PENDING 16
+static char g_pending[ES_MAX_PENDING][4096];
+static int g_cleanup_registered;
+
+static void remove_pending(void)
+{
+    for (int i = 0; i < ES_MAX_PENDING; i++)
+        if (g_pending[i][0]) {
+            remove(g_pending[i]);
+            g_pending[i][0] = '\0';
+        }
+}
+
+/* Ctrl-C or a kill during a long run: remove the temp files (unlink is
+ * async-signal-safe), then die of the same signal as before. */
+static void on_signal(int sig)
+{
+    for (int i = 0; i < ES_MAX_PENDING; i++)
+        if (g_pending[i][0])
+            unlink(g_pending[i]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void pending_add(const char *tmp)
+{
+    if (!g_cleanup_registered) {
+        atexit(remove_pending);
+        static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+        for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+            if (signal(sigs[i], on_signal) == SIG_IGN) /* keep an inherited "ignore" (nohup) */
+                signal(sigs[i], SIG_IGN);
+        g_cleanup_registered = 1;
+    }
+    for (int i = 0; i < ES_MAX_PENDING; i++)
+        if (!g_pending[i][0]) {
+            snprintf(g_pending[i], sizeof g_pending[i], "%s", tmp);
+            return;
+        }
+}
+
+static void pending_drop(const char *tmp)
+{
+    for (int i = 0; i < ES_MAX_PENDING; i++)
+        if (g_pending[i][0] && !strcmp(g_pending[i], tmp))
+            g_pending[i][0] = '\0';
+}
+
 int es_out_open(es_out *o, const char *path, es_err *e)
 {
     memset(o, 0, sizeof *o);
+    if (!path[0])
+        return es_fail(e, "output path is empty; expected a file name or '-' for stdout");
     if (strcmp(path, "-") == 0) {
         o->fp = stdout;
         o->is_stdout = 1;
@@ -24,9 +78,13 @@ int es_out_open(es_out *o, const char *path, es_err *e)
         return es_fail(e, "%s: path too long", path);
     snprintf(o->path, sizeof o->path, "%s", path);
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return es_fail(e, "%s: cannot write: it is a directory; expected a file name", path);
     o->fp = fopen(o->tmp, "wb");
     if (!o->fp)
         return es_fail(e, "%s: cannot open for writing: %s", path, strerror(errno));
+    pending_add(o->tmp);
     return 0;
 }
 
@@ -40,6 +98,7 @@ int es_out_commit(es_out *o, es_err *e)
     if (fclose(o->fp) != 0)
         bad = 1;
     o->fp = NULL;
+    pending_drop(o->tmp);
     if (bad) {
         remove(o->tmp);
         return es_fail(e, "%s: write failed", o->path);
@@ -59,6 +118,7 @@ void es_out_abort(es_out *o)
     fclose(o->fp);
     o->fp = NULL;
     remove(o->tmp);
+    pending_drop(o->tmp);
 }
 
 int es_write_file(const char *path, const void *buf, size_t n, es_err *e)
@@ -75,6 +135,9 @@ int es_write_file(const char *path, const void *buf, size_t n, es_err *e)
 
 int es_read_file(const char *path, char **out, size_t *n, es_err *e)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return es_fail(e, "%s: is a directory; expected a file", path);
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return es_fail(e, "%s: cannot open: %s", path, strerror(errno));
@@ -179,6 +242,8 @@ int es_find_bundled(const char *kind, const char *name, const char *ext, char *o
     size_t nl = strlen(name), el = ext ? strlen(ext) : 0;
     int looks_like_path = strchr(name, '/') != NULL || (el && nl > el && !strcmp(name + nl - el, ext));
     if (looks_like_path) {
+        if (is_dir(name))
+            return es_fail(e, "%s: is a directory; expected a %s file", name, ext ? ext : "spec");
         if (!is_file(name))
             return es_fail(e, "%s: no such file", name);
         snprintf(out, outsz, "%s", name);

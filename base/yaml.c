@@ -45,10 +45,15 @@ void es_yaml_free(es_ydoc *d)
     free(d);
 }
 
+/* Nesting deeper than this is refused: the tree is built recursively, and
+ * no spec needs more than a handful of levels. */
+#define ES_YAML_MAX_DEPTH 64
+
 typedef struct {
     yaml_parser_t p;
     const char *file;
     es_err *e;
+    int depth;
 } ctx;
 
 static int next_event(ctx *c, yaml_event_t *ev)
@@ -84,6 +89,13 @@ static void add_item(es_ynode *parent, char *key, es_ynode *keyloc, es_ynode *it
 static es_ynode *parse_node(ctx *c, yaml_event_t *ev, const char *path)
 {
     es_ynode *n = NULL;
+    if ((ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT) &&
+        c->depth >= ES_YAML_MAX_DEPTH) {
+        es_fail_at(c->e, c->file, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                   "YAML nested deeper than %d levels at '%s'", ES_YAML_MAX_DEPTH, path[0] ? path : "(top)");
+        yaml_event_delete(ev);
+        return NULL;
+    }
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
         n = new_node(ES_Y_SCALAR, &ev->start_mark, c->file);
@@ -107,7 +119,9 @@ static es_ynode *parse_node(ctx *c, yaml_event_t *ev, const char *path)
             }
             char sub[256];
             snprintf(sub, sizeof sub, "%s[%zu]", path, n->n);
+            c->depth++;
             es_ynode *child = parse_node(c, &it, sub);
+            c->depth--;
             if (!child)
                 goto fail;
             add_item(n, NULL, NULL, child);
@@ -152,7 +166,9 @@ static es_ynode *parse_node(ctx *c, yaml_event_t *ev, const char *path)
                 free_node(keyloc);
                 goto fail;
             }
+            c->depth++;
             es_ynode *child = parse_node(c, &v, sub);
+            c->depth--;
             if (!child) {
                 free(key);
                 free_node(keyloc);
@@ -234,6 +250,33 @@ es_ydoc *es_yaml_load(const char *path, es_err *e)
     return d;
 }
 
+static int read_doc(es_ydoc *d, es_y_reader read, void *out, es_err *e)
+{
+    if (!d)
+        return -1;
+    int rc = read(d->root, out, e);
+    es_yaml_free(d);
+    return rc;
+}
+
+int es_yaml_read_string(const char *name, const char *text, es_y_reader read, void *out, es_err *e)
+{
+    return read_doc(es_yaml_parse_string(name, text, strlen(text), e), read, out, e);
+}
+
+int es_yaml_read_file(const char *path, es_y_reader read, void *out, es_err *e)
+{
+    return read_doc(es_yaml_load(path, e), read, out, e);
+}
+
+int es_yaml_read_bundled(const char *kind, const char *name_or_path, es_y_reader read, void *out, es_err *e)
+{
+    char path[4096];
+    if (es_find_bundled(kind, name_or_path, ".yaml", path, sizeof path, e))
+        return -1;
+    return es_yaml_read_file(path, read, out, e);
+}
+
 int es_y_fail(const es_ynode *n, es_err *e, const char *fmt, ...)
 {
     if (!e)
@@ -300,23 +343,29 @@ int es_y_as_int(const es_ynode *n, int64_t *out, es_err *e)
     errno = 0;
     long long v = strtoll(s, &end, 0);
     /* Allow 1e6-style integers and binary-size suffixes such as 16Mi. */
-    if (*end == 'e' || *end == 'E' || *end == '.') {
-        double d = strtod(s, &end);
-        if (*end == '\0' && d == floor(d) && fabs(d) < 9.2e18) {
+    if (end != s && (*end == 'e' || *end == 'E' || *end == '.')) {
+        char *dend;
+        double d = strtod(s, &dend);
+        if (*dend == '\0' && d == floor(d) && fabs(d) < 9.2e18) {
             *out = (int64_t)d;
             return 0;
         }
+        return es_y_fail(n, e, "expected an integer, got '%s'", s);
     }
+    if (end != s && errno == ERANGE)
+        return es_y_fail(n, e, "expected an integer, got '%s' (out of the 64-bit range)", s);
     if (end != s && errno == 0) {
-        int64_t mul = 1;
+        int shift = 0;
         if (!strcmp(end, "Ki"))
-            mul = 1LL << 10, end += 2;
+            shift = 10, end += 2;
         else if (!strcmp(end, "Mi"))
-            mul = 1LL << 20, end += 2;
+            shift = 20, end += 2;
         else if (!strcmp(end, "Gi"))
-            mul = 1LL << 30, end += 2;
+            shift = 30, end += 2;
         if (*end == '\0') {
-            *out = (int64_t)v * mul;
+            if (shift && (v > (INT64_MAX >> shift) || v < (INT64_MIN >> shift)))
+                return es_y_fail(n, e, "expected an integer, got '%s' (out of the 64-bit range)", s);
+            *out = shift ? (int64_t)v * ((int64_t)1 << shift) : (int64_t)v;
             return 0;
         }
     }

@@ -39,6 +39,14 @@ es_ydoc *es_yaml_load(const char *path, es_err *e);
 es_ydoc *es_yaml_parse_string(const char *name, const char *text, size_t len, es_err *e);
 void es_yaml_free(es_ydoc *d);
 
+/* Every spec loader's shape: parse, hand the root to read(root, out, e),
+ * free the tree.  es_yaml_read_bundled finds NAME as es_find_bundled(kind,
+ * NAME, ".yaml") does.  Returns read's result, or -1 with e set. */
+typedef int (*es_y_reader)(const es_ynode *root, void *out, es_err *e);
+int es_yaml_read_string(const char *name, const char *text, es_y_reader read, void *out, es_err *e);
+int es_yaml_read_file(const char *path, es_y_reader read, void *out, es_err *e);
+int es_yaml_read_bundled(const char *kind, const char *name_or_path, es_y_reader read, void *out, es_err *e);
+
 /* Lookups: NULL when absent (no error). */
 es_ynode *es_y_get(const es_ynode *map, const char *key);
 

@@ -373,14 +373,11 @@ static int parse_arch(const es_ynode *root, const char *file, mp_arch *a, es_err
     return 0;
 }
 
-mp_arch *mp_arch_parse(const char *fname, const char *text, es_err *e)
+static int read_arch(const es_ynode *root, void *out, es_err *e) { return parse_arch(root, root->file, out, e); }
+
+/* The arch on the heap, or NULL (rc: the reader's result). */
+static mp_arch *arch_or_null(mp_arch *a, int rc)
 {
-    es_ydoc *d = es_yaml_parse_string(fname, text, strlen(text), e);
-    if (!d)
-        return NULL;
-    mp_arch *a = es_xcalloc(1, sizeof *a);
-    int rc = parse_arch(d->root, fname, a, e);
-    es_yaml_free(d);
     if (rc) {
         free(a);
         return NULL;
@@ -388,22 +385,16 @@ mp_arch *mp_arch_parse(const char *fname, const char *text, es_err *e)
     return a;
 }
 
+mp_arch *mp_arch_parse(const char *fname, const char *text, es_err *e)
+{
+    mp_arch *a = es_xcalloc(1, sizeof *a);
+    return arch_or_null(a, es_yaml_read_string(fname, text, read_arch, a, e));
+}
+
 mp_arch *mp_arch_load(const char *name_or_path, es_err *e)
 {
-    char path[4096];
-    if (es_find_bundled("arch", name_or_path, ".yaml", path, sizeof path, e))
-        return NULL;
-    es_ydoc *d = es_yaml_load(path, e);
-    if (!d)
-        return NULL;
     mp_arch *a = es_xcalloc(1, sizeof *a);
-    int rc = parse_arch(d->root, path, a, e);
-    es_yaml_free(d);
-    if (rc) {
-        free(a);
-        return NULL;
-    }
-    return a;
+    return arch_or_null(a, es_yaml_read_bundled("arch", name_or_path, read_arch, a, e));
 }
 
 void mp_arch_free(mp_arch *a)

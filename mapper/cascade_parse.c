@@ -911,6 +911,10 @@ cas_cascade *cas_parse(const char *text, const char *file, es_err *e)
     }
     if (cas_check(c, e))
         goto fail;
+    if (c->neinsums == 0) { /* after the checker, whose faults name a line */
+        es_fail_at(e, c->file, ps.line, 1, "no Einsum in the file; expected at least one line 'T[ranks] = ...'");
+        goto fail;
+    }
     return c;
 fail:
     cas_free(c);

@@ -1,113 +1,381 @@
-/* mapper/catalog.c: Einsum descriptions of the cascades the mapper maps
- * (see catalog.h).  Transcribed from fusemax.md §5 (Cascades 4 and 5). */
+/* mapper/catalog.c: the mapper's view of a cascade (see catalog.h), derived
+ * from the Einsum-cascade IR: mapper/cascades/NAME.ein is parsed and checked
+ * (cas_load), its einsum structs give ops, iteration spaces and tensors, and
+ * the pass analysis over the key rank gives the pass count and the
+ * multi-pass (FIBRE) role.  Conversion rules (docs/mapper.md "Catalogue"):
+ *   - op: a MAC-class einsum is MP_OP_MAC; a reduction its combining op (sum
+ *     -> add); a map the costliest op of its expression (exp, gelu, silu,
+ *     rsqrt > div > mul+add as mac > mul > sub > add/max/min by the root).
+ *   - tensor ranks: an iterative tensor (RM[m1+1,p]) drops its iterative
+ *     rank (the catalogue keeps the running value, one slice live: RM[p]; the
+ *     IR's M1+1 slices are the interpreter's history); a split parent read
+ *     through its split view (K[e,m], m -> m1, m0) carries the children
+ *     (K[e,m1,m0]) so loops over m1 and m0 index it.
+ *   - roles: cascade outputs OUTPUT; inputs without an activation rank (the
+ *     per-repeat ranks t, p, m of docs/models.md and their split children)
+ *     WEIGHT, the other inputs INPUT; intermediates that are iterative, or
+ *     that drop the key rank their producer iterates (3-pass GM, SD: carried
+ *     across m), RUNNING; intermediates carrying the key rank of a cascade
+ *     with more than one pass over it FIBRE; the rest TILE.
+ *   - prev: the iterative tensor an einsum reads at the plain index r (the
+ *     previous step) and not at r+1 or the final slice.
+ *   - key rank: "m" (the key rank of docs/models.md); passes = the IR's pass
+ *     count over it, 0 for cascades without it (linear, norms). */
 #include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "mapper/cascade.h"
 #include "mapper/catalog.h"
 
-#define R(...) {__VA_ARGS__, NULL}
+#define CAT_MAX 32
 
-static const mp_tensor_desc t1[] = {
-    {"Q", R("e", "p"), MP_T_INPUT},        {"BK", R("e", "m1", "m0"), MP_T_INPUT},
-    {"BV", R("f", "m1", "m0"), MP_T_INPUT}, {"AV", R("f", "p"), MP_T_OUTPUT},
-    {"BQK", R("m1", "m0", "p"), MP_T_TILE}, {"LM", R("m1", "p"), MP_T_TILE},
-    {"RM", R("p"), MP_T_RUNNING},           {"SLN", R("m1", "m0", "p"), MP_T_TILE},
-    {"SLD", R("m1", "p"), MP_T_TILE},       {"SLNV", R("f", "m1", "p"), MP_T_TILE},
-    {"PRM", R("m1", "p"), MP_T_TILE},       {"SPD", R("m1", "p"), MP_T_TILE},
-    {"RD", R("p"), MP_T_RUNNING},           {"SPNV", R("f", "m1", "p"), MP_T_TILE},
-    {"RNV", R("f", "p"), MP_T_RUNNING},
-};
+typedef struct cat_store {
+    char key[512];
+    int ok;
+    mp_cascade_desc d;
+    mp_tensor_desc t[MP_CAT_MAX_T];
+    mp_einsum_desc e[MP_CAT_MAX_E];
+    char names[MP_CAT_MAX_T + MP_CAT_MAX_E + 1][CAS_NAME];
+    char ranks[MP_CAT_MAX_T + MP_CAT_MAX_E][MP_CAT_RANKS][CAS_NAME];
+    mp_cat_index ix;
+} cat_store;
 
-static const mp_einsum_desc e1[] = {
-    {"BQK", MP_OP_MAC, R("m1", "m0", "p", "e"), "BQK", R("Q", "BK"), NULL},
-    {"LM", MP_OP_MAX, R("m1", "m0", "p"), "LM", R("BQK"), NULL},
-    {"RM", MP_OP_MAX, R("m1", "p"), "RM", R("RM", "LM"), "RM"},
-    {"SLN", MP_OP_EXP, R("m1", "m0", "p"), "SLN", R("BQK", "RM"), NULL},
-    {"SLD", MP_OP_ADD, R("m1", "m0", "p"), "SLD", R("SLN"), NULL},
-    {"SLNV", MP_OP_MAC, R("f", "m1", "m0", "p"), "SLNV", R("SLN", "BV"), NULL},
-    {"PRM", MP_OP_EXP, R("m1", "p"), "PRM", R("RM"), NULL},
-    {"SPD", MP_OP_MUL, R("m1", "p"), "SPD", R("RD", "PRM"), "RD"},
-    {"RD", MP_OP_ADD, R("m1", "p"), "RD", R("SLD", "SPD"), NULL},
-    {"SPNV", MP_OP_MUL, R("f", "m1", "p"), "SPNV", R("RNV", "PRM"), "RNV"},
-    {"RNV", MP_OP_ADD, R("f", "m1", "p"), "RNV", R("SLNV", "SPNV"), NULL},
-    {"AV", MP_OP_DIV, R("f", "p"), "AV", R("RNV", "RD"), NULL},
-};
+static cat_store cats[CAT_MAX];
+static int n_cats;
 
-static const mp_tensor_desc t3[] = {
-    {"Q", R("e", "p"), MP_T_INPUT},   {"K", R("e", "m"), MP_T_INPUT},   {"V", R("f", "m"), MP_T_INPUT},
-    {"AV", R("f", "p"), MP_T_OUTPUT}, {"QK", R("m", "p"), MP_T_FIBRE},  {"GM", R("p"), MP_T_RUNNING},
-    {"SN", R("m", "p"), MP_T_FIBRE},  {"SD", R("p"), MP_T_RUNNING},     {"A", R("m", "p"), MP_T_FIBRE},
-};
+/* ---- op of an einsum ------------------------------------------------------ */
 
-static const mp_einsum_desc e3[] = {
-    {"QK", MP_OP_MAC, R("m", "p", "e"), "QK", R("Q", "K"), NULL},
-    {"GM", MP_OP_MAX, R("m", "p"), "GM", R("QK"), NULL},
-    {"SN", MP_OP_EXP, R("m", "p"), "SN", R("QK", "GM"), NULL},
-    {"SD", MP_OP_ADD, R("m", "p"), "SD", R("SN"), NULL},
-    {"A", MP_OP_DIV, R("m", "p"), "A", R("SN", "SD"), NULL},
-    {"AV", MP_OP_MAC, R("f", "m", "p"), "AV", R("A", "V"), NULL},
-};
+enum { H_NONE, H_ADD, H_SUB, H_MUL, H_MAC, H_DIV, H_TRANS };
 
-static const mp_tensor_desc tl[] = {
-    {"X", R("t", "k"), MP_T_INPUT},
-    {"W", R("k", "n"), MP_T_WEIGHT},
-    {"Z", R("t", "n"), MP_T_OUTPUT},
-};
+static void scan_ops(const cas_expr *x, int *has_add, int *has_mul, int *best, mp_op *bop)
+{
+    if (x->kind == CAS_E_OP) {
+        int h = H_NONE;
+        mp_op o = MP_OP_ADD;
+        switch (x->op) {
+        case CAS_OP_ADD: *has_add = 1; break;
+        case CAS_OP_SUB:
+        case CAS_OP_NEG: h = H_SUB; o = MP_OP_SUB; break;
+        case CAS_OP_MUL:
+        case CAS_OP_DEQUANTIZE: *has_mul = 1; break;
+        case CAS_OP_DIV:
+        case CAS_OP_RECIP:
+        case CAS_OP_QUANTIZE: h = H_DIV; o = MP_OP_DIV; break;
+        case CAS_OP_EXP:
+        case CAS_OP_SIGMOID:
+        case CAS_OP_TANH: h = H_TRANS; o = MP_OP_EXP; break;
+        case CAS_OP_GELU:
+        case CAS_OP_GELU_TANH: h = H_TRANS; o = MP_OP_GELU; break;
+        case CAS_OP_SILU: h = H_TRANS; o = MP_OP_SILU; break;
+        case CAS_OP_RSQRT:
+        case CAS_OP_SQRT: h = H_TRANS; o = MP_OP_RSQRT; break;
+        default: break;
+        }
+        if (h > *best) {
+            *best = h;
+            *bop = o;
+        }
+    }
+    for (int i = 0; i < x->nargs; i++)
+        scan_ops(x->arg[i], has_add, has_mul, best, bop);
+}
 
-static const mp_einsum_desc el[] = {
-    {"Z", MP_OP_MAC, R("t", "n", "k"), "Z", R("X", "W"), NULL},
-};
+static mp_op root_op(const cas_expr *x)
+{
+    if (x->kind != CAS_E_OP)
+        return MP_OP_ADD; /* a copy: one pass through an adder */
+    switch (x->op) {
+    case CAS_OP_MAX:
+    case CAS_OP_RELU: return MP_OP_MAX;
+    case CAS_OP_MIN: return MP_OP_MIN;
+    case CAS_OP_MUL: return MP_OP_MUL;
+    case CAS_OP_SUB: return MP_OP_SUB;
+    default: return MP_OP_ADD;
+    }
+}
 
-#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
-static const mp_cascade_desc cats[] = {
-    {"attention-1pass", N(t1), t1, N(e1), e1, 1},
-    {"attention-3pass", N(t3), t3, N(e3), e3, 3},
-    {"linear", N(tl), tl, N(el), el, 0},
-};
+static mp_op einsum_op(const cas_einsum *E)
+{
+    if (E->klass == CAS_K_MAC)
+        return MP_OP_MAC;
+    if (E->klass == CAS_K_REDUCE) {
+        int a = 0, m = 0, best = H_NONE;
+        mp_op o = MP_OP_ADD;
+        scan_ops(E->rhs, &a, &m, &best, &o);
+        if (best >= H_DIV)
+            return o;
+        return E->reduce == CAS_RED_MAX ? MP_OP_MAX : E->reduce == CAS_RED_MIN ? MP_OP_MIN : MP_OP_ADD;
+    }
+    int a = 0, m = 0, best = H_NONE;
+    mp_op o = MP_OP_ADD;
+    scan_ops(E->rhs, &a, &m, &best, &o);
+    if (best >= H_DIV)
+        return o;
+    if (m && a)
+        return MP_OP_MAC;
+    if (m)
+        return MP_OP_MUL;
+    if (best == H_SUB)
+        return MP_OP_SUB;
+    return root_op(E->rhs);
+}
+
+/* ---- previous-step reads -------------------------------------------------- */
+
+/* Marks, per tensor, reads at the plain iterative index (bit 1) and at any
+ * other index of the iterative position (bit 2: r+1, the final slice). */
+static void scan_iter_reads(const cas_cascade *c, const cas_expr *x, int *mark)
+{
+    if (x->kind == CAS_E_REF) {
+        const cas_tensor *t = &c->tensor[x->tensor];
+        if (t->iter_pos >= 0 && t->iter_pos < x->nidx) {
+            const cas_index *ix = &x->idx[t->iter_pos];
+            int plain = ix->nterm == 1 && ix->term[0].var == t->rank[t->iter_pos] && ix->term[0].lit == 1 &&
+                        ix->term[0].size_rank < 0;
+            mark[x->tensor] |= plain ? 1 : 2;
+        }
+    }
+    for (int i = 0; i < x->nargs; i++)
+        scan_iter_reads(c, x->arg[i], mark);
+}
+
+/* ---- ranks ---------------------------------------------------------------- */
+
+static int in_family(const cas_cascade *c, int r, int root)
+{
+    for (; r >= 0; r = c->rank[r].parent)
+        if (r == root)
+            return 1;
+    return 0;
+}
+
+/* Activation (per-repeat) ranks: tokens t, queries p, keys m (docs/models.md);
+ * a weight carries none of them. */
+static int activation_rank(const cas_cascade *c, int r)
+{
+    for (; r >= 0; r = c->rank[r].parent) {
+        const char *n = c->rank[r].name;
+        if (!strcmp(n, "t") || !strcmp(n, "p") || !strcmp(n, "m"))
+            return 1;
+    }
+    return 0;
+}
+
+/* Rank list of a tensor as the mapper sees it (see the header comment). */
+static int tensor_ranks(const cas_cascade *c, const cas_tensor *t, int out[CAS_MAX_TRANKS * 2])
+{
+    int n = 0;
+    for (int i = 0; i < t->nranks; i++) {
+        if (i == t->iter_pos)
+            continue;
+        int r = t->rank[i];
+        if (c->rank[r].outer >= 0 && c->rank[r].inner >= 0) {
+            /* recursively expand nested splits (m -> s, mr; mr -> m1, m0) */
+            int stack[8], sp = 0;
+            stack[sp++] = r;
+            while (sp > 0) {
+                int q = stack[--sp];
+                if (c->rank[q].outer >= 0 && c->rank[q].inner >= 0 && sp + 2 <= 8) {
+                    stack[sp++] = c->rank[q].inner;
+                    stack[sp++] = c->rank[q].outer;
+                } else
+                    out[n++] = q;
+            }
+        } else
+            out[n++] = r;
+    }
+    return n;
+}
+
+/* ---- conversion ----------------------------------------------------------- */
+
+static const char *keep(cat_store *s, int *nn, const char *name)
+{
+    if (*nn >= (int)(sizeof s->names / sizeof s->names[0]))
+        return NULL;
+    snprintf(s->names[*nn], CAS_NAME, "%s", name);
+    return s->names[(*nn)++];
+}
+
+static int set_ranks(cat_store *s, int *nr, const char **dst, const cas_cascade *c, const int *ranks, int n)
+{
+    if (n > MP_CAT_RANKS - 1)
+        return -1;
+    int slot = (*nr)++;
+    for (int i = 0; i < n; i++) {
+        snprintf(s->ranks[slot][i], CAS_NAME, "%s", c->rank[ranks[i]].name);
+        dst[i] = s->ranks[slot][i];
+    }
+    dst[n] = NULL;
+    return 0;
+}
+
+static int convert(cat_store *s, const cas_cascade *c)
+{
+    if (c->ntensors > MP_CAT_MAX_T || c->neinsums > MP_CAT_MAX_E)
+        return -1;
+    int nn = 0, nr = 0;
+    int key = cas_rank_find(c, "m");
+    int npasses = 0;
+    if (key >= 0) {
+        cas_passes ps;
+        es_err e;
+        if (cas_passes_analyze(c, "m", &ps, &e))
+            return -1;
+        npasses = ps.npasses;
+    }
+    /* tensor order: inputs, outputs, then intermediates by producer order */
+    int order[CAS_MAX_TENSORS], no = 0;
+    for (int k = 0; k < 2; k++)
+        for (int t = 0; t < c->ntensors; t++)
+            if ((k == 0 && c->tensor[t].kind == CAS_T_INPUT) || (k == 1 && c->tensor[t].kind == CAS_T_OUTPUT))
+                order[no++] = t;
+    for (int ei = 0; ei < c->neinsums; ei++) {
+        int t = c->einsum[ei].out;
+        if (c->tensor[t].kind != CAS_T_INTERMEDIATE)
+            continue;
+        int seen = 0;
+        for (int j = 0; j < no; j++)
+            seen |= order[j] == t;
+        if (!seen)
+            order[no++] = t;
+    }
+    int cat_of[CAS_MAX_TENSORS];
+    for (int i = 0; i < no; i++) {
+        const cas_tensor *t = &c->tensor[order[i]];
+        mp_tensor_desc *d = &s->t[i];
+        cat_of[order[i]] = i;
+        d->name = keep(s, &nn, t->name);
+        int rk[CAS_MAX_TRANKS * 2];
+        int n = tensor_ranks(c, t, rk);
+        if (!d->name || set_ranks(s, &nr, d->ranks, c, rk, n))
+            return -1;
+        int act = 0, has_key = 0;
+        for (int j = 0; j < n; j++) {
+            act |= activation_rank(c, rk[j]);
+            has_key |= key >= 0 && in_family(c, rk[j], key);
+        }
+        if (t->kind == CAS_T_OUTPUT)
+            d->role = MP_T_OUTPUT;
+        else if (t->kind == CAS_T_INPUT)
+            d->role = act ? MP_T_INPUT : MP_T_WEIGHT;
+        else if (t->iter_pos >= 0)
+            d->role = MP_T_RUNNING;
+        else {
+            const cas_einsum *P = &c->einsum[t->producer];
+            int prod_key = 0;
+            for (int j = 0; j < P->nspace; j++)
+                prod_key |= key >= 0 && in_family(c, P->space[j], key);
+            if (prod_key && !has_key)
+                d->role = MP_T_RUNNING;
+            else if (has_key && npasses > 1)
+                d->role = MP_T_FIBRE;
+            else
+                d->role = MP_T_TILE;
+        }
+    }
+    for (int ei = 0; ei < c->neinsums; ei++) {
+        const cas_einsum *E = &c->einsum[ei];
+        mp_einsum_desc *d = &s->e[ei];
+        d->name = keep(s, &nn, E->name);
+        d->out = s->t[cat_of[E->out]].name;
+        d->op = einsum_op(E);
+        if (!d->name || set_ranks(s, &nr, d->space, c, E->space, E->nspace))
+            return -1;
+        if (E->ninputs > MP_CAT_INS - 1)
+            return -1;
+        for (int k = 0; k < E->ninputs; k++)
+            d->in[k] = s->t[cat_of[E->inputs[k]]].name;
+        d->in[E->ninputs] = NULL;
+        int mark[CAS_MAX_TENSORS] = {0};
+        scan_iter_reads(c, E->rhs, mark);
+        d->prev = NULL;
+        for (int k = 0; k < E->ninputs && !d->prev; k++)
+            if (mark[E->inputs[k]] == 1)
+                d->prev = s->t[cat_of[E->inputs[k]]].name;
+    }
+    s->d.name = keep(s, &nn, c->name);
+    if (!s->d.name)
+        return -1;
+    s->d.n_tensors = no;
+    s->d.tensors = s->t;
+    s->d.n_einsums = c->neinsums;
+    s->d.einsums = s->e;
+    s->d.passes = npasses;
+    /* index form */
+    mp_cat_index *x = &s->ix;
+    for (int t = 0; t < MP_CAT_MAX_T; t++)
+        x->producer[t] = -1;
+    for (int i = 0; i < c->neinsums; i++) {
+        x->out[i] = cat_of[c->einsum[i].out];
+        x->producer[x->out[i]] = i;
+        x->nin[i] = 0;
+        for (int j = 0; s->e[i].in[j]; j++)
+            x->in[i][x->nin[i]++] = cat_of[c->einsum[i].inputs[j]];
+        x->prev[i] = -1;
+        for (int j = 0; s->e[i].prev && j < no; j++)
+            if (!strcmp(s->t[j].name, s->e[i].prev))
+                x->prev[i] = j;
+    }
+    return 0;
+}
 
 const mp_cascade_desc *mp_catalog_find(const char *cascade)
 {
-    for (int i = 0; i < N(cats); i++)
-        if (!strcmp(cats[i].name, cascade))
-            return &cats[i];
-    return NULL;
+    if (!cascade || strlen(cascade) >= sizeof cats[0].key)
+        return NULL;
+    for (int i = 0; i < n_cats; i++)
+        if (!strcmp(cats[i].key, cascade))
+            return cats[i].ok ? &cats[i].d : NULL;
+    if (n_cats == CAT_MAX)
+        return NULL;
+    cat_store *s = &cats[n_cats++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->key, sizeof s->key, "%s", cascade);
+    es_err e;
+    cas_cascade *c = cas_load(cascade, &e);
+    if (c && cas_bind(c, NULL, &e) == 0 && convert(s, c) == 0)
+        s->ok = 1;
+    cas_free(c);
+    return s->ok ? &s->d : NULL;
 }
 
-static mp_cat_index idx[N(cats)];
-static int idx_built;
-
-static int tindex(const mp_cascade_desc *c, const char *name)
+static int same_list(const char *const *a, const char *const *b, int n)
 {
-    for (int i = 0; name && i < c->n_tensors; i++)
-        if (!strcmp(c->tensors[i].name, name))
-            return i;
-    return -1;
-}
-
-static void build_index(void)
-{
-    for (int k = 0; k < N(cats); k++) {
-        const mp_cascade_desc *c = &cats[k];
-        mp_cat_index *x = &idx[k];
-        for (int t = 0; t < MP_CAT_MAX_T; t++)
-            x->producer[t] = -1;
-        for (int i = 0; i < c->n_einsums; i++) {
-            x->out[i] = tindex(c, c->einsums[i].out);
-            x->producer[x->out[i]] = i;
-            x->nin[i] = 0;
-            for (int j = 0; c->einsums[i].in[j]; j++)
-                x->in[i][x->nin[i]++] = tindex(c, c->einsums[i].in[j]);
-            x->prev[i] = tindex(c, c->einsums[i].prev);
-        }
+    for (int i = 0; i < n; i++) {
+        if (!a[i] || !b[i])
+            return a[i] == b[i];
+        if (strcmp(a[i], b[i]))
+            return 0;
     }
-    idx_built = 1;
+    return 1;
+}
+
+static int same_str(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
+
+int mp_catalog_same(const char *c1, const char *c2)
+{
+    const mp_cascade_desc *a = mp_catalog_find(c1), *b = mp_catalog_find(c2);
+    if (!a || !b || a->n_tensors != b->n_tensors || a->n_einsums != b->n_einsums || a->passes != b->passes)
+        return 0;
+    for (int i = 0; i < a->n_tensors; i++)
+        if (strcmp(a->tensors[i].name, b->tensors[i].name) || a->tensors[i].role != b->tensors[i].role ||
+            !same_list(a->tensors[i].ranks, b->tensors[i].ranks, MP_CAT_RANKS))
+            return 0;
+    for (int i = 0; i < a->n_einsums; i++) {
+        const mp_einsum_desc *x = &a->einsums[i], *y = &b->einsums[i];
+        if (strcmp(x->name, y->name) || x->op != y->op || strcmp(x->out, y->out) || !same_str(x->prev, y->prev) ||
+            !same_list(x->space, y->space, MP_CAT_RANKS) || !same_list(x->in, y->in, MP_CAT_INS))
+            return 0;
+    }
+    return 1;
 }
 
 const mp_cat_index *mp_catalog_index(const mp_cascade_desc *c)
 {
-    if (!idx_built)
-        build_index();
-    return &idx[c - cats];
+    return &((const cat_store *)((const char *)c - offsetof(cat_store, d)))->ix;
 }
 
 int mp_catalog_einsum_index(const mp_cascade_desc *c, const char *name)

@@ -2,17 +2,18 @@
  * the cascades it maps: its op (for binding checks and per-point cost), its
  * iteration space, the tensors it reads and writes, and each tensor's role
  * (how long it lives, which decides whether it occupies the global buffer).
- * Rank and Einsum names follow the bundled cascades (mapper/cascades/NAME.ein,
- * fusemax.md §5): attention-1pass (Cascade 5), attention-3pass (Cascade 4),
- * linear (Z[t,n] = X[t,k] W[k,n]).  Until the IR's own pass analysis feeds
- * the mapper, these descriptions are the mapper's view of those cascades. */
+ * Derived from the Einsum-cascade IR (mapper/cascade.h): mp_catalog_find
+ * loads mapper/cascades/NAME.ein (or a path), checks it, and converts its
+ * einsums, tensors and pass analysis by the rules in catalog.c and
+ * docs/mapper.md ("Catalogue").  Descriptions are built once per name and
+ * live until exit; names and ranks follow the .ein files. */
 #ifndef MP_CATALOG_H
 #define MP_CATALOG_H
 
 #include "mapper/arch.h"
 
-#define MP_CAT_RANKS 5
-#define MP_CAT_INS 3
+#define MP_CAT_RANKS 8 /* ranks of a tensor or space, NULL included */
+#define MP_CAT_INS 6   /* inputs of an einsum, NULL included */
 
 typedef enum {
     MP_T_INPUT,   /* read from off-chip memory */
@@ -44,11 +45,11 @@ typedef struct mp_cascade_desc {
     const mp_tensor_desc *tensors;
     int n_einsums;
     const mp_einsum_desc *einsums;
-    int passes; /* over the key rank (fusemax.md §3): 1 or 3; 0 = no key rank */
+    int passes; /* IR pass count over the key rank m (fusemax.md §3); 0 = no key rank */
 } mp_cascade_desc;
 
-#define MP_CAT_MAX_T 16
-#define MP_CAT_MAX_E 16
+#define MP_CAT_MAX_T 24
+#define MP_CAT_MAX_E 24
 
 /* Index form of a cascade description (built once): tensor indices of each
  * einsum's output and inputs, and the producing einsum of each tensor. */
@@ -60,7 +61,11 @@ typedef struct mp_cat_index {
     int producer[MP_CAT_MAX_T];  /* einsum index, -1 for cascade inputs */
 } mp_cat_index;
 
+/* NULL when the cascade cannot be loaded or exceeds the limits above. */
 const mp_cascade_desc *mp_catalog_find(const char *cascade);
+/* Do two cascades have the same description (einsums, ops, spaces, tensors,
+ * roles)?  attention-decode and attention-1pass do: one template maps both. */
+int mp_catalog_same(const char *c1, const char *c2);
 const mp_cat_index *mp_catalog_index(const mp_cascade_desc *c);
 int mp_catalog_einsum_index(const mp_cascade_desc *c, const char *name);
 const mp_einsum_desc *mp_catalog_einsum(const mp_cascade_desc *c, const char *name);

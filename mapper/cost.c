@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "mapper/cost.h"
+#include "mapper/account.h"
+#include "mapper/resolve.h"
 
 static double rank_size(const mp_cascade_map *cm, const char *r)
 {
@@ -13,12 +15,10 @@ static double rank_size(const mp_cascade_map *cm, const char *r)
     return v < 0 ? 1.0 : (double)v;
 }
 
+/* Real elements: a ragged split rank counts its size, not m1 x m0. */
 static double tensor_size(const mp_cascade_map *cm, const mp_tensor_desc *t)
 {
-    double s = t->role == MP_T_WEIGHT ? 1.0 : (double)cm->repeat;
-    for (int i = 0; t->ranks[i]; i++)
-        s *= rank_size(cm, t->ranks[i]);
-    return s;
+    return mp_tensor_real_elems(cm, t);
 }
 
 
@@ -348,8 +348,8 @@ static int check_cascade(const mp_arch *a, const mp_cascade_map *cm, es_err *e)
 {
     const mp_cascade_desc *cd = mp_catalog_find(cm->cascade);
     if (!cd)
-        return es_fail(e, "mapping: cascade '%s': unknown cascade (the mapper knows attention-1pass, "
-                          "attention-3pass, linear)", cm->cascade);
+        return es_fail(e, "mapping: cascade '%s': not a cascade the mapper can load (a bundled name of "
+                          "mapper/cascades/ or a .ein path that parses and checks)", cm->cascade);
     for (int i = 0; i < cm->n_bindings; i++) {
         const mp_binding *b = &cm->bindings[i];
         const mp_einsum_desc *ed = mp_catalog_einsum(cd, b->einsum);
@@ -394,7 +394,7 @@ static int check_cascade(const mp_arch *a, const mp_cascade_map *cm, es_err *e)
             for (int l = 0; l < g->n_levels; l++)
                 for (int i = 0; i < g->levels[l].n; i++)
                     present |= !strcmp(g->levels[l].loops[i].rank, rn);
-            if (present && have != want)
+            if (present && (r < 0 ? have != want : !mp_rank_covered(g, rn, cm->ranks[r].size)))
                 return es_fail(e, "mapping: cascade '%s' group '%s': factors of rank %s multiply to %.0f, expected %.0f",
                                cm->label, g->name, rn, have, want);
         }
@@ -452,9 +452,29 @@ static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx 
     *wr *= a->word_bytes;
 }
 
-/* Buffer reads/writes (words) of a group: each einsum input that lives in the
- * buffer is read once per iteration of the loops above the PE level that it
- * does not index; running tensors are rewritten every step. */
+/* Tile steps at which Einsum ed moves tensor t between the buffer and the
+ * array: every iteration of a temporal loop above the PE level that ed
+ * iterates and t does not index (the PE register files hold a few values,
+ * not a tile, so nothing is reused across steps; Timeloop's L3 reads of the
+ * artifact's mappings, whose reg_file factors are all 1, count the same).
+ * The simulator charges one tile slice per active tile op: the same count. */
+static double buffer_steps(const mp_group *g, int nlev, const mp_einsum_desc *ed, const mp_tensor_desc *t)
+{
+    mp_tensor_desc sp = {.name = ed->name, .role = MP_T_INPUT};
+    memcpy(sp.ranks, ed->space, sizeof sp.ranks);
+    double f = 1;
+    for (int l = 0; l < nlev && l < g->n_levels; l++)
+        for (int i = 0; i < g->levels[l].n; i++) {
+            const mp_loop *lp = &g->levels[l].loops[i];
+            if (lp->kind == MP_LOOP_TEMPORAL && !mp_tensor_uses(t, lp->rank) && mp_tensor_uses(&sp, lp->rank))
+                f *= (double)lp->factor;
+        }
+    return f;
+}
+
+/* Buffer reads/writes (words) of a group: each Einsum input and output that
+ * lives in the buffer, once per tile step (buffer_steps); DRAM fills are
+ * buffer writes (the artifact counts L3 fills as writes, cascade.py). */
 static void group_buffer(const mp_cascade_map *cm, const ctx *x, int gi, double fills, double *brd, double *bwr)
 {
     const mp_group *g = &cm->groups[gi];
@@ -464,15 +484,16 @@ static void group_buffer(const mp_cascade_map *cm, const ctx *x, int gi, double 
     for (int i = 0; i < x->cd->n_einsums; i++) {
         if (x->group[i] != gi)
             continue;
+        const mp_einsum_desc *ed = &x->cd->einsums[i];
         for (int k = 0; k < x->ix->nin[i]; k++) {
             const mp_tensor_desc *t = &x->cd->tensors[x->ix->in[i][k]];
             if (t->role == MP_T_TILE)
                 continue;
-            *brd += tensor_size(cm, t) * reload(g, nlev, t);
+            *brd += tensor_size(cm, t) * buffer_steps(g, nlev, ed, t);
         }
         const mp_tensor_desc *o = &x->cd->tensors[x->ix->out[i]];
         if (o->role != MP_T_TILE)
-            *bwr += tensor_size(cm, o) * (o->role == MP_T_RUNNING ? reload(g, nlev, o) : 1);
+            *bwr += tensor_size(cm, o) * buffer_steps(g, nlev, ed, o);
     }
 }
 
@@ -508,20 +529,21 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
             if (!oc)
                 return es_fail(e, "mapping: cascade '%s': einsum %s needs op '%s', which unit '%s' does not support",
                                cm->label, ed->name, mp_op_name(ed->op), u->name);
-            double pts = cm->repeat;
-            for (int r = 0; ed->space[r]; r++)
-                pts *= rank_size(cm, ed->space[r]);
-            double cyc = ceil(pts / parallel(u, g, ed)) * oc->cycles;
+            /* ops count real points; the array's time the padded tiles
+             * (ragged last tiles, docs/mapper.md) */
+            double pts = mp_einsum_real_points(cm, ed);
+            double cyc = ceil(mp_einsum_padded_points(cm, g, ed) / parallel(u, g, ed)) * oc->cycles;
             ecyc[i] = cyc;
             ucyc[ui] += cyc;
             sum += cyc;
             if (u->fill_cycles > fill)
                 fill = u->fill_cycles;
             c->busy[ui] += cyc;
-            double ej = pts * oc->energy_pj, erf = 0;
+            double ej = mp_energy_charge(a, MP_ACCT_COMPUTE, oc->energy_pj, pts), erf = 0;
             const mp_store *rf = rf_of(a, u->name);
             if (rf)
-                erf = pts * (x.ix->nin[i] * rf->read_pj + rf->write_pj);
+                erf = mp_energy_charge(a, MP_ACCT_REGFILE, rf->read_pj, pts * x.ix->nin[i]) +
+                      mp_energy_charge(a, MP_ACCT_REGFILE, rf->write_pj, pts);
             c->e_compute_pj += ej;
             c->e_rf_pj += erf;
             if (c->n_einsums < MP_MAX_EC) {
@@ -579,6 +601,7 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
         double rd, wr, fills, brd, bwr;
         group_traffic(a, cm, &x, gi, &rd, &wr, &fills);
         group_buffer(cm, &x, gi, fills, &brd, &bwr);
+        brd += wr / a->word_bytes; /* a drain to DRAM is a buffer read, as in the simulator */
         c->dram_read_bytes += rd;
         c->dram_write_bytes += wr;
         if (cd->passes > 0)
@@ -588,7 +611,8 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
         c->compute_s += comp / a->clock_hz;
         c->memory_s += (rd + wr) / a->mem.bandwidth_Bps;
         if (buf) {
-            c->e_buffer_pj += brd / buf->words_per_access * buf->read_pj + bwr / buf->words_per_access * buf->write_pj;
+            c->e_buffer_pj += mp_energy_charge(a, MP_ACCT_BUFFER, buf->read_pj, brd) +
+                              mp_energy_charge(a, MP_ACCT_BUFFER, buf->write_pj, bwr);
             double fp = footprint(a, cm, &x, gi);
             if (fp > c->buffer_peak_bytes)
                 c->buffer_peak_bytes = fp;
@@ -599,7 +623,8 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
                          g->name, fp, buf->name, (long long)buf->capacity_bytes);
             }
         }
-        c->e_dram_pj += rd / a->mem.bytes_per_access * a->mem.read_pj + wr / a->mem.bytes_per_access * a->mem.write_pj;
+        c->e_dram_pj += mp_energy_charge(a, MP_ACCT_DRAM, a->mem.read_pj, rd) +
+                        mp_energy_charge(a, MP_ACCT_DRAM, a->mem.write_pj, wr);
     }
     /* lower bounds */
     double lbu[MP_MAX_UNITS] = {0};
@@ -609,9 +634,7 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
         int ui = un ? mp_arch_unit_index(a, un) : -1;
         if (ui < 0)
             continue;
-        double pts = cm->repeat;
-        for (int k = 0; ed->space[k]; k++)
-            pts *= rank_size(cm, ed->space[k]);
+        double pts = mp_einsum_real_points(cm, ed);
         const mp_op_cost *oc = mp_unit_op(&a->units[ui], ed->op);
         lbu[ui] += pts * (oc ? oc->cycles : 1) / ((double)a->units[ui].rows * a->units[ui].cols);
     }

@@ -391,27 +391,16 @@ static int parse_mapping(const es_ynode *root, mp_mapping *m, es_err *e)
     return 0;
 }
 
+static int read_mapping(const es_ynode *root, void *out, es_err *e) { return parse_mapping(root, out, e); }
+
 int mp_mapping_parse(const char *fname, const char *text, mp_mapping *out, es_err *e)
 {
-    es_ydoc *d = es_yaml_parse_string(fname, text, strlen(text), e);
-    if (!d)
-        return -1;
-    int rc = parse_mapping(d->root, out, e);
-    es_yaml_free(d);
-    return rc;
+    return es_yaml_read_string(fname, text, read_mapping, out, e);
 }
 
 int mp_mapping_load(const char *name_or_path, mp_mapping *out, es_err *e)
 {
-    char path[4096];
-    if (es_find_bundled("mappings", name_or_path, ".yaml", path, sizeof path, e))
-        return -1;
-    es_ydoc *d = es_yaml_load(path, e);
-    if (!d)
-        return -1;
-    int rc = parse_mapping(d->root, out, e);
-    es_yaml_free(d);
-    return rc;
+    return es_yaml_read_bundled("mappings", name_or_path, read_mapping, out, e);
 }
 
 /* ---------------------------------------------------------------- writing */

@@ -92,7 +92,7 @@
 #define MP_MAX_SLOTS 16
 #define MP_MAX_SLOT_EINSUMS 4
 #define MP_MAX_PHASES 8
-#define MP_MAX_CASCADES 8
+#define MP_MAX_CASCADES 24
 #define MP_ENAME 16 /* einsum / tensor / rank names */
 
 typedef enum { MP_LOOP_TEMPORAL, MP_LOOP_SPATIAL_ROWS, MP_LOOP_SPATIAL_COLS } mp_loop_kind;

@@ -25,6 +25,79 @@ void mp_cmap_set_instance(mp_cascade_map *cm, const md_inst *in)
     cm->repeat = in->repeat;
 }
 
+int mp_rank_covered(const mp_group *g, const char *rank, int64_t size)
+{
+    /* tile = the factors at the innermost (PE) level; the loops above it
+     * must run exactly ceil(size / tile) tiles */
+    int64_t tile = 1, count = 1;
+    for (int l = 0; l < g->n_levels; l++)
+        for (int i = 0; i < g->levels[l].n; i++)
+            if (!strcmp(g->levels[l].loops[i].rank, rank)) {
+                if (l == g->n_levels - 1 && g->n_levels > 1)
+                    tile *= g->levels[l].loops[i].factor;
+                else
+                    count *= g->levels[l].loops[i].factor;
+            }
+    if (tile * count == size)
+        return 1;
+    return tile > 0 && count == (size + tile - 1) / tile;
+}
+
+/* A split pair (r1 and r0 of one base r, r a rank of the map) counts r real
+ * points, not r1 x r0 (the last r1 tile is partial). */
+static double real_product(const mp_cascade_map *cm, const char *const *ranks)
+{
+    double n = 1;
+    for (int i = 0; ranks[i]; i++) {
+        char b[MP_ENAME];
+        mp_rank_base(ranks[i], b, sizeof b);
+        int64_t parent = strcmp(b, ranks[i]) ? mp_cmap_rank(cm, b) : -1;
+        if (parent > 0) {
+            int pos = -1, other = 0;
+            for (int j = 0; ranks[j]; j++) {
+                char bj[MP_ENAME];
+                mp_rank_base(ranks[j], bj, sizeof bj);
+                if (j != i && !strcmp(bj, b) && strcmp(ranks[j], b)) {
+                    other = 1;
+                    if (pos < 0)
+                        pos = j;
+                }
+            }
+            if (other) {
+                if (pos > i) /* the first of the pair stands for the parent */
+                    n *= (double)parent;
+                continue;
+            }
+        }
+        int64_t v = mp_cmap_rank(cm, ranks[i]);
+        n *= v < 0 ? 1.0 : (double)v;
+    }
+    return n;
+}
+
+double mp_einsum_real_points(const mp_cascade_map *cm, const mp_einsum_desc *ed)
+{
+    return (double)cm->repeat * real_product(cm, ed->space);
+}
+
+double mp_tensor_real_elems(const mp_cascade_map *cm, const mp_tensor_desc *t)
+{
+    return (t->role == MP_T_WEIGHT ? 1.0 : (double)cm->repeat) * real_product(cm, t->ranks);
+}
+
+double mp_einsum_padded_points(const mp_cascade_map *cm, const mp_group *g, const mp_einsum_desc *ed)
+{
+    double n = (double)cm->repeat;
+    for (int i = 0; ed->space[i]; i++) {
+        int64_t v = mp_cmap_rank(cm, ed->space[i]);
+        int64_t have = g ? mp_group_rank_product(g, ed->space[i]) : 1;
+        if (have > v)
+            v = have;
+        n *= v < 0 ? 1.0 : (double)v;
+    }
+    return n;
+}
+
 static int64_t size_of(const mp_cascade_map *cm, const char *r)
 {
     return !strcmp(r, "rep") ? cm->repeat : mp_cmap_rank(cm, r);
@@ -71,17 +144,16 @@ static int fill_simple(const mp_cascade_map *cm, mp_group *g, pair *pairs, int *
                         fixed *= lp->factor;
                     }
                 }
-            /* a fixed spatial factor larger than the rank (m0 = 256 for a short
-             * sequence) is clipped to the rank */
-            if (fixed > size || size % fixed) {
-                if (na == 0 || fixed > size)
-                    return es_fail(e, "mapping: cascade '%s' group '%s': factors of rank %s (%lld) do not divide its size %lld",
-                                   cm->label, g->name, r, (long long)fixed, (long long)size);
-            }
-            int64_t rest = size / fixed;
-            if (size % fixed)
-                return es_fail(e, "mapping: cascade '%s' group '%s': rank %s of size %lld is not a multiple of %lld",
-                               cm->label, g->name, r, (long long)size, (long long)fixed);
+            /* Ragged ranks (docs/mapper.md "Ragged tiles"): the auto factors
+             * cover ceil(size / fixed) tiles of the fixed factors, the last
+             * one partly empty; a fixed factor larger than the rank (p = 1 in
+             * decode on a 256-column array) is one padded tile.  Without an
+             * auto factor the fixed ones must cover the rank by that rule. */
+            int64_t rest = (size + fixed - 1) / fixed;
+            if (na == 0 && !mp_rank_covered(g, r, size))
+                return es_fail(e, "mapping: cascade '%s' group '%s': factors of rank %s multiply to %lld, which does "
+                                  "not cover its size %lld with one partial last tile",
+                               cm->label, g->name, r, (long long)fixed, (long long)size);
             if (na == 1)
                 autos[0]->factor = rest;
             else if (na == 2) {
@@ -178,14 +250,30 @@ int mp_resolve_cascade(const mp_arch *a, mp_cascade_map *cm, es_err *e)
     return 0;
 }
 
-static const mp_cascade_map *find_template(const mp_mapping *t, const md_inst *in)
+/* Label and cascade both match; else a template labelled with the cascade
+ * name (a decode template "attention-decode" before the prefill "attention"
+ * one); else the label alone (the template then picks the variant). */
+static const mp_cascade_map *find_template(const mp_mapping *t, const md_inst *in, char *used)
 {
+    /* A resolved cascade map (sizes set, e.g. from `einsim map -o`) maps one
+     * instance: several with one label (a varlen batch's attentions) are
+     * taken in order.  A template (no sizes) serves any number. */
     for (int i = 0; i < t->n_cascades; i++)
-        if (!strcmp(t->cascades[i].label, in->name))
+        if (t->cascades[i].n_ranks > 0 && !used[i] && !strcmp(t->cascades[i].label, in->name)) {
+            used[i] = 1;
             return &t->cascades[i];
-    for (int i = 0; i < t->n_cascades; i++)
-        if (!strcmp(t->cascades[i].label, in->cascade))
-            return &t->cascades[i];
+        }
+    for (int rule = 0; rule < 3; rule++)
+        for (int i = 0; i < t->n_cascades; i++) {
+            const mp_cascade_map *c = &t->cascades[i];
+            int hit = rule == 0   ? !strcmp(c->label, in->name) && !strcmp(c->cascade, in->cascade)
+                      : rule == 1 ? !strcmp(c->label, in->cascade)
+                                  : !strcmp(c->label, in->name);
+            if (!hit || (used[i] && c->n_ranks > 0))
+                continue;
+            used[i] = 1;
+            return c;
+        }
     return NULL;
 }
 
@@ -198,20 +286,29 @@ int mp_resolve(const mp_arch *a, const mp_mapping *tmpl, const md_workload *w, m
     snprintf(out->scope, sizeof out->scope, "%s", md_scope_name(w->scope));
     out->batch = w->batch;
     *skipped = 0;
+    char used[MP_MAX_CASCADES] = {0};
     for (int i = 0; i < w->n_inst; i++) {
         const md_inst *in = &w->inst[i];
-        if (strcmp(in->cascade, "linear") && strncmp(in->cascade, "attention", 9)) {
+        const mp_cascade_map *t = find_template(tmpl, in, used);
+        int core = !strcmp(in->cascade, "linear") || !strncmp(in->cascade, "attention", 9);
+        if (!t && !core) { /* norms, residuals, activations: mapped only when the mapping has a template */
             (*skipped)++;
             continue;
         }
-        const mp_cascade_map *t = find_template(tmpl, in);
         if (!t)
             return es_fail(e, "mapping for arch '%s' has no cascade labelled '%s' or '%s' (needed by the workload)",
                            tmpl->arch, in->name, in->cascade);
         if (out->n_cascades >= MP_MAX_CASCADES)
-            return es_fail(e, "workload has more than %d mapped cascades", MP_MAX_CASCADES);
+            return es_fail(e, "workload has more than %d cascade instances to map (%d in all; decode gives one "
+                              "attention instance per cache length: lower --gen, or use --scope attention)",
+                           MP_MAX_CASCADES, w->n_inst - *skipped);
         mp_cascade_map *cm = &out->cascades[out->n_cascades++];
         *cm = *t;
+        /* the template chooses the cascade variant (FLAT: attention-3pass for
+         * any attention); an instance of an equivalent cascade keeps its own
+         * name (attention-decode under an attention-1pass template) */
+        if (strcmp(t->cascade, in->cascade) && mp_catalog_same(t->cascade, in->cascade))
+            snprintf(cm->cascade, sizeof cm->cascade, "%s", in->cascade);
         snprintf(cm->label, sizeof cm->label, "%s", in->name);
         mp_cmap_set_instance(cm, in);
         if (!strcmp(in->name, "attention")) {

@@ -21,6 +21,7 @@
 #define MP_RESOLVE_H
 
 #include "mapper/arch.h"
+#include "mapper/catalog.h"
 #include "mapper/mapping.h"
 #include "models/models.h"
 
@@ -28,6 +29,16 @@ int mp_resolve(const mp_arch *a, const mp_mapping *tmpl, const md_workload *w, m
                es_err *e);
 /* Resolve one cascade map in place (ranks and repeat already set). */
 int mp_resolve_cascade(const mp_arch *a, mp_cascade_map *cm, es_err *e);
+/* Ragged tiles (docs/mapper.md): real points of an einsum (repeat x its
+ * space, a split pair m1, m0 counted as m), real elements of a tensor, and
+ * the padded points the array spends time on (each rank at the product of
+ * its loop factors in g when that exceeds its size; g NULL = unpadded). */
+double mp_einsum_real_points(const mp_cascade_map *cm, const mp_einsum_desc *ed);
+double mp_tensor_real_elems(const mp_cascade_map *cm, const mp_tensor_desc *t);
+double mp_einsum_padded_points(const mp_cascade_map *cm, const mp_group *g, const mp_einsum_desc *ed);
+/* Do the loop factors of `rank` in g cover `size` with at most one partial
+ * (last) tile of the outermost factor > 1?  Equal products always do. */
+int mp_rank_covered(const mp_group *g, const char *rank, int64_t size);
 /* Fill ranks + repeat of cm from a workload instance (adds m1 = ceil(m/m0)). */
 void mp_cmap_set_instance(mp_cascade_map *cm, const md_inst *in);
 

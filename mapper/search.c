@@ -163,16 +163,14 @@ static int space_init(space *s, const mp_arch *a, const md_inst *in)
         if (p0 >= 1 && s->T % p0 == 0)
             s->p0s[np0++] = p0;
     }
-    if (!np0) { /* the tiled rank is not a multiple of cols: its largest divisor that fits */
-        int64_t d = cols < s->T ? cols : s->T;
-        while (d > 1 && s->T % d)
-            d--;
-        s->p0s[np0++] = d;
-    }
+    if (!np0) /* not a multiple of cols: whole-array tiles, the last one partial (docs/mapper.md) */
+        for (int k = 0; k < 3; k++)
+            if ((cols >> k) >= 1)
+                s->p0s[np0++] = cols >> k;
     s->range[G_P0] = np0;
     int mx = 1;
     for (int k = 0; k < np0; k++) {
-        divisors_fast(s->T / s->p0s[k], s->divs[k], &s->ndiv[k]);
+        divisors_fast((s->T + s->p0s[k] - 1) / s->p0s[k], s->divs[k], &s->ndiv[k]);
         if (s->ndiv[k] > mx)
             mx = s->ndiv[k];
     }
@@ -267,7 +265,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
     if (gn[G_P1] < 1 || gn[G_P1] > s->ndiv[gn[G_P0]])
         return -1;
     int64_t p1 = s->divs[gn[G_P0]][gn[G_P1] - 1];
-    int64_t p2 = s->T / p0 / p1;
+    int64_t p2 = (s->T + p0 - 1) / p0 / p1;
     for (int i = 0; i < cd->n_einsums; i++) {
         int gi = G_BIND0 + i;
         if (gn[gi] >= s->nunits[v][i])
@@ -342,11 +340,14 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
             for (int k = 0; k < a->n_units; k++)
                 if (a->units[k].kind == MP_UNIT_ARRAY2D)
                     n0 = a->units[k].rows;
+            int64_t rows0 = n0;
             while (n0 > 1 && s->N % n0)
                 n0 /= 2;
-            int64_t n2 = s->N / n0;
+            if (n0 < rows0 / 4) /* no power-of-two tile divides n (vocab 50257): ragged full tiles */
+                n0 = rows0;
+            int64_t n2 = (s->N + n0 - 1) / n0;
             int buffer_n = gn[G_SPILL];
-            int64_t tb = buffer_n ? 1 : p1, t2 = buffer_n ? s->T / p0 : p2, nb = 1;
+            int64_t tb = buffer_n ? 1 : p1, t2 = buffer_n ? (s->T + p0 - 1) / p0 : p2, nb = 1;
             if (buffer_n) {
                 /* reuse the P1 gene as an index into divisors of n2 */
                 int64_t dv[64];

@@ -94,6 +94,19 @@ static int only_if(const es_ynode *root, const char *key, int allowed, const cha
     return 0;
 }
 
+/* Largest accepted model size per key.  Far above any published model
+ * (GPT-3: d_model 12288, 96 layers, vocab 50257) yet small enough that
+ * parameter counts and Einsum sizes (products of a few of them with batch
+ * and sequence) stay inside 64 bits. */
+static int64_t size_limit(const char *key)
+{
+    if (!strcmp(key, "n_layers") || !strcmp(key, "n_heads") || !strcmp(key, "n_kv_heads"))
+        return (int64_t)1 << 12;
+    if (!strcmp(key, "vocab") || !strcmp(key, "max_seq") || !strcmp(key, "original_max_seq"))
+        return (int64_t)1 << 24;
+    return (int64_t)1 << 20;
+}
+
 static int y_pos_int(const es_ynode *map, const char *key, int required, int64_t *out, es_err *e)
 {
     int64_t v = *out;
@@ -102,6 +115,9 @@ static int y_pos_int(const es_ynode *map, const char *key, int required, int64_t
     es_ynode *n = es_y_get(map, key);
     if (n && v <= 0)
         return es_y_fail(n, e, "expected a positive integer, got '%s'", n->value);
+    if (n && v > size_limit(key))
+        return es_y_fail(n, e, "expected a positive integer <= %lld, got '%s'", (long long)size_limit(key),
+                         n->value);
     *out = v;
     return 0;
 }
@@ -321,36 +337,22 @@ static int load_root(const es_ynode *r, md_model *m, es_err *e)
     return load_norm_bias(r, m, e) || load_pos(r, m, e) || load_head(r, m, e) || load_vit(r, m, e) ? -1 : 0;
 }
 
-static int load_doc(es_ydoc *d, md_model *m, es_err *e)
+static int read_model(const es_ynode *root, void *out, es_err *e)
 {
+    md_model *m = out;
     memset(m, 0, sizeof *m);
-    snprintf(m->file, sizeof m->file, "%s", d->file);
-    if (!d->root)
-        return es_fail_at(e, d->file, 1, 1, "empty model file; expected a mapping with name, family, ...");
-    return load_root(d->root, m, e);
+    snprintf(m->file, sizeof m->file, "%s", root->file);
+    return load_root(root, m, e);
 }
 
 int md_model_parse(const char *name, const char *text, md_model *m, es_err *e)
 {
-    es_ydoc *d = es_yaml_parse_string(name, text, strlen(text), e);
-    if (!d)
-        return -1;
-    int rc = load_doc(d, m, e);
-    es_yaml_free(d);
-    return rc;
+    return es_yaml_read_string(name, text, read_model, m, e);
 }
 
 int md_model_load(const char *name_or_path, md_model *m, es_err *e)
 {
-    char path[4096];
-    if (es_find_bundled("models", name_or_path, ".yaml", path, sizeof path, e))
-        return -1;
-    es_ydoc *d = es_yaml_load(path, e);
-    if (!d)
-        return -1;
-    int rc = load_doc(d, m, e);
-    es_yaml_free(d);
-    return rc;
+    return es_yaml_read_bundled("models", name_or_path, read_model, m, e);
 }
 
 /* ------------------------------------------------------------ parameters */

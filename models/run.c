@@ -118,22 +118,11 @@ static int load_run(const es_ynode *root, md_run *r, es_err *e)
     return load_seqs(root, r, e);
 }
 
+static int read_run(const es_ynode *root, void *out, es_err *e) { return load_run(root, out, e); }
+
 int md_run_parse(const char *name, const char *text, md_run *r, es_err *e)
 {
-    es_ydoc *d = es_yaml_parse_string(name, text, strlen(text), e);
-    if (!d)
-        return -1;
-    int rc = load_run(d->root, r, e);
-    es_yaml_free(d);
-    return rc;
+    return es_yaml_read_string(name, text, read_run, r, e);
 }
 
-int md_run_load(const char *path, md_run *r, es_err *e)
-{
-    es_ydoc *d = es_yaml_load(path, e);
-    if (!d)
-        return -1;
-    int rc = load_run(d->root, r, e);
-    es_yaml_free(d);
-    return rc;
-}
+int md_run_load(const char *path, md_run *r, es_err *e) { return es_yaml_read_file(path, read_run, r, e); }

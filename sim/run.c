@@ -50,7 +50,7 @@ int sim_run_mapping(const mp_arch *a, const mp_mapping *m, const sim_run_opts *o
         r->dram_bytes_read = st.dram_rd;
         r->dram_bytes_written = st.dram_wr;
         for (int i = 0; i < lw->prog.nacts; i++)
-            sim_report_energy_add(r, lw->act_component[i], st.act[i] * lw->act_pj[i]);
+            sim_report_energy_add(r, lw->act_component[i], mp_energy_charge(a, lw->act_cls[i], lw->act_pj[i], st.act[i]));
         r->n_einsums = 0;
         for (int i = 0; i < lw->prog.neinsums && r->n_einsums < SIM_REP_EINSUMS; i++) {
             sim_rep_einsum *x = &r->einsums[r->n_einsums++];

@@ -17,7 +17,7 @@ ARCHS="unfused flat fusemax-cascade fusemax-arch fusemax"
 MODELS="bert-base trxl-wt103 t5-small xlm"
 SEQS="1024 4096 16384 65536 262144 1048576"
 RES=$OUT/results.csv
-echo "scope,arch,model,seq,cycles,latency_s,energy_pj,util_2d,util_1d,dram_read,dram_written,wall_s,simulated_cycles,ff_cycles" >"$RES.tmp"
+echo "scope,arch,model,seq,cycles,latency_s,energy_pj,util_2d,util_1d,dram_read,dram_written,wall_s,simulated_cycles,ff_cycles,rf2d_pj,rf1d_pj,gb_pj" >"$RES.tmp"
 t0=$(date +%s.%N)
 for scope in attention layer; do
   for arch in $ARCHS; do
@@ -28,7 +28,8 @@ for scope in attention layer; do
         jq -r --arg s "$scope" '[$s, .arch, .model, .seq, .cycles, .latency_s, .energy_pj,
             (.units.array2d.utilization // 0), (.units.array1d.utilization // 0),
             .dram.bytes_read, .dram.bytes_written, .simulation.wall_s,
-            .simulation.simulated_cycles, .simulation.fast_forwarded_cycles] | @csv' "$j" | tr -d '"' >>"$RES.tmp"
+            .simulation.simulated_cycles, .simulation.fast_forwarded_cycles,
+            (.energy_breakdown_pj.rf2d // 0), (.energy_breakdown_pj.rf1d // 0), (.energy_breakdown_pj.gb // 0)] | @csv' "$j" | tr -d '"' >>"$RES.tmp"
       done
     done
   done
@@ -37,4 +38,9 @@ t1=$(date +%s.%N)
 mv "$RES.tmp" "$RES"
 awk -v t0="$t0" -v t1="$t1" -F, -f "$HERE/table.awk" "$HERE/reference.csv" "$RES" >"$HERE/table.md.tmp"
 mv "$HERE/table.md.tmp" "$HERE/table.md"
+awk -F, -f "$HERE/ratios.awk" "$RES" >"$OUT/ratios.dat"
+if command -v gnuplot >/dev/null 2>&1; then
+  gnuplot -e "dat='$OUT/ratios.dat'; png='$HERE/speedup-energy.png.tmp'" "$HERE/plot.gp" &&
+    mv "$HERE/speedup-energy.png.tmp" "$HERE/speedup-energy.png"
+fi
 cat "$HERE/table.md"

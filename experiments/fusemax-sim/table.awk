@@ -1,12 +1,22 @@
 # Builds table.md from reference.csv (first file) and out/results.csv.
 # Averages are arithmetic means over the 24 points of per-point ratios, as
 # the paper computes its headlines (fusemax.md §1).
+#
+# Two energies per run.  E: einsim's own (every PE's register file charged).
+# EA: the artifact's convention, for comparison with its published figures:
+# micro24-fusemax-artifact workspace/src/accel/cascade.py passes Timeloop's
+# "Scalar reads/fills/updates" -- which Timeloop prints per instance -- to
+# one Accelergy instance "reg_file[1]" ("Using only one of each of the
+# components"), while compute is "Computes (total)".  So the published
+# energy holds the register-file energy of one PE: EA = E - rf2d (1 - 1/65536)
+# - rf1d (1 - 1/256) (256x256 2D PEs, 256 1D PEs on every bundled arch).
 FNR == 1 { file++ }
 file == 1 && /^#/ { next }
-file == 1 && $1 != "model" { k = $1 "," $2; rf[k] = $3; rfe[k] = $4; ra[k] = $5; rue[k] = $8; ru[k] = $7; rl[k] = $9; next }
+file == 1 && $1 != "model" { k = $1 "," $2; rf[k] = $3; rfe[k] = $4; ra[k] = $5; rae[k] = $6; rue[k] = $8; ru[k] = $7; rl[k] = $9; next }
 file == 2 && $1 != "scope" {
   k = $3 "," $4; L[$1, $2, k] = $6; E[$1, $2, k] = $7; U2[$1, $2, k] = $8; U1[$1, $2, k] = $9
   D[$1, $2, k] = $10 + $11; W += $12; SIM += $13; FF += $14; runs++
+  EA[$1, $2, k] = $7 - $15 * (1 - 1 / 65536) - $16 * (1 - 1 / 256); GB[$1, $2, k] = $17
   if (!(k in seen)) { seen[k] = 1; keys[++nk] = k }
 }
 END {
@@ -28,35 +38,71 @@ END {
       x = L[s, "flat", k] / L[s, "fusemax", k]; y = L[s, "unfused", k] / L[s, "fusemax", k]
       e1 = E[s, "fusemax", k] / E[s, "flat", k]; e2 = E[s, "fusemax", k] / E[s, "unfused", k]
       sf += x; su += y; ef += e1; eu += e2
+      af += EA[s, "fusemax", k] / EA[s, "flat", k]; au += EA[s, "fusemax", k] / EA[s, "unfused", k]
       printf " %.2fx | %.2fx | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n", x, y, 100 * e1, 100 * e2, 100 * U2[s, "fusemax", k], 100 * U1[s, "fusemax", k]
     }
     avg[s, 1] = sf / nk; avg[s, 2] = su / nk; avg[s, 3] = ef / nk; avg[s, 4] = eu / nk
+    avg[s, 5] = af / nk; avg[s, 6] = au / nk; af = au = 0
     printf "\n"
   }
   printf "## Averages over the %d points vs the paper's headlines\n\n", nk
   printf "| figure | simulated | paper | off by |\n|---|---|---|---|\n"
   row("attention speedup vs FLAT", avg["attention", 1], 6.7, "x")
   row("attention energy vs FLAT", 100 * avg["attention", 3], 79, "%")
+  row("attention energy vs FLAT, artifact RF convention", 100 * avg["attention", 5], 79, "%")
   row("attention speedup vs unfused", avg["attention", 2], 10, "x")
   row("attention energy vs unfused", 100 * avg["attention", 4], 77, "%")
+  row("attention energy vs unfused, artifact RF convention", 100 * avg["attention", 6], 77, "%")
   row("end-to-end speedup vs FLAT", avg["layer", 1], 5.3, "x")
   row("end-to-end energy vs FLAT", 100 * avg["layer", 3], 83, "%")
+  row("end-to-end energy vs FLAT, artifact RF convention", 100 * avg["layer", 5], 83, "%")
   row("end-to-end speedup vs unfused", avg["layer", 2], 7.6, "x")
-  printf "\n## Per-point attention latency vs the artifact's published CSVs (simulated / published)\n\n"
-  printf "| model | seq | fusemax | fusemax-arch | unfused | linear layers (layer - attention, fusemax) | fusemax energy | unfused energy |\n|---|---|---|---|---|---|---|---|\n"
+  printf "\n## Per-point attention latency and energy vs the artifact's published CSVs (simulated / published)\n\n"
+  printf "Energy columns use the artifact's register-file convention (EA, see table.awk); the two (einsim) columns give einsim's own energy.  Implied buffer scale: (published - (EA - buffer)) / buffer, the factor on einsim's global-buffer energy per word that would close the gap.\n\n"
+  printf "| model | seq | fusemax | fusemax-arch | unfused | linear layers (layer - attention, fusemax) | fusemax energy | fusemax-arch energy | unfused energy | fusemax energy (einsim) | unfused energy (einsim) | implied buffer scale, fusemax | implied buffer scale, unfused |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
   for (n = 1; n <= nk; n++) {
     k = keys[n]; split(k, kk, ",")
     if (!(k in rf)) continue
-    a1 = L["attention", "fusemax", k] / rf[k]; a2 = L["attention", "fusemax-arch", k] / ra[k]
-    a3 = L["attention", "unfused", k] / ru[k]; a4 = (L["layer", "fusemax", k] - L["attention", "fusemax", k]) / rl[k]
-    a5 = E["attention", "fusemax", k] / rfe[k]; a6 = E["attention", "unfused", k] / rue[k]
-    m1 += a1; m2 += a2; m3 += a3; m4 += a4; m5 += a5; m6 += a6; nm++
-    w1 = dev(a1, w1); w2 = dev(a2, w2); w3 = dev(a3, w3); w4 = dev(a4, w4); w5 = dev(a5, w5); w6 = dev(a6, w6)
-    printf "| %s | %s | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n", kk[1], kk[2], a1, a2, a3, a4, a5, a6
+    a[1] = L["attention", "fusemax", k] / rf[k]; a[2] = L["attention", "fusemax-arch", k] / ra[k]
+    a[3] = L["attention", "unfused", k] / ru[k]; a[4] = (L["layer", "fusemax", k] - L["attention", "fusemax", k]) / rl[k]
+    a[5] = EA["attention", "fusemax", k] / rfe[k]; a[6] = EA["attention", "fusemax-arch", k] / rae[k]
+    a[7] = EA["attention", "unfused", k] / rue[k]
+    a[8] = E["attention", "fusemax", k] / rfe[k]; a[9] = E["attention", "unfused", k] / rue[k]
+    # the buffer energy the published total leaves room for, over einsim's
+    a[10] = (rfe[k] - EA["attention", "fusemax", k] + GB["attention", "fusemax", k]) / GB["attention", "fusemax", k]
+    a[11] = (rue[k] - EA["attention", "unfused", k] + GB["attention", "unfused", k]) / GB["attention", "unfused", k]
+    nm++
+    printf "| %s | %s |", kk[1], kk[2]
+    for (i = 1; i <= 11; i++) { mm[i] += a[i]; ww[i] = dev(a[i], ww[i]); printf " %.4f |", a[i] }
+    printf "\n"
   }
-  printf "| mean | | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n", m1 / nm, m2 / nm, m3 / nm, m4 / nm, m5 / nm, m6 / nm
-  printf "| worst deviation | | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n", 100 * w1, 100 * w2, 100 * w3, 100 * w4, 100 * w5, 100 * w6
+  printf "| mean | |"
+  for (i = 1; i <= 11; i++) printf " %.4f |", mm[i] / nm
+  imp = (mm[10] + mm[11]) / (2 * nm)
+  printf "\n| worst deviation | |"
+  for (i = 1; i <= 9; i++) printf " %.1f%% |", 100 * ww[i]
+  printf " | |"
+  printf "\n"
+  # Sensitivity of the headline energy ratios to the one unknown figure, the
+  # global buffer's energy per word (artifact RF convention; buffer energy of
+  # every configuration scaled by s).
+  printf "\n## Attention energy ratios vs the buffer energy per word (artifact RF convention)\n\n"
+  printf "| buffer energy scale s | meaning | energy vs FLAT | energy vs unfused | end-to-end vs FLAT |\n|---|---|---|---|---|\n"
+  sens(1 / 64, "stored 64-bit CACTI access per 4096-bit row")
+  sens(imp, "implied by the published FuseMax and unfused totals (mean of the last two columns above)")
+  sens(1, "bundled: energy linear in row width")
 }
+function sens(sc, what,    n, k, s, r1, r2, r3) {
+  r1 = r2 = r3 = 0
+  for (n = 1; n <= nk; n++) {
+    k = keys[n]
+    r1 += ES("attention", "fusemax", k, sc) / ES("attention", "flat", k, sc)
+    r2 += ES("attention", "fusemax", k, sc) / ES("attention", "unfused", k, sc)
+    r3 += ES("layer", "fusemax", k, sc) / ES("layer", "flat", k, sc)
+  }
+  printf "| %.4f | %s | %.1f%% (paper 79%%) | %.1f%% (paper 77%%) | %.1f%% (paper 83%%) |\n", sc, what, 100 * r1 / nk, 100 * r2 / nk, 100 * r3 / nk
+}
+function ES(s, a, k, sc) { return EA[s, a, k] - (1 - sc) * GB[s, a, k] }
 function row(name, v, p, u) {
   if (u == "x") printf "| %s | %.2fx | %.1fx | %+.1f%% |\n", name, v, p, 100 * (v / p - 1)
   else printf "| %s | %.1f%% | %d%% | %+.1f points |\n", name, v, p, v - p

@@ -315,7 +315,13 @@ int cmd_cascade(int argc, char **argv)
         rc = do_passes(c, only, tx, json);
     } else {
         uint64_t seed = (uint64_t)cli_int(opts, "seed", 1, 0, INT64_MAX);
-        rc = do_run(c, seed, cli_double(opts, "rtol", 1e-4), cli_double(opts, "atol", 1e-5), tx, json);
+        double rtol = cli_double(opts, "rtol", 1e-4), atol = cli_double(opts, "atol", 1e-5);
+        /* NaN would make every comparison false and pass anything */
+        if (!(rtol >= 0 && rtol < INFINITY))
+            es_fatal(ES_EXIT_BADINPUT, "--rtol: expected a finite number >= 0, got '%s'", cli_get(opts, "rtol"));
+        if (!(atol >= 0 && atol < INFINITY))
+            es_fatal(ES_EXIT_BADINPUT, "--atol: expected a finite number >= 0, got '%s'", cli_get(opts, "atol"));
+        rc = do_run(c, seed, rtol, atol, tx, json);
     }
     cas_free(c);
     return rc;

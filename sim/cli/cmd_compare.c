@@ -11,10 +11,13 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: einsim compare REPORT.json REPORT.json ...\n"
+    "usage: einsim compare [--diff] REPORT.json REPORT.json ...\n"
     "  Side-by-side table of JSON reports (einsim run --json / einsim gemm --json):\n"
     "  cycles, latency, energy, unit utilizations, DRAM bytes, energy breakdown,\n"
-    "  simulation figures; each column after the first also gives its ratio to the first.\n";
+    "  simulation figures; each column after the first also gives its ratio to the first.\n"
+    "  --diff  instead list every field whose value differs from the first report's,\n"
+    "          ignoring wall-clock fields (simulation.wall_s); exit 0 when none differs,\n"
+    "          1 otherwise (a regression check: docs/reports.md).\n";
 
 #define MAXR 16
 
@@ -49,6 +52,83 @@ static void row(cJSON **r, int n, const char *label, const char *a, const char *
     putchar('\n');
 }
 
+/* Schema check of what the table reads, so a hand-edited or foreign JSON
+ * gets one line naming the key instead of a silently wrong table. */
+static void check_report(const char *file, const cJSON *r)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(r, "cycles");
+    if (!c)
+        es_fatal(ES_EXIT_BADINPUT, "%s: not an einsim report (no 'cycles' key)", file);
+    if (!cJSON_IsNumber(c))
+        es_fatal(ES_EXIT_BADINPUT, "%s: key 'cycles': expected a number", file);
+    static const char *const objs[] = {"units", "dram", "energy_breakdown_pj", "simulation"};
+    for (size_t k = 0; k < sizeof objs / sizeof *objs; k++) {
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(r, objs[k]);
+        if (!o)
+            continue;
+        if (!cJSON_IsObject(o))
+            es_fatal(ES_EXIT_BADINPUT, "%s: key '%s': expected an object", file, objs[k]);
+        for (const cJSON *x = o->child; x; x = x->next) {
+            if (strlen(x->string) >= 64)
+                es_fatal(ES_EXIT_BADINPUT, "%s: key '%s.%.20s...': expected a name of at most 63 bytes", file,
+                         objs[k], x->string);
+            if (k == 0 ? !cJSON_IsObject(x) : !cJSON_IsNumber(x))
+                es_fatal(ES_EXIT_BADINPUT, "%s: key '%s.%s': expected %s", file, objs[k], x->string,
+                         k == 0 ? "an object" : "a number");
+        }
+    }
+}
+
+/* Wall-clock fields: the only ones allowed to change between two runs of
+ * the same inputs (docs/reports.md). */
+static int is_wall(const char *path) { return !strcmp(path, "simulation.wall_s"); }
+
+/* --diff: every leaf of b that differs from a (or is missing in one). */
+static int diff_tree(const cJSON *a, const cJSON *b, const char *path, const char *fa, const char *fb)
+{
+    char sub[512];
+    int nd = 0;
+    if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
+        for (const cJSON *x = a->child; x; x = x->next) {
+            snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", x->string);
+            const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
+            if (!y) {
+                if (!is_wall(sub))
+                    printf("%-40s only in %s\n", sub, fa), nd++;
+            } else
+                nd += diff_tree(x, y, sub, fa, fb);
+        }
+        for (const cJSON *y = b->child; y; y = y->next)
+            if (!cJSON_GetObjectItemCaseSensitive(a, y->string)) {
+                snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", y->string);
+                if (!is_wall(sub))
+                    printf("%-40s only in %s\n", sub, fb), nd++;
+            }
+        return nd;
+    }
+    if (cJSON_IsArray(a) && cJSON_IsArray(b)) {
+        int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
+        if (na != nb) {
+            printf("%-40s %d items vs %d\n", path, na, nb);
+            return 1;
+        }
+        for (int i = 0; i < na; i++) {
+            snprintf(sub, sizeof sub, "%s[%d]", path, i);
+            nd += diff_tree(cJSON_GetArrayItem(a, i), cJSON_GetArrayItem(b, i), sub, fa, fb);
+        }
+        return nd;
+    }
+    if (is_wall(path))
+        return 0;
+    char *ta = cJSON_PrintUnformatted(a), *tb = cJSON_PrintUnformatted(b);
+    if (strcmp(ta, tb)) {
+        printf("%-40s %s -> %s\n", path, ta, tb);
+        nd = 1;
+    }
+    free(ta), free(tb);
+    return nd;
+}
+
 /* Keys of object `key` over all reports, in first-seen order. */
 static int keys_of(cJSON **r, int n, const char *key, char names[][64], int max)
 {
@@ -68,7 +148,7 @@ static int keys_of(cJSON **r, int n, const char *key, char names[][64], int max)
 
 int cmd_compare(int argc, char **argv)
 {
-    cli_opt o[] = {{NULL, 0, 0}};
+    cli_opt o[] = {{"diff", 0, 0}, {NULL, 0, 0}};
     const char *pos[MAXR];
     int n = cli_parse(argc, argv, 1, o, pos, MAXR, "compare", usage);
     if (n < 1)
@@ -88,8 +168,21 @@ int cmd_compare(int argc, char **argv)
             es_fatal(ES_EXIT_BADINPUT, "%s: not a JSON report (parse error near byte %ld)", pos[i], off);
         }
         free(txt);
-        if (!cJSON_GetObjectItemCaseSensitive(r[i], "cycles"))
-            es_fatal(ES_EXIT_BADINPUT, "%s: not an einsim report (no 'cycles' key)", pos[i]);
+        check_report(pos[i], r[i]);
+    }
+    if (cli_flag(o, "diff")) {
+        if (n < 2)
+            es_fatal(ES_EXIT_BADINPUT, "compare --diff: expected at least two reports");
+        int nd = 0;
+        for (int i = 1; i < n; i++) {
+            int d = diff_tree(r[0], r[i], "", pos[0], pos[i]);
+            printf("%s vs %s: %d field%s differ%s (wall-clock fields ignored)\n", pos[0], pos[i], d,
+                   d == 1 ? "" : "s", d == 1 ? "s" : "");
+            nd += d;
+        }
+        for (int i = 0; i < n; i++)
+            cJSON_Delete(r[i]);
+        return nd ? 1 : 0;
     }
     printf("%-34s", "report");
     for (int i = 0; i < n; i++) {

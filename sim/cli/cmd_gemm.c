@@ -47,6 +47,11 @@ int cmd_gemm(int argc, char **argv)
     g.M = cli_int(o, "m", 0, 1, big);
     g.N = cli_int(o, "n", 0, 1, big);
     g.K = cli_int(o, "k", 0, 1, big);
+    /* Products of the sizes (MACs, folds x fold cycles) are 64-bit counts. */
+    const double lim = 4.0e18;
+    if ((double)g.M * (double)g.N * (double)g.K > lim)
+        es_fatal(ES_EXIT_BADINPUT, "gemm: --m x --n x --k = %.3g MACs; expected at most %.0e", (double)g.M * g.N * g.K,
+                 lim);
     if (sa_parse_dataflow(cli_get(o, "dataflow"), &g.df) < 0)
         es_fatal(ES_EXIT_BADINPUT, "gemm: --dataflow: expected os, ws or is, got '%s'", cli_get(o, "dataflow"));
     const char *tm = cli_get(o, "timing");
@@ -108,16 +113,9 @@ int cmd_gemm(int argc, char **argv)
 
     const char *json = cli_get(o, "json");
     int json_stdout = json && !strcmp(json, "-");
-    if (json && sim_report_write_json(&r, json, &e) < 0)
+    if (sim_report_write_all(&r, json, cli_get(o, "csv"), &tr, cli_get(o, "trace"), 0, &e) < 0)
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    const sim_report *rp = &r;
-    if (cli_get(o, "csv") && sim_report_write_csv(&rp, 1, cli_get(o, "csv"), &e) < 0)
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    if (tr.enabled) {
-        if (sim_trace_write(&tr, cli_get(o, "trace"), 0, &e) < 0)
-            es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-        sim_trace_free(&tr);
-    }
+    sim_trace_free(&tr);
     sim_report_text(&r, json_stdout ? stderr : stdout);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* einsim golden: the golden C reference from the command line.
  *   einsim golden forward  --model M [--weights F | --seed S] (--tokens ".." | --text "..") [--dump-logits F]
  *   einsim golden generate ... --gen N
+ *   einsim golden kernel NAME [sizes] [--seed S | --input F]  (golden/kcheck.h)
  * Model sizes come from a bundled model YAML (models/) or, without --model,
  * from the Hugging Face config.json beside --weights. */
 #include <errno.h>
@@ -12,9 +13,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <cJSON.h>
+
 #include "base/err.h"
 #include "base/io.h"
 #include "cli.h"
+#include "golden/kcheck.h"
 #include "golden/kernels.h"
 #include "golden/model.h"
 #include "golden/tokenizer.h"
@@ -25,6 +29,7 @@ static const char *usage_text =
     "                              (--tokens \"17 531 2\" | --text \"...\") [--dump-logits F]\n"
     "       einsim golden generate --model M [--weights F.safetensors | --seed S]\n"
     "                              (--tokens ... | --text ...) --gen N\n"
+    "       einsim golden kernel NAME [options]   (see 'einsim golden kernel --help')\n"
     "\n"
     "Runs the golden fp32 reference of a GPT-2, BERT or Llama-style model.\n"
     "  --model M        bundled model name (gpt2-small, bert-base, llama-1b, ...) or a model YAML;\n"
@@ -170,14 +175,199 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+
+/* ---- einsim golden kernel ------------------------------------------------ */
+static const char kernel_usage[] =
+    "usage: einsim golden kernel NAME [options]\n"
+    "\n"
+    "Runs a golden kernel with every algorithm golden has for it on seeded random\n"
+    "inputs (or --input), and prints how far the algorithms are from each other and\n"
+    "from an exact (long double) reference, against the bounds of docs/golden-kernels.md.\n"
+    "Exit 0 when every difference is within its bound, 1 otherwise.\n"
+    "\n"
+    "kernels:\n"
+    "  gemm       gd_gemm_ref vs gd_gemm_fast (OpenBLAS)          --m --n --k (default 64)\n"
+    "  softmax    3pass vs 2pass vs online (ULP between them)     --rows (default 4) --n (default 1000)\n"
+    "  attention  naive vs tiled vs packed varlen                 --nq --nk --d --dv --heads --kv-heads\n"
+    "                                                             --block --causal --seqs L1,L2,...\n"
+    "  layernorm  fp32 kernel vs exact                            --rows --n --eps\n"
+    "  rmsnorm    fp32 kernel vs exact                            --rows --n --eps\n"
+    "  cast       to a number format with a rounding mode         --format fp16|bf16|e4m3|e5m2|int8|int4\n"
+    "             (and the other two modes beside it)             --round nearest-even|nearest-away|toward-zero\n"
+    "                                                             --overflow saturate|inf --scale S (int)\n"
+    "options:\n"
+    "  --seed S      input seed (default 1)\n"
+    "  --spread X    inputs uniform in [-X, X) (default 10; attention and gemm 1)\n"
+    "  --input F     softmax, norms, cast: raw fp32 little-endian values (rows x n of them;\n"
+    "                without --rows: one row of all of them)\n"
+    "  --json F      also write the table as JSON ('-' = stdout; the text then goes to stderr)\n";
+
+static float *read_f32(const char *path, size_t *count)
+{
+    char *buf;
+    size_t n;
+    es_err e;
+    if (es_read_file(path, &buf, &n, &e))
+        die(&e);
+    if (n == 0 || n % 4)
+        es_fatal(ES_EXIT_BADINPUT, "%s: %zu bytes; expected a non-empty multiple of 4 (raw fp32 little-endian)", path, n);
+    float *x = es_xmalloc(n);
+    for (size_t i = 0; i < n / 4; i++) {
+        const unsigned char *b = (const unsigned char *)buf + 4 * i;
+        uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        memcpy(&x[i], &u, 4);
+    }
+    free(buf);
+    *count = n / 4;
+    return x;
+}
+
+static int cmd_golden_kernel(int argc, char **argv)
+{
+    cli_opt o[] = {{"m", 1, 0},      {"n", 1, 0},        {"k", 1, 0},      {"rows", 1, 0},    {"nq", 1, 0},
+                   {"nk", 1, 0},     {"d", 1, 0},        {"dv", 1, 0},     {"heads", 1, 0},   {"kv-heads", 1, 0},
+                   {"block", 1, 0},  {"causal", 0, 0},   {"seqs", 1, 0},   {"spread", 1, 0},  {"eps", 1, 0},
+                   {"seed", 1, 0},   {"input", 1, 0},    {"format", 1, 0}, {"round", 1, 0},   {"overflow", 1, 0},
+                   {"scale", 1, 0},  {"json", 1, 0},     {NULL, 0, 0}};
+    const char *pos[1];
+    int np = cli_parse(argc, argv, 2, o, pos, 1, "golden kernel", kernel_usage);
+    if (np < 1)
+        es_fatal(ES_EXIT_BADINPUT, "golden kernel: expected a kernel name (one of: %s)", gd_kc_names());
+    const char *name = pos[0];
+    int is_row = !strcmp(name, "softmax") || !strcmp(name, "layernorm") || !strcmp(name, "rmsnorm") ||
+                 !strcmp(name, "cast");
+    gd_kc_opts ko;
+    gd_kc_opts_init(&ko);
+    const int64_t big = (int64_t)1 << 24;
+    ko.seed = (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX);
+    ko.spread = cli_double(o, "spread", is_row ? 10 : 1);
+    ko.eps = cli_double(o, "eps", 1e-5);
+    ko.m = cli_int(o, is_row ? "rows" : "m", is_row ? 4 : 64, 1, big);
+    ko.n = cli_int(o, "n", is_row ? 1000 : 64, 1, big);
+    ko.k = cli_int(o, "k", 64, 1, big);
+    ko.nq = cli_int(o, "nq", 37, 1, big);
+    ko.nk = cli_int(o, "nk", 100, 1, big);
+    ko.d = cli_int(o, "d", 32, 1, big);
+    ko.dv = cli_int(o, "dv", 32, 1, big);
+    ko.heads = cli_int(o, "heads", 1, 1, 256);
+    ko.kv_heads = cli_int(o, "kv-heads", ko.heads, 1, 256);
+    ko.block = cli_int(o, "block", 16, 1, big);
+    ko.causal = cli_flag(o, "causal");
+    ko.scale = cli_double(o, "scale", 0);
+    if (!(ko.scale >= 0 && ko.scale < INFINITY))
+        es_fatal(ES_EXIT_BADINPUT, "--scale: expected a finite number >= 0, got '%s'", cli_get(o, "scale"));
+    const char *s;
+    if ((s = cli_get(o, "seqs")))
+        ko.n_seqs = cli_int_list("seqs", s, ko.seqs, GD_KC_SEQS);
+    if ((s = cli_get(o, "format")) && (gd_dtype_parse(s, &ko.fmt) || ko.fmt == GD_F32 || ko.fmt == GD_I32))
+        es_fatal(ES_EXIT_BADINPUT, "--format: expected fp16, bf16, e4m3, e5m2, int8 or int4, got '%s'", s);
+    if ((s = cli_get(o, "round")) && gd_round_parse(s, &ko.round))
+        es_fatal(ES_EXIT_BADINPUT, "--round: expected nearest-even, nearest-away or toward-zero, got '%s'", s);
+    if ((s = cli_get(o, "overflow"))) {
+        if (!strcmp(s, "saturate"))
+            ko.ovf = GD_OVF_SATURATE;
+        else if (!strcmp(s, "inf"))
+            ko.ovf = GD_OVF_INF;
+        else
+            es_fatal(ES_EXIT_BADINPUT, "--overflow: expected saturate or inf, got '%s'", s);
+    }
+    /* options that the kernel would ignore are errors, not silent no-ops */
+    static const struct { const char *opt, *kernels; } only[] = {
+        {"m", "gemm"}, {"k", "gemm"}, {"rows", "softmax layernorm rmsnorm cast"},
+        {"n", "gemm softmax layernorm rmsnorm cast"}, {"nq", "attention"}, {"nk", "attention"}, {"d", "attention"},
+        {"dv", "attention"}, {"heads", "attention"}, {"kv-heads", "attention"}, {"block", "attention"},
+        {"causal", "attention"}, {"seqs", "attention"}, {"eps", "layernorm rmsnorm"}, {"format", "cast"},
+        {"round", "cast"}, {"overflow", "cast"}, {"scale", "cast"}, {"input", "softmax layernorm rmsnorm cast"}};
+    for (size_t i = 0; i < sizeof only / sizeof *only; i++)
+        if (cli_get(o, only[i].opt) && !strstr(only[i].kernels, name))
+            es_fatal(ES_EXIT_BADINPUT, "golden kernel %s: --%s applies only to: %s", name, only[i].opt,
+                     only[i].kernels);
+    if (ko.n_seqs && (cli_get(o, "nq") || cli_get(o, "nk")))
+        es_fatal(ES_EXIT_BADINPUT, "golden kernel attention: give --seqs or --nq/--nk, not both");
+    float *input = NULL;
+    if ((s = cli_get(o, "input"))) {
+        if (cli_get(o, "seed") || cli_get(o, "spread"))
+            es_fatal(ES_EXIT_BADINPUT, "golden kernel: --input replaces --seed/--spread; give one");
+        size_t cnt;
+        input = read_f32(s, &cnt);
+        if (!cli_get(o, "rows") && !cli_get(o, "n"))
+            ko.m = 1, ko.n = (int64_t)cnt;
+        if ((size_t)(ko.m * ko.n) != cnt)
+            es_fatal(ES_EXIT_BADINPUT, "%s: %zu values; expected rows x n = %lld x %lld = %lld", s, cnt,
+                     (long long)ko.m, (long long)ko.n, (long long)(ko.m * ko.n));
+        ko.input = input;
+    }
+    const char *json = cli_get(o, "json");
+    es_out jo;
+    es_err e;
+    if (json && es_out_open(&jo, json, &e))
+        die(&e);
+    gd_kc_result r;
+    if (gd_kernel_check(name, &ko, &r, &e))
+        die(&e);
+    FILE *tx = json && !strcmp(json, "-") ? stderr : stdout;
+    fprintf(tx, "golden kernel %s: %s", name, r.shape);
+    if (!input)
+        fprintf(tx, ", seed %llu", (unsigned long long)ko.seed);
+    fprintf(tx, "\n  %-24s %11s %11s %11s %8s  %s\n", "comparison", "max |diff|", "max rel", "max ulp", "/bound",
+            "bound");
+    for (int i = 0; i < r.n_lines; i++) {
+        const gd_kc_line *l = &r.line[i];
+        char ratio[16] = "-";
+        if (l->bound_ratio >= 0)
+            snprintf(ratio, sizeof ratio, "%.3g", l->bound_ratio);
+        fprintf(tx, "  %-24s %11.4g %11.4g %11.4g %8s  %s\n", l->what, l->max_abs, l->max_rel, l->max_ulp, ratio,
+                l->bound);
+    }
+    if (r.note[0])
+        fprintf(tx, "  %s\n", r.note);
+    double worst = gd_kc_worst(&r);
+    int ok = worst <= 1;
+    fprintf(tx, "worst |diff|/bound %.3g: %s (docs/golden-kernels.md)\n", worst,
+            ok ? "every difference within its stated bound" : "A BOUND IS EXCEEDED");
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "kernel", name);
+        cJSON_AddStringToObject(j, "shape", r.shape);
+        cJSON_AddNumberToObject(j, "seed", input ? 0 : (double)ko.seed);
+        cJSON *a = cJSON_AddArrayToObject(j, "comparisons");
+        for (int i = 0; i < r.n_lines; i++) {
+            const gd_kc_line *l = &r.line[i];
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddStringToObject(x, "what", l->what);
+            cJSON_AddNumberToObject(x, "max_abs", l->max_abs);
+            cJSON_AddNumberToObject(x, "max_rel", l->max_rel);
+            cJSON_AddNumberToObject(x, "max_ulp", isfinite(l->max_ulp) ? l->max_ulp : -1);
+            if (l->bound_ratio >= 0)
+                cJSON_AddNumberToObject(x, "bound_ratio", isfinite(l->bound_ratio) ? l->bound_ratio : 1e308);
+            cJSON_AddStringToObject(x, "bound", l->bound);
+            cJSON_AddItemToArray(a, x);
+        }
+        if (r.note[0])
+            cJSON_AddStringToObject(j, "note", r.note);
+        cJSON_AddBoolToObject(j, "within_bounds", ok);
+        char *t = cJSON_Print(j);
+        fputs(t, jo.fp);
+        fputc('\n', jo.fp);
+        free(t);
+        cJSON_Delete(j);
+        if (es_out_commit(&jo, &e))
+            die(&e);
+    }
+    free(input);
+    return ok ? 0 : 1;
+}
+
 int cmd_golden(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "kernel"))
+        return cmd_golden_kernel(argc, argv);
     if (argc < 2 || (strcmp(argv[1], "forward") && strcmp(argv[1], "generate"))) {
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
             fputs(usage_text, stdout);
             return 0;
         }
-        es_fatal(ES_EXIT_BADINPUT, "golden: expected 'forward' or 'generate'%s%s%s (see 'einsim golden --help')",
+        es_fatal(ES_EXIT_BADINPUT, "golden: expected 'forward' or 'generate', or 'kernel NAME'%s%s%s (see 'einsim golden --help')",
                  argc >= 2 ? ", got '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
     }
     int generate = !strcmp(argv[1], "generate");

@@ -18,9 +18,11 @@
 #include "mapper/resolve.h"
 #include "mapper/search.h"
 #include "models/models.h"
+#include "runopts.h"
 
 static const char usage[] =
-    "usage: einsim map --arch A --model M --seq N --batch B [--scope attention|layer]\n"
+    "usage: einsim map --arch A --model M (--seq N [--batch B] | --seqs 512,77,1024 | --prompt P)\n"
+    "                  [--phase prefill|decode [--gen G]] [--scope attention|layer|model]\n"
     "                  [--objective latency|energy|edp] [--budget N] [--seed S]\n"
     "                  [--mapping F] [-o F] [--json F]\n"
     "  Searches mappings of the model's attention (and, with --scope layer, the\n"
@@ -31,7 +33,9 @@ static const char usage[] =
     "                 search, report the bundled hand mapping\n"
     "  --mapping F    cost this mapping (file or bundled name) instead of searching\n"
     "  -o F           write the chosen mapping as YAML (einsim run --mapping F)\n"
-    "  --json F       JSON report ('-' = stdout; the text then goes to stderr)\n";
+    "  --json F       JSON report ('-' = stdout; the text then goes to stderr)\n"
+    "  Norms, residuals and activations are costed only where the arch's bundled\n"
+    "  mapping has a template for them (the search keeps those templates).\n";
 
 static cJSON *json_mapping(const mp_mapping *m)
 {
@@ -144,7 +148,7 @@ static void print_cost(FILE *tx, const char *what, const mp_arch *a, const mp_co
 static int cost_mapping_file(const mp_arch *a, const char *name, const md_workload *w, mp_mapping *m, mp_cost *c,
                              es_err *e)
 {
-    mp_mapping t;
+    static mp_mapping t; /* large (MP_MAX_CASCADES maps): not on the stack */
     if (mp_mapping_load(name, &t, e))
         return -1;
     if (strcmp(t.arch, a->name))
@@ -156,11 +160,20 @@ static int cost_mapping_file(const mp_arch *a, const char *name, const md_worklo
             return -1;
     } else {
         *m = t;
-        if (m->seq && w->n_inst) {
-            for (int i = 0; i < w->n_inst; i++)
-                if (!strcmp(w->inst[i].name, "attention") && md_inst_rank(&w->inst[i], "m") != m->seq)
-                    return es_fail(e, "mapping '%s' was made for seq %lld, the workload has %lld", name,
-                                   (long long)m->seq, (long long)md_inst_rank(&w->inst[i], "m"));
+        /* the attention instances' key lengths, in order, must be the
+         * mapping's (a varlen batch or decode has several) */
+        int k = 0;
+        for (int i = 0; i < w->n_inst; i++) {
+            if (strcmp(w->inst[i].name, "attention"))
+                continue;
+            while (k < m->n_cascades && strcmp(m->cascades[k].label, "attention"))
+                k++;
+            int64_t want = md_inst_rank(&w->inst[i], "m");
+            int64_t have = k < m->n_cascades ? mp_cmap_rank(&m->cascades[k], "m") : -1;
+            if (have != want)
+                return es_fail(e, "mapping '%s' was made for seq %lld (its cascade %d, attention), the workload has %lld",
+                               name, (long long)have, k + 1, (long long)want);
+            k++;
         }
     }
     if (mp_cost_eval(a, m, c, e))
@@ -172,11 +185,11 @@ static int cost_mapping_file(const mp_arch *a, const char *name, const md_worklo
 
 int cmd_map(int argc, char **argv)
 {
-    cli_opt o[] = {{"arch", 1, 0},   {"model", 1, 0},  {"seq", 1, 0},     {"batch", 1, 0},
-                   {"scope", 1, 0},  {"objective", 1, 0}, {"budget", 1, 0}, {"seed", 1, 0},
-                   {"mapping", 1, 0}, {"o", 1, 0},     {"json", 1, 0},    {NULL, 0, 0}};
+    cli_opt o[] = {{"arch", 1, 0},     {"model", 1, 0}, {"objective", 1, 0}, {"budget", 1, 0},
+                   {"seed", 1, 0},     {"mapping", 1, 0}, {"o", 1, 0},       {"json", 1, 0},
+                   CLI_RUN_OPTS,       {NULL, 0, 0}};
     cli_parse(argc, argv, 1, o, NULL, 0, "map", usage);
-    const char *need[] = {"arch", "model", "seq"};
+    const char *need[] = {"arch", "model"};
     for (size_t i = 0; i < sizeof need / sizeof *need; i++)
         if (!cli_get(o, need[i]))
             es_fatal(ES_EXIT_BADINPUT, "map: missing --%s (see 'einsim map --help')", need[i]);
@@ -187,17 +200,9 @@ int cmd_map(int argc, char **argv)
     md_model model;
     if (md_model_load(cli_get(o, "model"), &model, &e))
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    md_run run;
-    md_run_init(&run);
-    run.seq = cli_int(o, "seq", 0, 1, (int64_t)1 << 30);
-    run.batch = cli_int(o, "batch", 1, 1, (int64_t)1 << 30);
-    run.scope = MD_SCOPE_ATTENTION;
-    if (cli_get(o, "scope")) {
-        if (md_scope_parse(cli_get(o, "scope"), &run.scope, &e))
-            es_fatal(ES_EXIT_BADINPUT, "map: --scope: %s", e.msg);
-        if (run.scope == MD_SCOPE_MODEL)
-            es_fatal(ES_EXIT_BADINPUT, "map: --scope: expected attention or layer (model is not mapped yet)");
-    }
+    static cli_run cr; /* run.seqs points into it */
+    cli_run_options(o, "map", 0, &cr);
+    md_run run = cr.run;
     mp_search_opts so = {MP_OBJ_LATENCY, cli_int(o, "budget", 20000, 0, (int64_t)1 << 40),
                          (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX)};
     if (cli_get(o, "objective") && mp_objective_parse(cli_get(o, "objective"), &so.objective))
@@ -243,11 +248,52 @@ int cmd_map(int argc, char **argv)
     } else {
         if (mp_search(a, &w, &so, &chosen, &cost, &st, &e))
             es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+        /* the search explores attention and linear layers; norms, residuals
+         * and activations keep the bundled mapping's templates */
+        int added = 0;
+        for (int i = 0; have_hand && i < hand.n_cascades; i++) {
+            const char *cn = hand.cascades[i].cascade;
+            if (!strcmp(cn, "linear") || !strncmp(cn, "attention", 9))
+                continue;
+            if (chosen.n_cascades >= MP_MAX_CASCADES)
+                es_fatal(ES_EXIT_BADINPUT, "map: more than %d cascade instances to map", MP_MAX_CASCADES);
+            chosen.cascades[chosen.n_cascades++] = hand.cascades[i];
+            added = 1;
+        }
+        if (added && mp_cost_eval(a, &chosen, &cost, &e))
+            es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
         source = "searched";
     }
-    fprintf(tx, "einsim map: arch %s, model %s, seq %lld, batch %lld, scope %s, objective %s\n", a->name,
-            model.name, (long long)run.seq, (long long)run.batch, md_scope_name(run.scope),
-            mp_objective_name(so.objective));
+    char seqtxt[256] = "";
+    if (cr.nseqs)
+        for (int i = 0; i < cr.nseqs; i++)
+            snprintf(seqtxt + strlen(seqtxt), sizeof seqtxt - strlen(seqtxt), "%s%lld", i ? "," : "",
+                     (long long)cr.seqs[i]);
+    else
+        snprintf(seqtxt, sizeof seqtxt, "%lld", (long long)(run.seq ? run.seq : run.prompt));
+    fprintf(tx, "einsim map: arch %s, model %s, seq %s, batch %lld, scope %s, objective %s", a->name, model.name,
+            seqtxt, (long long)run.batch, md_scope_name(run.scope), mp_objective_name(so.objective));
+    if (run.phase == MD_PHASE_DECODE)
+        fprintf(tx, ", decode gen %lld", (long long)run.gen);
+    fprintf(tx, "\n");
+    int skipped = 0;
+    for (int i = 0; i < w.n_inst; i++) {
+        int mapped = 0;
+        for (int k = 0; k < chosen.n_cascades; k++)
+            mapped |= !strcmp(chosen.cascades[k].label, w.inst[i].name);
+        skipped += !mapped;
+    }
+    if (skipped) {
+        fprintf(tx, "not costed (no template in the mapping):");
+        for (int i = 0; i < w.n_inst; i++) {
+            int mapped = 0;
+            for (int k = 0; k < chosen.n_cascades; k++)
+                mapped |= !strcmp(chosen.cascades[k].label, w.inst[i].name);
+            if (!mapped)
+                fprintf(tx, " %s (%s)", w.inst[i].name, w.inst[i].cascade);
+        }
+        fprintf(tx, "\n");
+    }
     if (!strcmp(source, "searched"))
         fprintf(tx, "search: %lld costed, %lld pruned, %lld valid, %s, %.3g mappings/s, %.3f s\n",
                 (long long)st.evaluated, (long long)st.pruned, (long long)st.valid,
@@ -266,8 +312,17 @@ int cmd_map(int argc, char **argv)
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "arch", a->name);
         cJSON_AddStringToObject(j, "model", model.name);
-        cJSON_AddNumberToObject(j, "seq", (double)run.seq);
+        cJSON_AddNumberToObject(j, "seq", (double)(run.seq ? run.seq : cr.nseqs ? 0 : run.prompt));
+        if (cr.nseqs) {
+            cJSON *sq = cJSON_AddArrayToObject(j, "seqs");
+            for (int i = 0; i < cr.nseqs; i++)
+                cJSON_AddItemToArray(sq, cJSON_CreateNumber((double)cr.seqs[i]));
+        }
         cJSON_AddNumberToObject(j, "batch", (double)run.batch);
+        cJSON_AddStringToObject(j, "phase", md_phase_name(run.phase));
+        if (run.phase == MD_PHASE_DECODE)
+            cJSON_AddNumberToObject(j, "gen", (double)run.gen);
+        cJSON_AddNumberToObject(j, "instances_not_costed", skipped);
         cJSON_AddStringToObject(j, "scope", md_scope_name(run.scope));
         cJSON_AddStringToObject(j, "objective", mp_objective_name(so.objective));
         cJSON_AddStringToObject(j, "source", source);

@@ -9,11 +9,12 @@
 #include "cli.h"
 #include "mapper/resolve.h"
 #include "models/models.h"
+#include "runopts.h"
 #include "sim/sim.h"
 
 static const char usage[] =
-    "usage: einsim run --arch A --model M [--seq N | --seqs 512,77,1024] [--batch B]\n"
-    "                  [--phase prefill|decode] [--scope attention|layer] [--mapping F]\n"
+    "usage: einsim run --arch A --model M [--seq N | --seqs 512,77,1024 | --prompt P] [--batch B]\n"
+    "                  [--phase prefill|decode [--gen G]] [--scope attention|layer|model] [--mapping F]\n"
     "                  [--functional [--heads H] [--seed S]] [--full]\n"
     "                  [--json F] [--csv F] [--trace F]\n"
     "  Simulates the model's cascades on the architecture, cycle by cycle on the event\n"
@@ -22,19 +23,21 @@ static const char usage[] =
     "  fast-forward (every tile simulated).  --functional computes every tile's values\n"
     "  and compares the attention output with golden (small sizes; --heads overrides\n"
     "  the model's head count).  --json - writes JSON to stdout, the summary to stderr.\n"
-    "  --trace F: Chrome/Perfetto trace-event JSON of unit activity (first 200000 ops).\n";
+    "  --trace F: Chrome/Perfetto trace-event JSON of unit activity (first 200000 ops).\n"
+    "  Lengths need not divide the tiles (the last tile is partial).  --seqs: one\n"
+    "  length per request.  Decode: --seq/--prompt is the cache length before the\n"
+    "  first step, --gen the tokens generated per request (one attention instance\n"
+    "  per cache length).  Norms, residuals and activations run only where the\n"
+    "  mapping has a template for them (tpu: yes; the FuseMax archs: skipped).\n";
 
 int cmd_run(int argc, char **argv)
 {
-    cli_opt o[] = {{"arch", 1, 0},  {"model", 1, 0},   {"seq", 1, 0},        {"seqs", 1, 0},  {"batch", 1, 0},
-                   {"phase", 1, 0}, {"scope", 1, 0},   {"mapping", 1, 0},    {"json", 1, 0},  {"csv", 1, 0},
-                   {"trace", 1, 0}, {"full", 0, 0},    {"functional", 0, 0}, {"heads", 1, 0}, {"seed", 1, 0},
-                   {NULL, 0, 0}};
+    cli_opt o[] = {{"arch", 1, 0},  {"model", 1, 0},      {"mapping", 1, 0}, {"json", 1, 0},
+                   {"csv", 1, 0},   {"trace", 1, 0},      {"full", 0, 0},    {"functional", 0, 0},
+                   {"heads", 1, 0}, {"seed", 1, 0},       CLI_RUN_OPTS,      {NULL, 0, 0}};
     cli_parse(argc, argv, 1, o, NULL, 0, "run", usage);
     if (!cli_get(o, "arch") || !cli_get(o, "model"))
         es_fatal(ES_EXIT_BADINPUT, "run: --arch and --model are required (see 'einsim run --help')");
-    if (cli_get(o, "seq") && cli_get(o, "seqs"))
-        es_fatal(ES_EXIT_BADINPUT, "run: give --seq or --seqs, not both");
     es_err e;
     mp_arch *a = mp_arch_load(cli_get(o, "arch"), &e);
     if (!a)
@@ -46,22 +49,11 @@ int cmd_run(int argc, char **argv)
         model.n_heads = cli_int(o, "heads", 1, 1, 1024);
         model.n_kv_heads = model.n_heads;
     }
-    md_run run;
-    md_run_init(&run);
-    run.scope = MD_SCOPE_ATTENTION;
-    const char *s;
-    if ((s = cli_get(o, "scope")) && md_scope_parse(s, &run.scope, &e))
-        es_fatal(ES_EXIT_BADINPUT, "run: --scope: %s", e.msg);
-    if ((s = cli_get(o, "phase")) && md_phase_parse(s, &run.phase, &e))
-        es_fatal(ES_EXIT_BADINPUT, "run: --phase: %s", e.msg);
-    run.batch = cli_int(o, "batch", 1, 1, (int64_t)1 << 20);
-    run.seq = cli_int(o, "seq", 1024, 1, (int64_t)1 << 30);
-    int64_t seqs[SIM_REP_SEQS];
-    int nseqs = 0;
-    if ((s = cli_get(o, "seqs"))) {
-        nseqs = cli_int_list("seqs", s, seqs, SIM_REP_SEQS);
-        run.seqs = seqs, run.n_seqs = nseqs, run.batch = nseqs;
-    }
+    static cli_run cr; /* run.seqs points into it */
+    cli_run_options(o, "run", 1024, &cr);
+    md_run run = cr.run;
+    int64_t *seqs = cr.seqs;
+    int nseqs = cr.nseqs;
     md_workload w;
     if (md_expand(&model, &run, &w, &e)) {
         md_workload_free(&w);
@@ -97,13 +89,29 @@ int cmd_run(int argc, char **argv)
         r->n_seqs = nseqs;
         memcpy(r->seqs, seqs, (size_t)nseqs * sizeof *seqs);
     } else {
-        r->n_seqs = 1, r->seqs[0] = run.seq;
+        r->n_seqs = 1, r->seqs[0] = run.seq ? run.seq : run.prompt;
     }
     int rc = sim_run_mapping(a, m, &ro, r, &e);
     if (rc && !r->functional)
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     if (skipped)
         sim_report_extra(r, "instances_not_costed", skipped);
+    if (run.phase == MD_PHASE_DECODE)
+        sim_report_extra(r, "decode_gen", (double)run.gen);
+    if (!rc) {
+        /* which resource bounds the run: off-chip memory when its busy time
+         * is the largest of all units (decode streams the KV cache) */
+        double mem = 0, comp = 0;
+        for (int i = 0; i < r->n_units; i++) {
+            int is_mem = !strcmp(r->units[i].name, a->mem.name);
+            double b = (double)r->units[i].busy_cycles;
+            if (is_mem)
+                mem = b;
+            else if (b > comp)
+                comp = b;
+        }
+        sim_report_extra(r, "memory_bound", mem >= comp && mem > 0 ? 1 : 0);
+    }
     const char *json = cli_get(o, "json");
     int json_stdout = json && !strcmp(json, "-");
     es_err we;

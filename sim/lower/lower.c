@@ -11,6 +11,7 @@
 
 #include "mapper/catalog.h"
 #include "mapper/cost.h"
+#include "mapper/resolve.h"
 #include "sim/buf/buffer.h"
 
 /* DRAM reads are issued this many steps (epochs) before the first Einsum
@@ -133,6 +134,12 @@ static int act_index(sim_lowered *lw, const mp_arch *a, const char *action, cons
     snprintf(lw->act_component[i], sizeof lw->act_component[i], "%s", component);
     double pj = mp_energy_of(&a->energy, action);
     lw->act_pj[i] = pj > 0 ? pj : 0;
+    /* counts stay raw (words, bytes); mp_energy_charge turns them into actions */
+    const mp_store *gb = mp_arch_buffer(a);
+    lw->act_cls[i] = !strcmp(component, "dram")                ? MP_ACCT_DRAM
+                     : gb && !strcmp(component, gb->name)      ? MP_ACCT_BUFFER
+                     : mp_arch_unit_index(a, component) < 0    ? MP_ACCT_REGFILE
+                                                               : MP_ACCT_COMPUTE;
     return i;
 }
 
@@ -183,7 +190,7 @@ static int report_einsum(sim_lowered *lw, const gctx *x, const char *name, int c
 {
     sp_prog *p = &lw->prog;
     char full[24];
-    if (strcmp(x->c->cascade, "linear") == 0) /* several linear layers: name each */
+    if (strncmp(x->c->cascade, "attention", 9)) /* several linear layers, norms...: name each */
         snprintf(full, sizeof full, "%s.%s", x->c->label, name);
     else
         snprintf(full, sizeof full, "%s", name);
@@ -413,11 +420,30 @@ static int lower_group(gctx *x)
         const char *rb = x->rows ? x->rows->rank : "", *cb = x->cols ? x->cols->rank : "";
         int64_t rf = x->rows && in_list(d->space, rb) ? x->rows->factor : 1;
         int64_t cf = x->cols && in_list(d->space, cb) ? x->cols->factor : 1;
+        /* ragged tiles: the array spends a whole tile (extents padded to
+         * the spatial factors); ops and compute energy count real points */
+        double real_ratio = 1;
+        {
+            double padded = 1, tiles = 1;
+            for (int k = 0; k < ns; k++) {
+                double ext = (double)extent(x, seen[k]);
+                int64_t sf = (rf > 1 && !strcmp(seen[k], rb)) ? rf : (cf > 1 && !strcmp(seen[k], cb)) ? cf : 1;
+                padded *= ceil(ext / (double)sf) * (double)sf;
+            }
+            for (int l = 0; l < x->nl; l++)
+                if (!strcmp(x->l[l].base, "rep") || in_list(d->space, x->l[l].rank))
+                    tiles *= (double)x->l[l].f;
+            double real = mp_einsum_real_points(x->c, d);
+            if (padded != pts)
+                pts = padded;
+            if (real != pts * tiles && pts * tiles > 0)
+                real_ratio = real / (pts * tiles);
+        }
         double pes;
         if (u->kind == MP_UNIT_ARRAY2D)
             pes = (double)(rf < u->rows ? rf : u->rows) * (double)(cf < u->cols ? cf : u->cols);
         else {
-            int64_t f = cf > 1 ? cf : rf;
+            int64_t f = cf * rf; /* both spatial ranks spread over the lanes, as the cost model */
             pes = (double)(f < u->cols ? f : u->cols);
         }
         uint64_t cyc = (uint64_t)ceil(pts / pes) * (uint64_t)oc->cycles;
@@ -440,23 +466,22 @@ static int lower_group(gctx *x)
         op->comp = comp;
         op->einsum = report_einsum(lw, x, name, comp);
         op->cycles = cyc;
-        op->ops = pts;
+        op->ops = pts * real_ratio;
         op->last_mask = last_mask_of(x, d->space);
         for (int k = 0; k < oc->n_actions; k++)
-            op_act(lw, a, op, oc->actions[k].action, uname, pts * oc->actions[k].count);
+            op_act(lw, a, op, oc->actions[k].action, uname, pts * real_ratio * oc->actions[k].count);
         const mp_store *rf_s = rf_of(a, uname);
         int nin = 0;
         for (int k = 0; d->in[k]; k++)
             nin++;
         if (rf_s) {
-            op_act(lw, a, op, rf_s->read_action, rf_s->name, pts * nin);
-            op_act(lw, a, op, rf_s->write_action, rf_s->name, pts);
+            op_act(lw, a, op, rf_s->read_action, rf_s->name, pts * real_ratio * nin);
+            op_act(lw, a, op, rf_s->write_action, rf_s->name, pts * real_ratio);
         }
         const mp_store *gb = mp_arch_buffer(a);
         if (gb) {
-            /* energy actions move words_per_access words; a port moves
-             * one row of width_bits per cycle */
-            double wpa = gb->words_per_access > 0 ? gb->words_per_access : 1;
+            /* energy counts words (mapper/account.h converts); a port
+             * moves one row of width_bits per cycle */
             double wpr = gb->width_bits > 0 ? gb->width_bits / (8.0 * a->word_bytes) : 1;
             double rw = 0, ww = 0, rrows = 0, wrows = 0;
             for (int k = 0; d->in[k]; k++) {
@@ -466,8 +491,8 @@ static int lower_group(gctx *x)
             }
             if (to && to->role != MP_T_TILE)
                 ww += tile_elems(x, to), wrows += ceil(tile_elems(x, to) / wpr);
-            op_act(lw, a, op, gb->read_action, gb->name, rw / wpa);
-            op_act(lw, a, op, gb->write_action, gb->name, ww / wpa);
+            op_act(lw, a, op, gb->read_action, gb->name, rw);
+            op_act(lw, a, op, gb->write_action, gb->name, ww);
             uint64_t port = sim_buf_port_cycles(gb, rrows, wrows);
             if (port > op->cycles) /* the buffer's ports, not the array, bound this tile */
                 op->cycles = port;
@@ -657,6 +682,21 @@ static int lower_group(gctx *x)
         int inner = refetch_inner(x, t, &dram_tiles);
         double tile_b = full_elems(x, t) / dram_tiles * wb;
         double step_b = tile_elems(x, t) * wb;
+        {
+            /* ragged: every step moves a whole tile slice in the program, but
+             * the bytes are scaled so that the total is the real tensor */
+            double padded = t->role == MP_T_WEIGHT ? 1 : (double)x->c->repeat;
+            for (int k = 0; t->ranks[k]; k++) {
+                int64_t f = 1;
+                for (int l = 0; l < x->nl; l++)
+                    if (rank_match(x->l[l].rank, t->ranks[k]) && strcmp(x->l[l].base, "rep"))
+                        f *= x->l[l].f;
+                padded *= (double)extent(x, t->ranks[k]) * (double)f;
+            }
+            double real = mp_tensor_real_elems(x->c, t);
+            if (padded > 0 && real != padded)
+                step_b *= real / padded;
+        }
         if (t->role != MP_T_TILE && !spilled) {
             foot += tile_b;
             if (tile_b > big)
@@ -693,9 +733,43 @@ static int lower_group(gctx *x)
                     for (int k = 0; ev[i].d->in[k]; k++)
                         if (!strcmp(ev[i].d->in[k], t->name))
                             sp_group_add_dep(sg, ev[i].op, oi, sg->ops[ev[i].op].stage - op->stage);
-                op_act(lw, a, op, a->mem.read_action, "dram", b / (a->mem.bytes_per_access ? a->mem.bytes_per_access : 1));
-                if (gb)
-                    op_act(lw, a, op, gb->write_action, gb->name, b / wb / (gb->words_per_access ? gb->words_per_access : 1));
+                op_act(lw, a, op, a->mem.read_action, "dram", b);
+                if (gb) /* a fill is a buffer write */
+                    op_act(lw, a, op, gb->write_action, gb->name, b / wb);
+                /* Double buffering: the group's first DRAM tile of t is
+                 * loaded in a burst ahead of its use (the op above, now
+                 * limited to that tile); every later tile streams in while
+                 * the previous one is in use, spread evenly over the tile
+                 * steps (the op below), so a refetch no longer bursts at the
+                 * start of its sweep.  Bytes and energy totals are unchanged. */
+                double f_irr = 1, steps = 1, period = 1;
+                for (int l = 0; l < x->nl; l++) {
+                    steps *= (double)x->l[l].f;
+                    if (l > inner)
+                        period *= (double)x->l[l].f;
+                    if (irr_in >> l & 1)
+                        f_irr *= (double)x->l[l].f;
+                }
+                if (op->first_mask && inner >= 0 && steps > period) {
+                    if (sg->nops == SP_MAX_OPS)
+                        return es_fail(e, "internal: group %s has too many ops", g->name);
+                    for (int l = 0; l <= inner; l++)
+                        op->first_mask |= 1u << l;
+                    int oj = sg->nops++;
+                    sp_op *os = &sg->ops[oj];
+                    *os = *op;
+                    snprintf(os->name, sizeof os->name, "rd %s (stream)", t->name);
+                    os->first_mask = 0;
+                    os->n_act = 0;
+                    os->bytes_rd = b / f_irr * (1 - period / steps);
+                    for (int i = 0; i < ne; i++)
+                        for (int k = 0; ev[i].d->in[k]; k++)
+                            if (!strcmp(ev[i].d->in[k], t->name))
+                                sp_group_add_dep(sg, ev[i].op, oj, sg->ops[ev[i].op].stage - os->stage);
+                    op_act(lw, a, os, a->mem.read_action, "dram", os->bytes_rd);
+                    if (gb)
+                        op_act(lw, a, os, gb->write_action, gb->name, os->bytes_rd / wb);
+                }
             } else {
                 sp_op *po = &sg->ops[ev[prod].op];
                 op->bytes_wr = b;
@@ -703,9 +777,9 @@ static int lower_group(gctx *x)
                 op->stage = po->stage + 1;
                 op->last_mask = spilled ? po->last_mask : irr_in | po->last_mask;
                 sp_group_add_dep(sg, oi, ev[prod].op, 1);
-                op_act(lw, a, op, a->mem.write_action, "dram", b / (a->mem.bytes_per_access ? a->mem.bytes_per_access : 1));
-                if (gb)
-                    op_act(lw, a, op, gb->read_action, gb->name, b / wb / (gb->words_per_access ? gb->words_per_access : 1));
+                op_act(lw, a, op, a->mem.write_action, "dram", b);
+                if (gb) /* a drain is a buffer read */
+                    op_act(lw, a, op, gb->read_action, gb->name, b / wb);
             }
         }
     }
@@ -742,8 +816,8 @@ int sim_lower(const mp_arch *a, const mp_mapping *m, sim_lowered *lw, es_err *e)
         const mp_cascade_map *c = &m->cascades[ci];
         const mp_cascade_desc *cd = mp_catalog_find(c->cascade);
         if (!cd)
-            return es_fail(e, "invalid mapping: cascade '%s' is not one the simulator can lower (attention-1pass, "
-                              "attention-3pass, linear)",
+            return es_fail(e, "invalid mapping: cascade '%s' is not one the simulator can lower (a bundled name "
+                              "of mapper/cascades/ or a .ein path that parses and checks)",
                            c->cascade);
         for (int gi = 0; gi < c->n_groups; gi++) {
             if (p->ngroups == SP_MAX_GROUPS)

@@ -14,6 +14,7 @@
 #define SIM_LOWER_H
 
 #include "base/err.h"
+#include "mapper/account.h"
 #include "mapper/arch.h"
 #include "mapper/mapping.h"
 #include "sim/comp/comp.h"
@@ -27,6 +28,7 @@ typedef struct sim_lowered {
     int comp_unit[SP_MAX_COMPS]; /* arch unit index, -1 for memory */
     double act_pj[32];           /* energy per action */
     char act_component[32][48];  /* energy_breakdown component of each action */
+    mp_acct_class act_cls[32];   /* how its raw count becomes actions (mapper/account.h) */
     int einsum_cascade[48];      /* cascade index of each report einsum */
 } sim_lowered;
 

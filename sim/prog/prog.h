@@ -40,7 +40,7 @@
 #define SP_MAX_DEPS 12
 #define SP_MAX_LOOPS 12
 #define SP_MAX_ACT 6
-#define SP_MAX_GROUPS 16
+#define SP_MAX_GROUPS 64
 #define SP_MAX_COMPS 8
 #define SP_RING 32 /* > max lag + window */
 

@@ -121,10 +121,18 @@ void sim_report_text(const sim_report *r, FILE *fp)
     if (r->functional)
         fprintf(fp, "  functional  max |err| %.3g, max rel err %.3g (tolerance %.3g): %s\n", r->func_max_abs_err,
                 r->func_max_rel_err, r->func_tol, r->func_max_rel_err <= r->func_tol ? "match" : "MISMATCH");
-    fprintf(fp, "  simulation  wall %.3f s, simulated %s cycles, fast-forwarded %s cycles, %s events\n", r->wall_s,
+    fprintf(fp, "  simulation  wall %.3f s, simulated %s cycles, fast-forwarded %s cycles, %s events\n", sim_report_wall_s(r),
             si((double)r->simulated_cycles, b1, sizeof b1, ""), si((double)r->fast_forwarded_cycles, b2, sizeof b2, ""),
             si((double)r->events, b3, sizeof b3, ""));
 }
+
+int sim_report_reproducible(void)
+{
+    const char *v = getenv("EINSIM_REPRODUCIBLE");
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+double sim_report_wall_s(const sim_report *r) { return sim_report_reproducible() ? 0.0 : r->wall_s; }
 
 char *sim_report_json(const sim_report *r)
 {
@@ -182,7 +190,7 @@ char *sim_report_json(const sim_report *r)
         cJSON_AddBoolToObject(f, "match", r->func_max_rel_err <= r->func_tol);
     }
     cJSON *s = cJSON_AddObjectToObject(o, "simulation");
-    cJSON_AddNumberToObject(s, "wall_s", r->wall_s);
+    cJSON_AddNumberToObject(s, "wall_s", sim_report_wall_s(r));
     cJSON_AddNumberToObject(s, "simulated_cycles", (double)r->simulated_cycles);
     cJSON_AddNumberToObject(s, "fast_forwarded_cycles", (double)r->fast_forwarded_cycles);
     cJSON_AddNumberToObject(s, "events", (double)r->events);
@@ -191,28 +199,27 @@ char *sim_report_json(const sim_report *r)
     return txt;
 }
 
-int sim_report_write_json(const sim_report *r, const char *path, es_err *e)
+static void json_to(const sim_report *r, FILE *fp)
 {
     char *txt = sim_report_json(r);
-    es_out o;
-    if (es_out_open(&o, path, e) < 0) {
-        free(txt);
-        return -1;
-    }
-    fputs(txt, o.fp);
-    fputc('\n', o.fp);
+    fputs(txt, fp);
+    fputc('\n', fp);
     free(txt);
+}
+
+int sim_report_write_json(const sim_report *r, const char *path, es_err *e)
+{
+    es_out o;
+    if (es_out_open(&o, path, e) < 0)
+        return -1;
+    json_to(r, o.fp);
     return es_out_commit(&o, e);
 }
 
 /* CSV columns: the fixed fields, then units/energy/einsums/extra of the
  * first report (every row of one command shares them). */
-int sim_report_write_csv(const sim_report *const *rs, int n, const char *path, es_err *e)
+static void csv_to(const sim_report *const *rs, int n, FILE *fp)
 {
-    es_out o;
-    if (es_out_open(&o, path, e) < 0)
-        return -1;
-    FILE *fp = o.fp;
     const sim_report *h = rs[0];
     fputs("arch,model,phase,batch,seq,scope,schedule,cycles,latency_s,energy_pj", fp);
     for (int i = 0; i < h->n_units; i++)
@@ -243,9 +250,17 @@ int sim_report_write_csv(const sim_report *const *rs, int n, const char *path, e
                     i < r->n_einsums ? r->einsums[i].ops : 0);
         for (int i = 0; i < h->n_extra; i++)
             fprintf(fp, ",%.10g", i < r->n_extra ? r->extra[i].v : 0);
-        fprintf(fp, ",%.6f,%llu,%llu\n", r->wall_s, (unsigned long long)r->simulated_cycles,
+        fprintf(fp, ",%.6f,%llu,%llu\n", sim_report_wall_s(r), (unsigned long long)r->simulated_cycles,
                 (unsigned long long)r->fast_forwarded_cycles);
     }
+}
+
+int sim_report_write_csv(const sim_report *const *rs, int n, const char *path, es_err *e)
+{
+    es_out o;
+    if (es_out_open(&o, path, e) < 0)
+        return -1;
+    csv_to(rs, n, o.fp);
     return es_out_commit(&o, e);
 }
 
@@ -283,12 +298,21 @@ void sim_trace_add(sim_trace *t, int unit, const char *name, uint64_t ts, uint64
     snprintf(v->name, sizeof v->name, "%s", name);
 }
 
-int sim_trace_write(const sim_trace *t, const char *path, double clock_hz, es_err *e)
+/* A name from a spec as a JSON string body: quotes, backslashes and
+ * control bytes escaped. */
+static void json_str(FILE *fp, const char *s)
 {
-    es_out o;
-    if (es_out_open(&o, path, e) < 0)
-        return -1;
-    FILE *fp = o.fp;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p == '"' || *p == '\\')
+            fprintf(fp, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(fp, "\\u%04x", *p);
+        else
+            fputc(*p, fp);
+}
+
+static void trace_to(const sim_trace *t, double clock_hz, FILE *fp)
+{
     /* ts/dur are microseconds in the trace-event format; one cycle is
      * 1e6/clock_hz us (cycles themselves when no clock is known). */
     double us = clock_hz > 0 ? 1e6 / clock_hz : 1.0;
@@ -297,14 +321,69 @@ int sim_trace_write(const sim_trace *t, const char *path, double clock_hz, es_er
                 "\"traceEvents\":[\n",
             us, (unsigned long long)t->cap, (unsigned long long)t->n, (unsigned long long)t->dropped);
     const char *sep = "";
-    for (int i = 0; i < t->n_units; i++, sep = ",\n")
-        fprintf(fp, "%s{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":%d,\"args\":{\"name\":\"%s\"}}", sep, i,
-                t->unit_names[i]);
-    for (uint64_t i = 0; i < t->n; i++, sep = ",\n")
-        fprintf(fp, "%s{\"name\":\"%s\",\"ph\":\"X\",\"pid\":0,\"tid\":%u,\"ts\":%.6f,\"dur\":%.6f}", sep,
-                t->ev[i].name, t->ev[i].unit, (double)t->ev[i].ts * us, (double)t->ev[i].dur * us);
+    for (int i = 0; i < t->n_units; i++, sep = ",\n") {
+        fprintf(fp, "%s{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":0,\"tid\":%d,\"args\":{\"name\":\"", sep, i);
+        json_str(fp, t->unit_names[i]);
+        fputs("\"}}", fp);
+    }
+    for (uint64_t i = 0; i < t->n; i++, sep = ",\n") {
+        fprintf(fp, "%s{\"name\":\"", sep);
+        json_str(fp, t->ev[i].name);
+        fprintf(fp, "\",\"ph\":\"X\",\"pid\":0,\"tid\":%u,\"ts\":%.6f,\"dur\":%.6f}", t->ev[i].unit,
+                (double)t->ev[i].ts * us, (double)t->ev[i].dur * us);
+    }
     fputs("]}\n", fp);
+}
+
+int sim_trace_write(const sim_trace *t, const char *path, double clock_hz, es_err *e)
+{
+    es_out o;
+    if (es_out_open(&o, path, e) < 0)
+        return -1;
+    trace_to(t, clock_hz, o.fp);
     return es_out_commit(&o, e);
+}
+
+int sim_report_write_all(const sim_report *r, const char *json, const char *csv, const sim_trace *t,
+                         const char *trace, double clock_hz, es_err *e)
+{
+    const char *path[3] = {json, csv, t && t->enabled ? trace : NULL};
+    es_out o[3];
+    memset(o, 0, sizeof o);
+    int opened = 0;
+    for (; opened < 3; opened++) {
+        if (!path[opened])
+            continue;
+        for (int j = 0; j < opened; j++)
+            if (path[j] && strcmp(path[j], "-") && !strcmp(path[j], path[opened]))
+                goto same;
+        if (es_out_open(&o[opened], path[opened], e) < 0)
+            goto fail;
+    }
+    if (json)
+        json_to(r, o[0].fp);
+    if (csv)
+        csv_to(&r, 1, o[1].fp);
+    if (path[2])
+        trace_to(t, clock_hz, o[2].fp);
+    for (int i = 0; i < 3; i++) {
+        if (!path[i])
+            continue;
+        if (es_out_commit(&o[i], e) < 0) {
+            for (int j = i + 1; j < 3; j++)
+                if (path[j])
+                    es_out_abort(&o[j]);
+            return -1;
+        }
+    }
+    return 0;
+same:
+    es_fail(e, "%s: given for two outputs; expected different files", path[opened]);
+fail:
+    for (int j = 0; j < opened; j++)
+        if (path[j])
+            es_out_abort(&o[j]);
+    return -1;
 }
 
 void sim_trace_free(sim_trace *t)

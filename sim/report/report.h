@@ -78,6 +78,13 @@ int sim_report_write_json(const sim_report *r, const char *path, es_err *e);
 /* CSV: header + one row per report (n >= 1; all reports of one command). */
 int sim_report_write_csv(const sim_report *const *r, int n, const char *path, es_err *e);
 
+/* Reproducible reports: with EINSIM_REPRODUCIBLE set (and not "0"), every
+ * writer (text, JSON, CSV) gives simulation.wall_s as 0, so the same inputs
+ * and seed give byte-identical files (docs/reports.md).  Commands that
+ * write their own JSON use sim_report_wall_s / sim_report_reproducible. */
+int sim_report_reproducible(void);
+double sim_report_wall_s(const sim_report *r);
+
 /* ---- trace (Chrome trace-event JSON, "X" complete events) ---------------- */
 typedef struct sim_trace {
     int enabled;
@@ -97,5 +104,12 @@ int sim_trace_unit(sim_trace *t, const char *name); /* unit id (tid) */
 void sim_trace_add(sim_trace *t, int unit, const char *name, uint64_t ts, uint64_t dur);
 int sim_trace_write(const sim_trace *t, const char *path, double clock_hz, es_err *e);
 void sim_trace_free(sim_trace *t);
+
+/* Every output of one command at once: JSON, CSV and trace (each NULL when
+ * not asked for; the trace only when t is enabled) are all opened before
+ * anything is written and committed together, so a bad path for one leaves
+ * none of the others behind.  "-" is stdout.  0, or -1 with e set. */
+int sim_report_write_all(const sim_report *r, const char *json, const char *csv, const sim_trace *t,
+                         const char *trace, double clock_hz, es_err *e);
 
 #endif

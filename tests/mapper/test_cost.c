@@ -41,7 +41,7 @@ static void hand(point *pt, const char *arch, const char *model, int64_t seq, md
     r.scope = scope;
     if (md_expand(&pt->md, &r, &pt->w, &e))
         fail_msg("%s", e.msg);
-    mp_mapping t;
+    static mp_mapping t; /* mp_mapping is megabytes (MP_MAX_CASCADES maps): never on the stack */
     if (mp_mapping_load(arch, &t, &e))
         fail_msg("%s", e.msg);
     int skipped;
@@ -208,7 +208,7 @@ static void test_fusemax_cascade(void **state)
 static void test_layer_linear(void **state)
 {
     (void)state;
-    point a, l;
+    static point a, l;
     hand(&a, "fusemax", "bert-base", 4096, MD_SCOPE_ATTENTION);
     hand(&l, "fusemax", "bert-base", 4096, MD_SCOPE_LAYER);
     double t = 64 * 4096, D = 768, S = 3072;
@@ -228,7 +228,7 @@ static void test_round_trip(void **state)
         point pt;
         hand(&pt, archs[i], "t5-small", 4096, MD_SCOPE_LAYER);
         char *y1 = mp_mapping_to_yaml(&pt.m);
-        mp_mapping back;
+        static mp_mapping back;
         es_err e;
         if (mp_mapping_parse("rt.yaml", y1, &back, &e))
             fail_msg("%s: %s\n%s", archs[i], e.msg, y1);

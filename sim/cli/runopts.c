@@ -1,0 +1,35 @@
+/* sim/cli/runopts.c: see runopts.h. */
+#include "runopts.h"
+
+#include "base/err.h"
+
+void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_run *r)
+{
+    md_run *run = &r->run;
+    md_run_init(run);
+    run->scope = MD_SCOPE_ATTENTION;
+    es_err e;
+    const char *s;
+    if ((s = cli_get(o, "scope")) && md_scope_parse(s, &run->scope, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s: --scope: %s", cmd, e.msg);
+    if ((s = cli_get(o, "phase")) && md_phase_parse(s, &run->phase, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s: --phase: %s", cmd, e.msg);
+    int given = !!cli_get(o, "seq") + !!cli_get(o, "seqs") + !!cli_get(o, "prompt");
+    if (given > 1)
+        es_fatal(ES_EXIT_BADINPUT, "%s: give one of --seq, --seqs and --prompt (the request lengths)", cmd);
+    if (cli_get(o, "gen") && run->phase != MD_PHASE_DECODE)
+        es_fatal(ES_EXIT_BADINPUT, "%s: --gen needs --phase decode", cmd);
+    if (!given && !dflt_seq)
+        es_fatal(ES_EXIT_BADINPUT, "%s: missing --seq, --seqs or --prompt (see 'einsim %s --help')", cmd, cmd);
+    run->batch = cli_int(o, "batch", 1, 1, (int64_t)1 << 20);
+    run->seq = cli_get(o, "prompt") || cli_get(o, "seqs") ? 0 : cli_int(o, "seq", dflt_seq, 1, (int64_t)1 << 30);
+    run->prompt = cli_int(o, "prompt", 0, 1, (int64_t)1 << 30);
+    run->gen = cli_int(o, "gen", 1, 1, (int64_t)1 << 20);
+    r->nseqs = 0;
+    if ((s = cli_get(o, "seqs"))) {
+        if (cli_get(o, "batch"))
+            es_fatal(ES_EXIT_BADINPUT, "%s: --seqs gives one length per request; leave out --batch", cmd);
+        r->nseqs = cli_int_list("seqs", s, r->seqs, CLI_RUN_MAX_SEQS);
+        run->seqs = r->seqs, run->n_seqs = r->nseqs, run->batch = r->nseqs;
+    }
+}

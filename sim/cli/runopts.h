@@ -1,0 +1,25 @@
+/* sim/cli/runopts.h: the workload options shared by `einsim run` and
+ * `einsim map` (DESIGN §9): --phase, --batch, --seq | --seqs, --prompt,
+ * --gen, --scope.  Invalid combinations are one-line errors, exit 2. */
+#ifndef SIM_CLI_RUNOPTS_H
+#define SIM_CLI_RUNOPTS_H
+
+#include "cli.h"
+#include "models/models.h"
+
+#define CLI_RUN_MAX_SEQS 16
+#define CLI_RUN_OPTS                                                                                             \
+    {"seq", 1, 0}, {"seqs", 1, 0}, {"batch", 1, 0}, {"phase", 1, 0}, {"scope", 1, 0}, {"prompt", 1, 0},     \
+        {"gen", 1, 0}
+
+typedef struct cli_run {
+    md_run run;
+    int64_t seqs[CLI_RUN_MAX_SEQS];
+    int nseqs;
+} cli_run;
+
+/* Fill r from the options (cmd names the subcommand in messages; dflt_seq is
+ * the length when none of --seq, --seqs, --prompt is given, 0 = required). */
+void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_run *r);
+
+#endif
