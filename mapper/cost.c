@@ -172,7 +172,8 @@ static int crosses_without_link(const mp_arch *a, const ctx *x, int t)
     return 0;
 }
 
-static double footprint(const mp_arch *a, const mp_cascade_map *cm, const ctx *x, int gi)
+/* *fibre_bytes gets the part of the footprint that is the fibre region. */
+static double footprint_parts(const mp_arch *a, const mp_cascade_map *cm, const ctx *x, int gi, double *fibre_bytes)
 {
     const mp_group *g = &cm->groups[gi];
     const mp_cascade_desc *cd = x->cd;
@@ -205,9 +206,50 @@ static double footprint(const mp_arch *a, const mp_cascade_map *cm, const ctx *x
     }
     /* One region holds the fibres (QK, SN, A overwrite each other in place);
      * with some of them spilled the 1D side works on one row at a time. */
-    if (any_fibre)
-        bytes += rep_ext * fibre_m * (any_spill ? 1 : fibre_rows);
-    return bytes * a->word_bytes;
+    double region = any_fibre ? rep_ext * fibre_m * (any_spill ? 1 : fibre_rows) : 0;
+    *fibre_bytes = region * a->word_bytes;
+    return (bytes + region) * a->word_bytes;
+}
+
+static double footprint(const mp_arch *a, const mp_cascade_map *cm, const ctx *x, int gi)
+{
+    double fb;
+    return footprint_parts(a, cm, x, gi, &fb);
+}
+
+static int overbooked(const mp_group *g)
+{
+    for (int i = 0; i < g->n_spill; i++)
+        if (!strcmp(g->spill[i], MP_SPILL_OVERFLOW))
+            return 1;
+    return 0;
+}
+
+/* Fit of group gi (see mp_group_fits); *need = its footprint. */
+static int group_fits(const mp_arch *a, const mp_cascade_map *cm, const ctx *x, int gi, double *need, double *frac)
+{
+    const mp_store *b = mp_arch_buffer(a);
+    double fb, fp = footprint_parts(a, cm, x, gi, &fb);
+    *need = fp;
+    *frac = 0;
+    if (!b || fp <= (double)b->capacity_bytes)
+        return 1;
+    if (!overbooked(&cm->groups[gi]) || fb <= 0 || fp - fb >= (double)b->capacity_bytes)
+        return 0;
+    *frac = (fp - (double)b->capacity_bytes) / fb;
+    return 1;
+}
+
+int mp_group_fits(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g, double *frac)
+{
+    ctx x;
+    double need, f;
+    if (ctx_init(&x, a, cm))
+        return 1;
+    int ok = group_fits(a, cm, &x, (int)(g - cm->groups), &need, &f);
+    if (frac)
+        *frac = f;
+    return ok;
 }
 
 double mp_cascade_max_footprint(const mp_arch *a, const mp_cascade_map *cm)
@@ -421,11 +463,18 @@ int mp_mapping_check(const mp_arch *a, const mp_mapping *m, es_err *e)
     return 0;
 }
 
+/* *fills, *drains: words that DRAM reads put into the buffer and DRAM
+ * writes take out of it.  A spilled fibre bypasses the buffer on the way
+ * out (its producer's unit writes it off chip) and on the way back when one
+ * Einsum reads it (streamed to that unit); read by several (the passes of
+ * the softmax) it is staged in the buffer -- the artifact's FLAT (flat.py:
+ * QK, A bypass L3 when off chip; stable_softmax.py keeps the QK fibre in L3). */
 static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx *x, int gi, double *rd,
-                          double *wr, double *fills)
+                          double *wr, double *fills, double *drains)
 {
     const mp_group *g = &cm->groups[gi];
     const mp_cascade_desc *cd = x->cd;
+    double direct_rd = 0, direct_wr = 0;
     *rd = *wr = 0;
     for (int ti = 0; ti < cd->n_tensors; ti++) {
         const mp_tensor_desc *t = &cd->tensors[ti];
@@ -442,14 +491,30 @@ static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx 
             if (t->role == MP_T_FIBRE && spilled(g, t->name)) {
                 *wr += size;
                 *rd += size;
+                direct_wr += size;
+                if (r == 1)
+                    direct_rd += size;
             } else if (t->role == MP_T_OUTPUT || (read_later(x, gi, ti) && !kept(g, t->name))) {
                 *wr += size;
             }
         }
     }
-    *fills = *rd;
+    *fills = *rd - direct_rd;
+    *drains = *wr - direct_wr;
     *rd *= a->word_bytes;
     *wr *= a->word_bytes;
+}
+
+/* Is tensor t a spilled fibre of group gi that bypasses the buffer when
+ * Einsum i (of the group) reads (in = 1) or writes it (group_traffic)? */
+static int bypasses(const ctx *x, const mp_group *g, int gi, int ti, int in)
+{
+    const mp_tensor_desc *t = &x->cd->tensors[ti];
+    if (t->role != MP_T_FIBRE || !spilled(g, t->name))
+        return 0;
+    int r, w;
+    group_touches(x, gi, ti, &r, &w);
+    return !in || r == 1;
 }
 
 /* Tile steps at which Einsum ed moves tensor t between the buffer and the
@@ -475,11 +540,14 @@ static double buffer_steps(const mp_group *g, int nlev, const mp_einsum_desc *ed
 /* Buffer reads/writes (words) of a group: each Einsum input and output that
  * lives in the buffer, once per tile step (buffer_steps); DRAM fills are
  * buffer writes (the artifact counts L3 fills as writes, cascade.py). */
-static void group_buffer(const mp_cascade_map *cm, const ctx *x, int gi, double fills, double *brd, double *bwr)
+/* *frd, *fwr: the part of those that on-chip multi-pass fibres take (what
+ * an overbooked group spills a fraction of). */
+static void group_buffer(const mp_cascade_map *cm, const ctx *x, int gi, double fills, double *brd, double *bwr,
+                         double *frd, double *fwr)
 {
     const mp_group *g = &cm->groups[gi];
     int nlev = g->n_levels > 1 ? g->n_levels - 1 : g->n_levels;
-    *brd = 0;
+    *brd = *frd = *fwr = 0;
     *bwr = fills;
     for (int i = 0; i < x->cd->n_einsums; i++) {
         if (x->group[i] != gi)
@@ -489,11 +557,20 @@ static void group_buffer(const mp_cascade_map *cm, const ctx *x, int gi, double 
             const mp_tensor_desc *t = &x->cd->tensors[x->ix->in[i][k]];
             if (t->role == MP_T_TILE)
                 continue;
-            *brd += tensor_size(cm, t) * buffer_steps(g, nlev, ed, t);
+            if (bypasses(x, g, gi, x->ix->in[i][k], 1))
+                continue;
+            double n = tensor_size(cm, t) * buffer_steps(g, nlev, ed, t);
+            *brd += n;
+            if (t->role == MP_T_FIBRE && !spilled(g, t->name))
+                *frd += n;
         }
         const mp_tensor_desc *o = &x->cd->tensors[x->ix->out[i]];
-        if (o->role != MP_T_TILE)
-            *bwr += tensor_size(cm, o) * buffer_steps(g, nlev, ed, o);
+        if (o->role != MP_T_TILE && !bypasses(x, g, gi, x->ix->out[i], 0)) {
+            double n = tensor_size(cm, o) * buffer_steps(g, nlev, ed, o);
+            *bwr += n;
+            if (o->role == MP_T_FIBRE && !spilled(g, o->name))
+                *fwr += n;
+        }
     }
 }
 
@@ -546,14 +623,24 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
                       mp_energy_charge(a, MP_ACCT_REGFILE, rf->write_pj, pts);
             c->e_compute_pj += ej;
             c->e_rf_pj += erf;
-            if (c->n_einsums < MP_MAX_EC) {
-                mp_einsum_cost *y = &c->einsums[c->n_einsums++];
+            /* one entry per (label, Einsum, unit): a decode's attention
+             * instances (one per cache length) add up, as in the simulator's
+             * report, so the table stays bounded by the layer's structure */
+            mp_einsum_cost *y = NULL;
+            for (int k = 0; k < c->n_einsums && !y; k++)
+                if (c->einsums[k].unit == ui && !strcmp(c->einsums[k].name, ed->name) &&
+                    !strcmp(c->einsums[k].cascade_label, cm->label))
+                    y = &c->einsums[k];
+            if (!y && c->n_einsums < MP_MAX_EC) {
+                y = &c->einsums[c->n_einsums++];
                 copy_name(y->name, ed->name, sizeof y->name);
                 copy_name(y->cascade_label, cm->label, sizeof y->cascade_label);
                 y->unit = ui;
-                y->points = pts;
-                y->cycles = cyc;
-                y->energy_pj = ej + erf;
+            }
+            if (y) {
+                y->points += pts;
+                y->cycles += cyc;
+                y->energy_pj += ej + erf;
             }
         }
         double comp = 0;
@@ -599,9 +686,16 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
             }
         }
         double rd, wr, fills, brd, bwr;
-        group_traffic(a, cm, &x, gi, &rd, &wr, &fills);
-        group_buffer(cm, &x, gi, fills, &brd, &bwr);
-        brd += wr / a->word_bytes; /* a drain to DRAM is a buffer read, as in the simulator */
+        double drains;
+        group_traffic(a, cm, &x, gi, &rd, &wr, &fills, &drains);
+        double frd, fwr, need, frac;
+        group_buffer(cm, &x, gi, fills, &brd, &bwr, &frd, &fwr);
+        brd += drains; /* a drain to DRAM is a buffer read, as in the simulator */
+        int fits = group_fits(a, cm, &x, gi, &need, &frac);
+        /* overbooked: that fraction of the fibres' buffer traffic goes to
+         * DRAM instead; the buffer actions stay (the artifact's rule) */
+        rd += frac * frd * a->word_bytes;
+        wr += frac * fwr * a->word_bytes;
         c->dram_read_bytes += rd;
         c->dram_write_bytes += wr;
         if (cd->passes > 0)
@@ -613,10 +707,10 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
         if (buf) {
             c->e_buffer_pj += mp_energy_charge(a, MP_ACCT_BUFFER, buf->read_pj, brd) +
                               mp_energy_charge(a, MP_ACCT_BUFFER, buf->write_pj, bwr);
-            double fp = footprint(a, cm, &x, gi);
+            double fp = fmin(need, (double)buf->capacity_bytes + (fits ? 0 : need));
             if (fp > c->buffer_peak_bytes)
                 c->buffer_peak_bytes = fp;
-            if (fp > (double)buf->capacity_bytes && c->valid) {
+            if (!fits && c->valid) {
                 c->valid = 0;
                 snprintf(c->why, sizeof c->why,
                          "cascade '%s' group '%s' needs %.0f bytes of buffer '%s' (capacity %lld)", cm->label,

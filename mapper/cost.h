@@ -74,6 +74,16 @@ void mp_cost_finish(const mp_arch *a, mp_cost *c);
 double mp_group_footprint(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g);
 /* Largest group footprint of a cascade map (bytes). */
 double mp_cascade_max_footprint(const mp_arch *a, const mp_cascade_map *cm);
+/* The spill-list entry of an overbooked group (`spill: [overflow]`): its
+ * multi-pass fibres stay on chip and the part of their region beyond the
+ * buffer goes off chip, as FLAT runs (fusemax.md §7: the artifact's L3 is
+ * overbooked and charges proportion_spilled of the fibres' buffer traffic
+ * as DRAM traffic, cascade.py collect_mem_traffic). */
+#define MP_SPILL_OVERFLOW "overflow"
+/* Does group g fit the buffer?  1 yes, 0 no.  *frac (may be NULL) gets the
+ * fraction of the fibre region that an overbooked group spills (0 when it
+ * fits); an overbooked group fits while its other tiles do. */
+int mp_group_fits(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g, double *frac);
 /* Check a mapping against an arch: bindings name existing units that have
  * the Einsum's op, loop ranks exist, epochs respect lags (producers first).
  * Returns 0 or -1 with a one-line message naming cascade, einsum/unit. */

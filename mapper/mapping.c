@@ -10,6 +10,7 @@
 
 #include "base/io.h"
 #include "base/yaml.h"
+#include "mapper/catalog.h"
 #include "mapper/mapping.h"
 
 static const char *const sched_names[] = {"sequential", "pipelined", "interleaved"};
@@ -310,6 +311,13 @@ static int parse_cascade(const es_ynode *v, mp_cascade_map *c, es_err *e)
         key_name(v, "cascade", 1, c->cascade, sizeof c->cascade, e) ||
         key_name(v, "label", 1, c->label, sizeof c->label, e))
         return -1;
+    /* The cascade must exist (bundled name or .ein path) so a typo is caught
+     * here, with its location, not later by the cost model or simulator. */
+    if (!mp_catalog_find(c->cascade))
+        return es_y_fail(es_y_get(v, "cascade"), e,
+                         "unknown cascade '%s' (expected a name in mapper/cascades/ or a .ein path that "
+                         "parses and checks)",
+                         c->cascade);
     es_ynode *n = es_y_get(v, "ranks");
     if (n) {
         if (es_y_expect(n, ES_Y_MAP, e))
@@ -369,6 +377,55 @@ static int parse_cascade(const es_ynode *v, mp_cascade_map *c, es_err *e)
     return 0;
 }
 
+void mp_mapping_init(mp_mapping *m) { memset(m, 0, sizeof *m); }
+
+void mp_mapping_free(mp_mapping *m)
+{
+    free(m->cascades);
+    m->cascades = NULL;
+    m->n_cascades = m->cap_cascades = 0;
+}
+
+int mp_mapping_reserve(mp_mapping *m, int64_t n, es_err *e)
+{
+    int64_t per = (int64_t)sizeof *m->cascades;
+    if (n > MP_MAPPING_MAX_BYTES / per)
+        return es_fail(e, "workload has %lld cascade instances to map: their mappings would take %.1f GiB (%lld KiB "
+                          "each), over the %lld GiB limit (MP_MAPPING_MAX_BYTES); a decode maps one attention per "
+                          "generated token: lower --gen",
+                       (long long)n, (double)n * (double)per / (double)(1 << 30), (long long)(per / 1024),
+                       (long long)(MP_MAPPING_MAX_BYTES >> 30));
+    if (n > m->cap_cascades) {
+        m->cascades = es_xrealloc(m->cascades, (size_t)n * sizeof *m->cascades);
+        m->cap_cascades = (int)n;
+    }
+    return 0;
+}
+
+mp_cascade_map *mp_mapping_add(mp_mapping *m)
+{
+    if (m->n_cascades == m->cap_cascades) {
+        int cap = m->cap_cascades ? 2 * m->cap_cascades : 8;
+        m->cascades = es_xrealloc(m->cascades, (size_t)cap * sizeof *m->cascades);
+        m->cap_cascades = cap;
+    }
+    mp_cascade_map *c = &m->cascades[m->n_cascades++];
+    memset(c, 0, sizeof *c);
+    return c;
+}
+
+void mp_mapping_copy(mp_mapping *dst, const mp_mapping *src)
+{
+    *dst = *src;
+    dst->cascades = NULL;
+    dst->n_cascades = dst->cap_cascades = 0;
+    if (!src->n_cascades)
+        return;
+    dst->cascades = es_xmalloc((size_t)src->n_cascades * sizeof *dst->cascades);
+    memcpy(dst->cascades, src->cascades, (size_t)src->n_cascades * sizeof *dst->cascades);
+    dst->n_cascades = dst->cap_cascades = src->n_cascades;
+}
+
 static int parse_mapping(const es_ynode *root, mp_mapping *m, es_err *e)
 {
     static const char *const keys[] = {"arch", "model", "seq", "batch", "scope", "cascades", NULL};
@@ -383,11 +440,18 @@ static int parse_mapping(const es_ynode *root, mp_mapping *m, es_err *e)
         return es_y_fail(root, e, "missing key 'cascades'");
     if (es_y_expect(n, ES_Y_SEQ, e))
         return -1;
-    if (n->n == 0 || n->n > MP_MAX_CASCADES)
-        return es_y_fail(n, e, "expected 1..%d cascades", MP_MAX_CASCADES);
+    if (n->n == 0)
+        return es_y_fail(n, e, "expected at least one cascade");
+    if ((int64_t)n->n > MP_MAPPING_MAX_BYTES / (int64_t)sizeof *m->cascades)
+        return es_y_fail(n, e, "expected at most %lld cascades (MP_MAPPING_MAX_BYTES), got %zu",
+                         (long long)(MP_MAPPING_MAX_BYTES / (int64_t)sizeof *m->cascades), n->n);
+    if (mp_mapping_reserve(m, (int64_t)n->n, e))
+        return -1;
     for (size_t i = 0; i < n->n; i++)
-        if (parse_cascade(n->items[i], &m->cascades[m->n_cascades++], e))
+        if (parse_cascade(n->items[i], mp_mapping_add(m), e)) {
+            mp_mapping_free(m);
             return -1;
+        }
     return 0;
 }
 
@@ -395,11 +459,13 @@ static int read_mapping(const es_ynode *root, void *out, es_err *e) { return par
 
 int mp_mapping_parse(const char *fname, const char *text, mp_mapping *out, es_err *e)
 {
+    mp_mapping_init(out);
     return es_yaml_read_string(fname, text, read_mapping, out, e);
 }
 
 int mp_mapping_load(const char *name_or_path, mp_mapping *out, es_err *e)
 {
+    mp_mapping_init(out);
     return es_yaml_read_bundled("mappings", name_or_path, read_mapping, out, e);
 }
 

@@ -72,7 +72,16 @@
  *   what the 3-pass baselines need; for the 1-pass cascade they are "tile"
  *   and empty.
  *
- * Ownership: plain value structs with fixed arrays; copy freely.  The
+ * Ownership: everything below mp_mapping (mp_cascade_map and its parts) is
+ * a plain value struct with fixed arrays (their caps are structural: Einsums
+ * of one cascade, loop levels, phases); copy those freely.  mp_mapping owns a
+ * heap array of cascade maps sized to the workload (a decode has one
+ * attention instance per cache length): start from mp_mapping_init (or a
+ * zeroed struct), grow with mp_mapping_add, release with mp_mapping_free,
+ * and never assign one mp_mapping to another (that aliases the array): use
+ * mp_mapping_copy.  Functions that fill an mp_mapping (load, parse,
+ * mp_resolve, mp_search) overwrite it without freeing it, so pass an empty
+ * one; on failure they leave it empty.  The
  * mapping names units and einsums by string; mp_mapping_check validates the
  * names against an arch (unit exists, unit supports every op of the Einsum,
  * tiles fit the buffer). */
@@ -92,7 +101,6 @@
 #define MP_MAX_SLOTS 16
 #define MP_MAX_SLOT_EINSUMS 4
 #define MP_MAX_PHASES 8
-#define MP_MAX_CASCADES 24
 #define MP_ENAME 16 /* einsum / tensor / rank names */
 
 typedef enum { MP_LOOP_TEMPORAL, MP_LOOP_SPATIAL_ROWS, MP_LOOP_SPATIAL_COLS } mp_loop_kind;
@@ -170,9 +178,24 @@ typedef struct mp_mapping {
     char model[MP_NAME];
     int64_t seq, batch;
     char scope[MP_ENAME]; /* attention | layer */
-    int n_cascades;
-    mp_cascade_map cascades[MP_MAX_CASCADES];
+    int n_cascades, cap_cascades;
+    mp_cascade_map *cascades; /* owned: n_cascades used of cap_cascades */
 } mp_mapping;
+
+void mp_mapping_init(mp_mapping *m);
+/* Releases the cascade array; m is then empty (as after mp_mapping_init). */
+void mp_mapping_free(mp_mapping *m);
+/* Ensures room for n cascade maps in all (one allocation when the count is
+ * known up front).  Fails, naming the count, when they would take more than
+ * MP_MAPPING_MAX_BYTES (each map holds its fixed structural arrays, ~139 KiB):
+ * a guard against a decode of hundreds of thousands of steps exhausting
+ * memory. */
+#define MP_MAPPING_MAX_BYTES ((int64_t)2 << 30)
+int mp_mapping_reserve(mp_mapping *m, int64_t n, es_err *e);
+/* Appends a zeroed cascade map and returns it (valid until the next add). */
+mp_cascade_map *mp_mapping_add(mp_mapping *m);
+/* Deep copy: dst (empty, or freed first by the caller) gets its own array. */
+void mp_mapping_copy(mp_mapping *dst, const mp_mapping *src);
 
 const char *mp_sched_name(mp_sched_kind k);
 const char *mp_loop_kind_name(mp_loop_kind k);

@@ -1,5 +1,6 @@
 /* mapper/resolve.c: mapping templates -> concrete mappings (see resolve.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mapper/catalog.h"
@@ -169,8 +170,7 @@ static int fill_simple(const mp_cascade_map *cm, mp_group *g, pair *pairs, int *
 
 static int fits(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g)
 {
-    const mp_store *b = mp_arch_buffer(a);
-    return !b || mp_group_footprint(a, cm, g) <= (double)b->capacity_bytes;
+    return mp_group_fits(a, cm, g, NULL);
 }
 
 static int choose_pairs(const mp_arch *a, const mp_cascade_map *cm, mp_group *g, pair *pairs, int np)
@@ -223,6 +223,69 @@ static void auto_spill(const mp_cascade_map *cm, mp_group *g)
     }
 }
 
+/* FLAT's own tiling choice (Kao et al., ASPLOS'23 §5; the artifact's
+ * flat_validation.csv holds its picks): the rows per tile (the inner factor
+ * of the p pair: a whole head when it is all of p) and where the multi-pass
+ * fibres live -- in the buffer, in an overbooked buffer whose overflow
+ * spills (MP_SPILL_OVERFLOW), or off chip (the fibres that cross units) --
+ * by least latency, then least energy, then the larger tile.  One group with
+ * one auto pair (FLAT's fused group); *saved is the group before fill. */
+static int search_fibres(const mp_arch *a, mp_cascade_map *cm, mp_group *g, const mp_group *saved, es_err *e)
+{
+    mp_group best = *saved;
+    double best_lat = -1, best_en = 0;
+    for (int mode = 0; mode < 3; mode++) {
+        for (int64_t d = -1;; d--) {
+            *g = *saved;
+            if (mode == 1)
+                snprintf(g->spill[g->n_spill++], MP_ENAME, "%s", MP_SPILL_OVERFLOW);
+            if (mode == 2)
+                auto_spill(cm, g);
+            pair pairs[MP_MAX_LOOPS];
+            int np;
+            if (fill_simple(cm, g, pairs, &np, e))
+                return -1;
+            if (np != 1)
+                return es_fail(e, "internal: FLAT tiling search needs one auto pair");
+            if (d == -1)
+                d = pairs[0].rest;
+            if (d < 1)
+                break;
+            if (pairs[0].rest % d)
+                continue;
+            pairs[0].inner->factor = d;
+            pairs[0].outer->factor = pairs[0].rest / d;
+            if (!fits(a, cm, g))
+                continue;
+            mp_cost c;
+            memset(&c, 0, sizeof c);
+            c.valid = 1;
+            es_err ce;
+            if (mp_cost_cascade(a, cm, &c, &ce) || !c.valid)
+                continue;
+            mp_cost_finish(a, &c);
+            double tol = 1e-9 * c.latency_s;
+            if (best_lat < 0 || c.latency_s < best_lat - tol ||
+                (c.latency_s <= best_lat + tol && c.energy_pj < best_en * (1 - 1e-12))) {
+                best = *g;
+                best_lat = c.latency_s;
+                best_en = c.energy_pj;
+            }
+        }
+    }
+    if (best_lat < 0) { /* nothing fits: the smallest tile, reported infeasible by the cost model */
+        *g = *saved;
+        pair pairs[MP_MAX_LOOPS];
+        int np;
+        if (fill_simple(cm, g, pairs, &np, e))
+            return -1;
+        choose_pairs(a, cm, g, pairs, np);
+        return 0;
+    }
+    *g = best;
+    return 0;
+}
+
 int mp_resolve_cascade(const mp_arch *a, mp_cascade_map *cm, es_err *e)
 {
     for (int gi = 0; gi < cm->n_groups; gi++) {
@@ -235,7 +298,10 @@ int mp_resolve_cascade(const mp_arch *a, mp_cascade_map *cm, es_err *e)
         int np;
         if (fill_simple(cm, g, pairs, &np, e))
             return -1;
-        if (!choose_pairs(a, cm, g, pairs, np) && spill_auto) {
+        if (spill_auto && np == 1 && cm->n_groups == 1) {
+            if (search_fibres(a, cm, g, &saved, e))
+                return -1;
+        } else if (!choose_pairs(a, cm, g, pairs, np) && spill_auto) {
             *g = saved;
             auto_spill(cm, g);
             if (fill_simple(cm, g, pairs, &np, e))
@@ -277,16 +343,16 @@ static const mp_cascade_map *find_template(const mp_mapping *t, const md_inst *i
     return NULL;
 }
 
-int mp_resolve(const mp_arch *a, const mp_mapping *tmpl, const md_workload *w, mp_mapping *out, int *skipped,
-               es_err *e)
+static int resolve_all(const mp_arch *a, const mp_mapping *tmpl, const md_workload *w, mp_mapping *out,
+                       int *skipped, char *used, es_err *e)
 {
-    memset(out, 0, sizeof *out);
     snprintf(out->arch, sizeof out->arch, "%s", tmpl->arch);
     snprintf(out->model, sizeof out->model, "%s", w->model);
     snprintf(out->scope, sizeof out->scope, "%s", md_scope_name(w->scope));
     out->batch = w->batch;
     *skipped = 0;
-    char used[MP_MAX_CASCADES] = {0};
+    if (mp_mapping_reserve(out, w->n_inst, e)) /* at most one map per instance */
+        return -1;
     for (int i = 0; i < w->n_inst; i++) {
         const md_inst *in = &w->inst[i];
         const mp_cascade_map *t = find_template(tmpl, in, used);
@@ -298,11 +364,7 @@ int mp_resolve(const mp_arch *a, const mp_mapping *tmpl, const md_workload *w, m
         if (!t)
             return es_fail(e, "mapping for arch '%s' has no cascade labelled '%s' or '%s' (needed by the workload)",
                            tmpl->arch, in->name, in->cascade);
-        if (out->n_cascades >= MP_MAX_CASCADES)
-            return es_fail(e, "workload has more than %d cascade instances to map (%d in all; decode gives one "
-                              "attention instance per cache length: lower --gen, or use --scope attention)",
-                           MP_MAX_CASCADES, w->n_inst - *skipped);
-        mp_cascade_map *cm = &out->cascades[out->n_cascades++];
+        mp_cascade_map *cm = mp_mapping_add(out);
         *cm = *t;
         /* the template chooses the cascade variant (FLAT: attention-3pass for
          * any attention); an instance of an equivalent cascade keeps its own
@@ -320,4 +382,16 @@ int mp_resolve(const mp_arch *a, const mp_mapping *tmpl, const md_workload *w, m
     if (!out->n_cascades)
         return es_fail(e, "workload has nothing the mapper can map");
     return 0;
+}
+
+int mp_resolve(const mp_arch *a, const mp_mapping *tmpl, const md_workload *w, mp_mapping *out, int *skipped,
+               es_err *e)
+{
+    mp_mapping_init(out);
+    char *used = es_xcalloc((size_t)tmpl->n_cascades + 1, 1); /* per template: resolved ones map one instance */
+    int rc = resolve_all(a, tmpl, w, out, skipped, used, e);
+    free(used);
+    if (rc)
+        mp_mapping_free(out);
+    return rc;
 }

@@ -16,7 +16,9 @@
  * e.g. "attention", "q_proj"), then by a template labelled with the
  * cascade name ("linear").  Instances the scope does not cost (norms,
  * residuals, activations: fusemax.md §3 ignores them) are skipped and
- * counted in *skipped. */
+ * counted in *skipped.  *out is overwritten (pass an empty mapping) and,
+ * on success, owns its cascade array (mp_mapping_free); on failure it is
+ * left empty. */
 #ifndef MP_RESOLVE_H
 #define MP_RESOLVE_H
 

@@ -144,7 +144,7 @@ static int space_init(space *s, const mp_arch *a, const md_inst *in)
         s->range[G_PART] = 32;
         s->range[G_SCHED] = 3;
         s->range[G_ORDER] = 2;
-        s->range[G_SPILL] = 2;
+        s->range[G_SPILL] = 3; /* fibres on chip, crossing fibres spilled, overbooked buffer */
         s->T = s->P;
     } else {
         s->cd[0] = mp_catalog_find("linear");
@@ -323,7 +323,9 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
             if (m0in > s->M0) /* the key tile is taller than the array: fold it */
                 add_loop(E, "m0", m0in / s->M0, MP_LOOP_TEMPORAL);
             cpy(g->granularity, v == 0 ? "tile" : p2 == 1 ? "head" : "row", sizeof g->granularity);
-            if (v == 1 && gn[G_SPILL]) {
+            if (v == 1 && gn[G_SPILL] == 2) /* FLAT's overbooked buffer */
+                cpy(g->spill[g->n_spill++], MP_SPILL_OVERFLOW, MP_ENAME);
+            if (v == 1 && gn[G_SPILL] == 1) {
                 /* spill the fibres that cross units */
                 for (int t = 0; t < cd->n_tensors; t++) {
                     if (cd->tensors[t].role != MP_T_FIBRE)
@@ -385,8 +387,10 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
 
 static int fits_all(const space *s, const mp_cascade_map *cm)
 {
-    const mp_store *buf = mp_arch_buffer(s->a);
-    return !buf || mp_cascade_max_footprint(s->a, cm) <= (double)buf->capacity_bytes;
+    for (int g = 0; g < cm->n_groups; g++)
+        if (!mp_group_fits(s->a, cm, &cm->groups[g], NULL))
+            return 0;
+    return 1;
 }
 
 /* Gene G_P1 = 0 means "the largest tile factor that fits" (the P1 rule).
@@ -533,26 +537,25 @@ static void search_instance(const space *s, const mp_search_opts *o, best_t *b, 
     }
 }
 
-int mp_search(const mp_arch *a, const md_workload *w, const mp_search_opts *o, mp_mapping *best, mp_cost *best_cost,
-              mp_search_stats *st, es_err *e)
+static int search_all(const mp_arch *a, const md_workload *w, const mp_search_opts *o, mp_mapping *best,
+                      mp_cost *best_cost, mp_search_stats *st, es_err *e)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(st, 0, sizeof *st);
     st->exhaustive = 1;
-    memset(best, 0, sizeof *best);
     cpy(best->arch, a->name, sizeof best->arch);
     cpy(best->model, w->model, sizeof best->model);
     cpy(best->scope, md_scope_name(w->scope), sizeof best->scope);
     best->batch = w->batch;
+    if (mp_mapping_reserve(best, w->n_inst, e)) /* at most one map per instance */
+        return -1;
     for (int i = 0; i < w->n_inst; i++) {
         const md_inst *in = &w->inst[i];
         if (strcmp(in->cascade, "linear") && strncmp(in->cascade, "attention", 9))
             continue;
         if (!strcmp(in->name, "attention"))
             best->seq = md_inst_rank(in, "m");
-        if (best->n_cascades >= MP_MAX_CASCADES)
-            return es_fail(e, "workload has more than %d mapped cascades", MP_MAX_CASCADES);
         space s;
         space_init(&s, a, in);
         best_t b;
@@ -561,7 +564,7 @@ int mp_search(const mp_arch *a, const md_workload *w, const mp_search_opts *o, m
         if (!b.have)
             return es_fail(e, "search: no valid mapping of '%s' on arch '%s' (every candidate overflows the buffer "
                               "or lacks a unit for some op)", in->name, a->name);
-        best->cascades[best->n_cascades++] = b.cm;
+        *mp_mapping_add(best) = b.cm;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st->wall_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
@@ -569,4 +572,14 @@ int mp_search(const mp_arch *a, const md_workload *w, const mp_search_opts *o, m
     if (!best->n_cascades)
         return es_fail(e, "workload has nothing the mapper can map");
     return mp_cost_eval(a, best, best_cost, e);
+}
+
+int mp_search(const mp_arch *a, const md_workload *w, const mp_search_opts *o, mp_mapping *best, mp_cost *best_cost,
+              mp_search_stats *st, es_err *e)
+{
+    mp_mapping_init(best);
+    int rc = search_all(a, w, o, best, best_cost, st, e);
+    if (rc)
+        mp_mapping_free(best);
+    return rc;
 }

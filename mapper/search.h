@@ -43,6 +43,8 @@ int mp_objective_parse(const char *s, mp_objective *o);
 const char *mp_objective_name(mp_objective o);
 double mp_objective_value(mp_objective o, const mp_cost *c);
 
+/* *best is overwritten (pass an empty mapping); on success it owns its
+ * cascade array (mp_mapping_free), on failure it is left empty. */
 int mp_search(const mp_arch *a, const md_workload *w, const mp_search_opts *o, mp_mapping *best, mp_cost *best_cost,
               mp_search_stats *st, es_err *e);
 

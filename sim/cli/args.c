@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,22 +75,35 @@ const char *cli_get(const cli_opt *opts, const char *name)
 
 int cli_flag(const cli_opt *opts, const char *name) { return cli_get(opts, name) != NULL; }
 
+/* Parse a decimal integer with an optional K (1024) or M (1024^2) suffix at
+ * p; *end is left after it.  Returns 0, or -1 on no digits or overflow. */
+static int parse_scaled(const char *p, char **end, long long *out)
+{
+    errno = 0;
+    long long x = strtoll(p, end, 10);
+    if (*end == p || errno)
+        return -1;
+    long long mul = 1;
+    if (**end == 'K' || **end == 'k')
+        mul = 1024, (*end)++;
+    else if (**end == 'M')
+        mul = 1024 * 1024, (*end)++;
+    if (x > LLONG_MAX / mul || x < LLONG_MIN / mul)
+        return -1;
+    *out = x * mul;
+    return 0;
+}
+
 int64_t cli_int(const cli_opt *opts, const char *name, int64_t dflt, int64_t min, int64_t max)
 {
     const char *v = cli_get(opts, name);
     if (!v)
         return dflt;
     char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    int64_t mul = 1;
-    if (*end == 'K' || *end == 'k')
-        mul = 1024, end++;
-    else if (*end == 'M')
-        mul = 1024 * 1024, end++;
-    if (end == v || *end || errno)
-        es_fatal(ES_EXIT_BADINPUT, "--%s: expected an integer, got '%s'", name, v);
-    x *= mul;
+    long long x;
+    if (parse_scaled(v, &end, &x) || *end)
+        es_fatal(ES_EXIT_BADINPUT, "--%s: expected an integer in [%lld, %lld], got '%s'", name,
+                 (long long)min, (long long)max, v);
     if (x < min || x > max)
         es_fatal(ES_EXIT_BADINPUT, "--%s: expected an integer in [%lld, %lld], got '%s'", name,
                  (long long)min, (long long)max, v);
@@ -103,8 +118,8 @@ double cli_double(const cli_opt *opts, const char *name, double dflt)
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (end == v || *end || errno)
-        es_fatal(ES_EXIT_BADINPUT, "--%s: expected a number, got '%s'", name, v);
+    if (end == v || *end || errno || !isfinite(x))
+        es_fatal(ES_EXIT_BADINPUT, "--%s: expected a finite number, got '%s'", name, v);
     return x;
 }
 
@@ -114,19 +129,13 @@ int cli_int_list(const char *optname, const char *s, int64_t *out, int maxn)
     const char *p = s;
     while (*p) {
         char *end;
-        errno = 0;
-        long long x = strtoll(p, &end, 10);
-        int64_t mul = 1;
-        if (*end == 'K' || *end == 'k')
-            mul = 1024, end++;
-        else if (*end == 'M')
-            mul = 1024 * 1024, end++;
-        if (end == p || errno || x <= 0 || (*end && *end != ','))
+        long long x;
+        if (parse_scaled(p, &end, &x) || x <= 0 || (*end && *end != ','))
             es_fatal(ES_EXIT_BADINPUT, "--%s: expected comma-separated positive integers, got '%s'",
                      optname, s);
         if (n >= maxn)
             es_fatal(ES_EXIT_BADINPUT, "--%s: at most %d values", optname, maxn);
-        out[n++] = x * mul;
+        out[n++] = x;
         p = *end ? end + 1 : end;
     }
     if (n == 0)

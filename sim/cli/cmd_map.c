@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "mapper/arch.h"
 #include "mapper/cost.h"
+#include "sim/report/report.h"
 #include "mapper/mapping.h"
 #include "mapper/resolve.h"
 #include "mapper/search.h"
@@ -144,22 +145,25 @@ static void print_cost(FILE *tx, const char *what, const mp_arch *a, const mp_co
     fprintf(tx, "\n");
 }
 
-/* A mapping from a file: resolve it when it is a template (no sizes). */
-static int cost_mapping_file(const mp_arch *a, const char *name, const md_workload *w, mp_mapping *m, mp_cost *c,
-                             es_err *e)
+static int cost_mapping_file_into(const mp_arch *a, const char *name, const md_workload *w, mp_mapping *m,
+                                  mp_cost *c, es_err *e)
 {
-    static mp_mapping t; /* large (MP_MAX_CASCADES maps): not on the stack */
+    mp_mapping t;
     if (mp_mapping_load(name, &t, e))
         return -1;
-    if (strcmp(t.arch, a->name))
+    if (strcmp(t.arch, a->name)) {
+        mp_mapping_free(&t);
         return es_fail(e, "mapping '%s' is for arch '%s', not '%s'", name, t.arch, a->name);
+    }
     int template = t.n_cascades && t.cascades[0].n_ranks == 0;
     if (template) {
         int skipped;
-        if (mp_resolve(a, &t, w, m, &skipped, e))
+        int rc = mp_resolve(a, &t, w, m, &skipped, e);
+        mp_mapping_free(&t);
+        if (rc)
             return -1;
     } else {
-        *m = t;
+        *m = t; /* a move: m takes t's array, t is not used again */
         /* the attention instances' key lengths, in order, must be the
          * mapping's (a varlen batch or decode has several) */
         int k = 0;
@@ -181,6 +185,18 @@ static int cost_mapping_file(const mp_arch *a, const char *name, const md_worklo
     if (!c->valid)
         return es_fail(e, "mapping '%s' is infeasible: %s", name, c->why);
     return 0;
+}
+
+/* A mapping from a file: resolve it when it is a template (no sizes).  *m
+ * is overwritten; it owns its cascades on success and is empty on failure. */
+static int cost_mapping_file(const mp_arch *a, const char *name, const md_workload *w, mp_mapping *m, mp_cost *c,
+                             es_err *e)
+{
+    mp_mapping_init(m);
+    int rc = cost_mapping_file_into(a, name, w, m, c, e);
+    if (rc)
+        mp_mapping_free(m);
+    return rc;
 }
 
 int cmd_map(int argc, char **argv)
@@ -216,7 +232,7 @@ int cmd_map(int argc, char **argv)
     const char *json = cli_get(o, "json");
     FILE *tx = json && !strcmp(json, "-") ? stderr : stdout;
 
-    static mp_mapping chosen, hand;
+    mp_mapping chosen = {0}, hand = {0};
     static mp_cost cost, hcost;
     mp_search_stats st;
     memset(&st, 0, sizeof st);
@@ -242,7 +258,7 @@ int cmd_map(int argc, char **argv)
     } else if (so.budget == 0) {
         if (!have_hand)
             es_fatal(ES_EXIT_BADINPUT, "map: --budget 0 needs a bundled mapping for arch '%s'", a->name);
-        chosen = hand;
+        mp_mapping_copy(&chosen, &hand);
         cost = hcost;
         source = "bundled";
     } else {
@@ -255,9 +271,7 @@ int cmd_map(int argc, char **argv)
             const char *cn = hand.cascades[i].cascade;
             if (!strcmp(cn, "linear") || !strncmp(cn, "attention", 9))
                 continue;
-            if (chosen.n_cascades >= MP_MAX_CASCADES)
-                es_fatal(ES_EXIT_BADINPUT, "map: more than %d cascade instances to map", MP_MAX_CASCADES);
-            chosen.cascades[chosen.n_cascades++] = hand.cascades[i];
+            *mp_mapping_add(&chosen) = hand.cascades[i];
             added = 1;
         }
         if (added && mp_cost_eval(a, &chosen, &cost, &e))
@@ -295,9 +309,14 @@ int cmd_map(int argc, char **argv)
         fprintf(tx, "\n");
     }
     if (!strcmp(source, "searched"))
-        fprintf(tx, "search: %lld costed, %lld pruned, %lld valid, %s, %.3g mappings/s, %.3f s\n",
-                (long long)st.evaluated, (long long)st.pruned, (long long)st.valid,
-                st.exhaustive ? "exhaustive" : "random + local search", st.per_s, st.wall_s);
+    {
+        /* Timings vary run to run; EINSIM_REPRODUCIBLE leaves them out. */
+        fprintf(tx, "search: %lld costed, %lld pruned, %lld valid, %s", (long long)st.evaluated,
+                (long long)st.pruned, (long long)st.valid, st.exhaustive ? "exhaustive" : "random + local search");
+        if (!sim_report_reproducible())
+            fprintf(tx, ", %.3g mappings/s, %.3f s", st.per_s, st.wall_s);
+        fprintf(tx, "\n");
+    }
     print_cost(tx, source, a, &cost);
     if (hand_note[0])
         fprintf(tx, "%s\n", hand_note);
@@ -334,8 +353,8 @@ int cmd_map(int argc, char **argv)
         cJSON_AddNumberToObject(s, "pruned", (double)st.pruned);
         cJSON_AddNumberToObject(s, "valid", (double)st.valid);
         cJSON_AddBoolToObject(s, "exhaustive", st.exhaustive);
-        cJSON_AddNumberToObject(s, "mappings_per_s", st.per_s);
-        cJSON_AddNumberToObject(s, "wall_s", st.wall_s);
+        cJSON_AddNumberToObject(s, "mappings_per_s", sim_report_reproducible() ? 0 : st.per_s);
+        cJSON_AddNumberToObject(s, "wall_s", sim_report_reproducible() ? 0 : st.wall_s);
         if (have_hand) {
             cJSON *h = cJSON_AddObjectToObject(j, "bundled");
             json_cost(h, a, &hcost);
@@ -353,6 +372,8 @@ int cmd_map(int argc, char **argv)
         free(txt);
         cJSON_Delete(j);
     }
+    mp_mapping_free(&chosen);
+    mp_mapping_free(&hand);
     md_workload_free(&w);
     mp_arch_free(a);
     return 0;

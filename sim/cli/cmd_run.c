@@ -59,13 +59,14 @@ int cmd_run(int argc, char **argv)
         md_workload_free(&w);
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     }
-    mp_mapping *tmpl = es_xcalloc(1, sizeof *tmpl), *m = es_xcalloc(1, sizeof *m);
+    mp_mapping tmpl, mr, *m = &mr;
     const char *mp = cli_get(o, "mapping") ? cli_get(o, "mapping") : a->name;
-    if (mp_mapping_load(mp, tmpl, &e))
+    if (mp_mapping_load(mp, &tmpl, &e))
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     int skipped = 0;
-    if (mp_resolve(a, tmpl, &w, m, &skipped, &e))
+    if (mp_resolve(a, &tmpl, &w, m, &skipped, &e))
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    mp_mapping_free(&tmpl);
 
     sim_run_opts ro;
     sim_run_opts_init(&ro);
@@ -115,20 +116,18 @@ int cmd_run(int argc, char **argv)
     const char *json = cli_get(o, "json");
     int json_stdout = json && !strcmp(json, "-");
     es_err we;
-    if (json && sim_report_write_json(r, json, &we) < 0)
+    /* All outputs are opened before any is written, so a bad second path
+     * leaves no first file behind. */
+    if (sim_report_write_all(r, json, cli_get(o, "csv"), tr.enabled ? &tr : NULL, cli_get(o, "trace"),
+                             a->clock_hz, &we) < 0)
         es_fatal(ES_EXIT_BADINPUT, "%s", we.msg);
-    const sim_report *rp = r;
-    if (cli_get(o, "csv") && sim_report_write_csv(&rp, 1, cli_get(o, "csv"), &we) < 0)
-        es_fatal(ES_EXIT_BADINPUT, "%s", we.msg);
-    if (tr.enabled) {
-        if (sim_trace_write(&tr, cli_get(o, "trace"), a->clock_hz, &we) < 0)
-            es_fatal(ES_EXIT_BADINPUT, "%s", we.msg);
+    if (tr.enabled)
         sim_trace_free(&tr);
-    }
     sim_report_text(r, json_stdout ? stderr : stdout);
     if (rc) /* functional mismatch: report written, then the error */
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    free(r), free(tmpl), free(m);
+    free(r);
+    mp_mapping_free(m);
     md_workload_free(&w);
     mp_arch_free(a);
     return 0;

@@ -5,6 +5,7 @@
 #include "sim/lower/lower.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,14 +122,37 @@ static double elems(const gctx *x, const mp_tensor_desc *t, int full)
 static double tile_elems(const gctx *x, const mp_tensor_desc *t) { return elems(x, t, 0); }
 static double full_elems(const gctx *x, const mp_tensor_desc *t) { return elems(x, t, 1); }
 
+/* Structural caps hit while building ops (where no es_err is at hand):
+ * the first is kept and sim_lower fails with it. */
+static void lw_overflow(sim_lowered *lw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void lw_overflow(sim_lowered *lw, const char *fmt, ...)
+{
+    if (lw->overflow[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(lw->overflow, sizeof lw->overflow, fmt, ap);
+    va_end(ap);
+}
+
+static void add_dep(sim_lowered *lw, sp_group *sg, int op, int on, int lag)
+{
+    if (sp_group_add_dep(sg, op, on, lag))
+        lw_overflow(lw, "invalid mapping: op %s of group %s has more than %d dependencies (SP_MAX_DEPS)",
+                    sg->ops[op].name, sg->name, SP_MAX_DEPS);
+}
+
 static int act_index(sim_lowered *lw, const mp_arch *a, const char *action, const char *component)
 {
     sp_prog *p = &lw->prog;
     for (int i = 0; i < p->nacts; i++)
         if (!strcmp(p->act_names[i], action) && !strcmp(lw->act_component[i], component))
             return i;
-    if (p->nacts == 32)
-        return 31;
+    if (p->nacts == (int)(sizeof p->act_names / sizeof *p->act_names)) {
+        lw_overflow(lw, "arch %s: more than %d distinct energy actions in one run (%s on %s)", a->name,
+                    (int)(sizeof p->act_names / sizeof *p->act_names), action, component);
+        return p->nacts - 1;
+    }
     int i = p->nacts++;
     snprintf(p->act_names[i], sizeof p->act_names[i], "%s", action);
     snprintf(lw->act_component[i], sizeof lw->act_component[i], "%s", component);
@@ -153,8 +177,11 @@ static void op_act(sim_lowered *lw, const mp_arch *a, sp_op *op, const char *act
             op->act_n[i] += n;
             return;
         }
-    if (op->n_act == SP_MAX_ACT)
+    if (op->n_act == SP_MAX_ACT) {
+        lw_overflow(lw, "arch %s: op %s charges more than %d energy actions (SP_MAX_ACT)", a->name, op->name,
+                    SP_MAX_ACT);
         return;
+    }
     op->act[op->n_act] = k;
     op->act_n[op->n_act++] = n;
 }
@@ -197,8 +224,11 @@ static int report_einsum(sim_lowered *lw, const gctx *x, const char *name, int c
     for (int i = 0; i < p->neinsums; i++)
         if (!strcmp(p->einsum_names[i], full) && p->einsum_comp[i] == comp)
             return i;
-    if (p->neinsums == 48)
-        return 47;
+    if (p->neinsums == (int)(sizeof p->einsum_names / sizeof *p->einsum_names)) {
+        lw_overflow(lw, "workload has more than %d distinct Einsum names to report (%s)",
+                    (int)(sizeof p->einsum_names / sizeof *p->einsum_names), full);
+        return p->neinsums - 1;
+    }
     int i = p->neinsums++;
     snprintf(p->einsum_names[i], sizeof p->einsum_names[i], "%s", full);
     p->einsum_comp[i] = comp;
@@ -359,6 +389,24 @@ static int name_in(char (*list)[MP_ENAME], int n, const char *s)
     return 0;
 }
 
+/* A spilled fibre bypasses the buffer when written (its producer's unit
+ * writes it off chip) and when read by only one Einsum of the group
+ * (streamed to it); the cost model's rule (mapper/cost.c group_traffic). */
+static int bypasses(const gctx *x, const mp_tensor_desc *t, int in)
+{
+    if (!t || t->role != MP_T_FIBRE || !name_in((char(*)[MP_ENAME])x->g->spill, x->g->n_spill, t->name))
+        return 0;
+    if (!in)
+        return 1;
+    int readers = 0;
+    for (int i = 0; i < x->g->n_einsums; i++) {
+        const mp_einsum_desc *d = mp_catalog_einsum(x->cd, x->g->einsums[i]);
+        for (int k = 0; d && strcmp(d->out, t->name) && d->in[k]; k++)
+            readers += !strcmp(d->in[k], t->name);
+    }
+    return readers == 1;
+}
+
 static int lower_group(gctx *x)
 {
     const mp_group *g = x->g;
@@ -404,7 +452,8 @@ static int lower_group(gctx *x)
                            mp_op_name(d->op));
         int comp = comp_of_unit(lw, a, uname);
         if (comp < 0)
-            return es_fail(e, "internal: too many components");
+            return es_fail(e, "arch %s: more than %d simulated components (units + memory, SP_MAX_COMPS)", a->name,
+                           SP_MAX_COMPS);
         /* points of one tile, PEs it spans */
         double pts = 1;
         char seen[MP_CAT_RANKS][MP_ENAME];
@@ -459,7 +508,8 @@ static int lower_group(gctx *x)
                 cyc += (uint64_t)ceil(log2((double)sp));
         }
         if (sg->nops == SP_MAX_OPS)
-            return es_fail(e, "internal: group %s has too many ops", g->name);
+            return es_fail(e, "invalid mapping: group %s (cascade %s) lowers to more than %d ops", g->name,
+                       x->c->label, SP_MAX_OPS);
         sp_op *op = &sg->ops[sg->nops];
         memset(op, 0, sizeof *op);
         snprintf(op->name, sizeof op->name, "%s", name);
@@ -486,10 +536,10 @@ static int lower_group(gctx *x)
             double rw = 0, ww = 0, rrows = 0, wrows = 0;
             for (int k = 0; d->in[k]; k++) {
                 const mp_tensor_desc *t = mp_catalog_tensor(x->cd, d->in[k]);
-                if (t && t->role != MP_T_TILE)
+                if (t && t->role != MP_T_TILE && !bypasses(x, t, 1))
                     rw += tile_elems(x, t), rrows += ceil(tile_elems(x, t) / wpr);
             }
-            if (to && to->role != MP_T_TILE)
+            if (to && to->role != MP_T_TILE && !bypasses(x, to, 0))
                 ww += tile_elems(x, to), wrows += ceil(tile_elems(x, to) / wpr);
             op_act(lw, a, op, gb->read_action, gb->name, rw);
             op_act(lw, a, op, gb->write_action, gb->name, ww);
@@ -588,7 +638,8 @@ static int lower_group(gctx *x)
                                           "epoch %d) reads %s before Einsum %s writes it (epoch %d)",
                                        g->name, ev[i].d->name, ev[i].stage, tn, ev[j].d->name, ev[j].stage);
                     if (sp_group_add_dep(sg, ev[i].op, ev[j].op, ev[i].stage - ev[j].stage))
-                        return es_fail(e, "internal: too many dependencies");
+                        return es_fail(e, "invalid mapping: group %s: Einsum %s has more than %d dependencies",
+                                       g->name, ev[i].d->name, SP_MAX_DEPS);
                 } else if (t && t->role == MP_T_RUNNING) {
                     /* loop-carried: the previous iteration of the iterative
                      * loop (the innermost tile loop over a rank of the
@@ -606,7 +657,8 @@ static int lower_group(gctx *x)
         for (int i = 0; i < ne; i++)
             for (int j = 0; j < ne; j++)
                 if (ev[j].phase == ev[i].phase - 1 && sp_group_add_dep(sg, ev[i].op, ev[j].op, 0))
-                    return es_fail(e, "internal: too many dependencies");
+                    return es_fail(e, "invalid mapping: group %s: Einsum %s has more than %d dependencies",
+                                   g->name, ev[i].d->name, SP_MAX_DEPS);
     if (g->schedule == MP_SCHED_SEQUENTIAL && ne) {
         /* one tile at a time (window 1): the tile is produced and consumed
          * before the next one enters, its Einsums start when their inputs
@@ -706,7 +758,8 @@ static int lower_group(gctx *x)
             if ((dir == 0 && !rd) || (dir == 1 && !wr))
                 continue;
             if (sg->nops == SP_MAX_OPS)
-                return es_fail(e, "internal: group %s has too many ops", g->name);
+                return es_fail(e, "invalid mapping: group %s (cascade %s) lowers to more than %d ops", g->name,
+                       x->c->label, SP_MAX_OPS);
             int oi = sg->nops++;
             sp_op *op = &sg->ops[oi];
             memset(op, 0, sizeof *op);
@@ -732,9 +785,9 @@ static int lower_group(gctx *x)
                 for (int i = 0; i < ne; i++)
                     for (int k = 0; ev[i].d->in[k]; k++)
                         if (!strcmp(ev[i].d->in[k], t->name))
-                            sp_group_add_dep(sg, ev[i].op, oi, sg->ops[ev[i].op].stage - op->stage);
+                            add_dep(lw, sg, ev[i].op, oi, sg->ops[ev[i].op].stage - op->stage);
                 op_act(lw, a, op, a->mem.read_action, "dram", b);
-                if (gb) /* a fill is a buffer write */
+                if (gb && !bypasses(x, t, 1)) /* a fill is a buffer write */
                     op_act(lw, a, op, gb->write_action, gb->name, b / wb);
                 /* Double buffering: the group's first DRAM tile of t is
                  * loaded in a burst ahead of its use (the op above, now
@@ -752,7 +805,8 @@ static int lower_group(gctx *x)
                 }
                 if (op->first_mask && inner >= 0 && steps > period) {
                     if (sg->nops == SP_MAX_OPS)
-                        return es_fail(e, "internal: group %s has too many ops", g->name);
+                        return es_fail(e, "invalid mapping: group %s (cascade %s) lowers to more than %d ops", g->name,
+                       x->c->label, SP_MAX_OPS);
                     for (int l = 0; l <= inner; l++)
                         op->first_mask |= 1u << l;
                     int oj = sg->nops++;
@@ -765,7 +819,7 @@ static int lower_group(gctx *x)
                     for (int i = 0; i < ne; i++)
                         for (int k = 0; ev[i].d->in[k]; k++)
                             if (!strcmp(ev[i].d->in[k], t->name))
-                                sp_group_add_dep(sg, ev[i].op, oj, sg->ops[ev[i].op].stage - os->stage);
+                                add_dep(lw, sg, ev[i].op, oj, sg->ops[ev[i].op].stage - os->stage);
                     op_act(lw, a, os, a->mem.read_action, "dram", os->bytes_rd);
                     if (gb)
                         op_act(lw, a, os, gb->write_action, gb->name, os->bytes_rd / wb);
@@ -776,9 +830,9 @@ static int lower_group(gctx *x)
                 op->async = 1;
                 op->stage = po->stage + 1;
                 op->last_mask = spilled ? po->last_mask : irr_in | po->last_mask;
-                sp_group_add_dep(sg, oi, ev[prod].op, 1);
+                add_dep(lw, sg, oi, ev[prod].op, 1);
                 op_act(lw, a, op, a->mem.write_action, "dram", b);
-                if (gb) /* a drain is a buffer read */
+                if (gb && !bypasses(x, t, 0)) /* a drain is a buffer read */
                     op_act(lw, a, op, gb->read_action, gb->name, b / wb);
             }
         }
@@ -787,7 +841,41 @@ static int lower_group(gctx *x)
      * of a multi-pass cascade overwrite each other in one region; a fibre
      * streamed to or from another group is never whole here) */
     foot = mp_group_footprint(a, x->c, g);
-    if (gb && foot > (double)gb->capacity_bytes)
+    /* an overbooked buffer (spill: [overflow], FLAT) spills that fraction of
+     * every Einsum's buffer traffic of on-chip fibres to DRAM, on the
+     * Einsum's own tile steps (mp_group_fits; the cost model's rule) */
+    double spill_frac = 0;
+    int fits = mp_group_fits(a, x->c, g, &spill_frac);
+    for (int i = 0; spill_frac > 0 && i < ne; i++) {
+        double rwds = 0, wwds = 0;
+        for (int k = 0; ev[i].d->in[k]; k++) {
+            const mp_tensor_desc *t = mp_catalog_tensor(x->cd, ev[i].d->in[k]);
+            if (t && t->role == MP_T_FIBRE && !name_in((char(*)[MP_ENAME])g->spill, g->n_spill, t->name))
+                rwds += tile_elems(x, t);
+        }
+        const mp_tensor_desc *to = mp_catalog_tensor(x->cd, ev[i].d->out);
+        if (to && to->role == MP_T_FIBRE && !name_in((char(*)[MP_ENAME])g->spill, g->n_spill, to->name))
+            wwds += tile_elems(x, to);
+        if (rwds == 0 && wwds == 0)
+            continue;
+        if (sg->nops == SP_MAX_OPS)
+            return es_fail(e, "internal: group %s has too many ops", g->name);
+        const sp_op *eo = &sg->ops[ev[i].op];
+        sp_op *op = &sg->ops[sg->nops++];
+        memset(op, 0, sizeof *op);
+        snprintf(op->name, sizeof op->name, "spill %s", ev[i].d->name);
+        op->comp = mem;
+        op->einsum = -1;
+        op->async = 1;
+        op->stage = eo->stage;
+        op->first_mask = eo->first_mask;
+        op->last_mask = eo->last_mask;
+        op->bytes_rd = spill_frac * rwds * wb;
+        op->bytes_wr = spill_frac * wwds * wb;
+        op_act(lw, a, op, a->mem.read_action, "dram", op->bytes_rd);
+        op_act(lw, a, op, a->mem.write_action, "dram", op->bytes_wr);
+    }
+    if (gb && !fits)
         return es_fail(e, "invalid mapping: buffer %s overflows in group %s: the tiles it holds need %.0f B (largest: "
                           "%s, %.0f B), capacity %lld B (tile 0)",
                        gb->name, g->name, foot, big_name, big, (long long)gb->capacity_bytes);
@@ -820,13 +908,12 @@ int sim_lower(const mp_arch *a, const mp_mapping *m, sim_lowered *lw, es_err *e)
                               "of mapper/cascades/ or a .ein path that parses and checks)",
                            c->cascade);
         for (int gi = 0; gi < c->n_groups; gi++) {
-            if (p->ngroups == SP_MAX_GROUPS)
-                return es_fail(e, "invalid mapping: more than %d groups in all", SP_MAX_GROUPS);
-            sp_group *sg = es_xcalloc(1, sizeof *sg);
-            p->g[p->ngroups++] = sg;
+            sp_group *sg = sp_prog_add_group(p);
             gctx x = {.a = a, .c = c, .g = &c->groups[gi], .cd = cd, .lw = lw, .sg = sg, .e = e};
             if (lower_group(&x))
                 return -1;
+            if (lw->overflow[0])
+                return es_fail(e, "%s", lw->overflow);
         }
     }
     for (int i = 0; i < p->ncomps; i++)
@@ -836,7 +923,5 @@ int sim_lower(const mp_arch *a, const mp_mapping *m, sim_lowered *lw, es_err *e)
 
 void sim_lower_free(sim_lowered *lw)
 {
-    for (int i = 0; i < lw->prog.ngroups; i++)
-        free(lw->prog.g[i]);
-    lw->prog.ngroups = 0;
+    sp_prog_free(&lw->prog);
 }

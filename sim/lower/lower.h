@@ -29,10 +29,15 @@ typedef struct sim_lowered {
     double act_pj[32];           /* energy per action */
     char act_component[32][48];  /* energy_breakdown component of each action */
     mp_acct_class act_cls[32];   /* how its raw count becomes actions (mapper/account.h) */
-    int einsum_cascade[48];      /* cascade index of each report einsum */
+    char overflow[200];          /* first structural cap a lowering hit ("" if none) */
 } sim_lowered;
 
-/* lw is caller-allocated; lw->prog.g[] are heap-allocated (sim_lower_free). */
+/* lw is caller-allocated; its program's groups are heap-allocated, one per
+ * mapping group, as many as the workload has (sim_lower_free releases them,
+ * also after a failed sim_lower).  The caps that remain are structural (ops
+ * and dependencies of one group, components = arch units + memory, energy
+ * actions, distinct reported Einsum names); hitting one is an error naming
+ * it. */
 int sim_lower(const mp_arch *a, const mp_mapping *m, sim_lowered *lw, es_err *e);
 void sim_lower_free(sim_lowered *lw);
 

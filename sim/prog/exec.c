@@ -79,6 +79,26 @@ int sp_group_add_dep(sp_group *g, int op, int on, int lag)
     return 0;
 }
 
+sp_group *sp_prog_add_group(sp_prog *p)
+{
+    if (p->ngroups == p->cap_groups) {
+        p->cap_groups = p->cap_groups ? 2 * p->cap_groups : 16;
+        p->g = es_xrealloc(p->g, (size_t)p->cap_groups * sizeof *p->g);
+    }
+    sp_group *g = es_xcalloc(1, sizeof *g);
+    p->g[p->ngroups++] = g;
+    return g;
+}
+
+void sp_prog_free(sp_prog *p)
+{
+    for (int i = 0; i < p->ngroups; i++)
+        free(p->g[i]);
+    free(p->g);
+    p->g = NULL;
+    p->ngroups = p->cap_groups = 0;
+}
+
 int64_t sp_group_tiles(const sp_group *g)
 {
     int64_t s = 1;

@@ -40,8 +40,7 @@
 #define SP_MAX_DEPS 12
 #define SP_MAX_LOOPS 12
 #define SP_MAX_ACT 6
-#define SP_MAX_GROUPS 64
-#define SP_MAX_COMPS 8
+#define SP_MAX_COMPS 16 /* >= MP_MAX_UNITS + the memory */
 #define SP_RING 32 /* > max lag + window */
 
 typedef struct sp_dep {
@@ -82,8 +81,8 @@ typedef struct sp_group {
 typedef struct sp_prog {
     int ncomps;
     char comp_names[SP_MAX_COMPS][48];
-    int ngroups;
-    sp_group *g[SP_MAX_GROUPS];
+    int ngroups, cap_groups;
+    sp_group **g; /* owned (sp_prog_free): one per mapping group, sized to the workload */
     int neinsums;
     char einsum_names[48][24];
     int einsum_comp[48];
@@ -113,6 +112,10 @@ typedef struct sp_exec_opts {
 } sp_exec_opts;
 
 int sp_group_add_dep(sp_group *g, int op, int on, int lag);
+/* Appends a zeroed group owned by p and returns it. */
+sp_group *sp_prog_add_group(sp_prog *p);
+/* Frees p's groups; p keeps its components, einsum and action names. */
+void sp_prog_free(sp_prog *p);
 int64_t sp_group_tiles(const sp_group *g);
 /* Run the program; comps[i] serves prog->comp_names[i]. */
 int sp_exec(const sp_prog *p, struct sim_comp *const *comps, const sp_exec_opts *o, sp_stats *st, es_err *e);

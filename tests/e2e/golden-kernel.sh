@@ -76,7 +76,7 @@ expect_err gk_err_attn_big 2 "expected at most" $K attention --nq 65536 --nk 655
 expect_err gk_err_heads 2 "not a multiple of --kv-heads" $K attention --heads 3 --kv-heads 2
 expect_err gk_err_seqs_and_nq 2 "give --seqs or --nq" $K attention --seqs 3,4 --nq 5
 expect_err gk_err_spread 2 "spread: expected a number" $K softmax --spread -1
-expect_err gk_err_spread_nan 2 "spread: expected a number" $K softmax --spread nan
+expect_err gk_err_spread_nan 2 "spread: expected a finite number" $K softmax --spread nan
 expect_err gk_err_eps 2 "eps: expected a finite number" $K layernorm --eps -1
 expect_err gk_err_input_count 2 "x.f32: 6 values; expected rows x n = 4 x 2" $K softmax --input "$TMPD/x.f32" --rows 4 --n 2
 expect_err gk_err_input_nan 2 "input value 1 .* is nan; expected finite" $K softmax --input "$TMPD/nan.f32"

@@ -22,6 +22,6 @@ expect_err() {
     lines=$(wc -l <"$TMPD/err")
     if [ "$rc" -ne "$st" ]; then fail "$n" "exit $rc, expected $st: $(head -c 300 "$TMPD/err")"
     elif [ "$lines" -ne 1 ]; then fail "$n" "stderr has $lines lines, expected one: $(head -c 300 "$TMPD/err")"
-    elif ! grep -Eq "$re" "$TMPD/err"; then fail "$n" "stderr '$(cat "$TMPD/err")' does not match /$re/"
+    elif ! grep -Eq -- "$re" "$TMPD/err"; then fail "$n" "stderr '$(cat "$TMPD/err")' does not match /$re/"
     else pass "$n"; fi
 }

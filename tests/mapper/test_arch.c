@@ -187,6 +187,7 @@ static int check_map(const char *arch, const char *from, const char *to, es_err 
     mp_arch *a = mp_arch_load(arch, e);
     assert_non_null(a);
     int rc = mp_cost_eval(a, &m, c, e);
+    mp_mapping_free(&m);
     mp_arch_free(a);
     return rc;
 }
@@ -242,6 +243,7 @@ static void test_buffer_overflow_flagged(void **state)
     assert_int_equal(mp_mapping_parse("map.yaml", buf, &m, &e), 0);
     assert_int_equal(mp_cost_eval(a, &m, &c, &e), 0);
     assert_int_equal(c.valid, 1); /* row blocks of 256: fits */
+    mp_mapping_free(&m);
     /* p not tiled at DRAM: all 4096 rows x 4096 keys live */
     q = strstr(buf, "[p, 16], [m, 16]]");
     memcpy(q, "[p, 1],  [m, 16]]", strlen("[p, 1],  [m, 16]]"));
@@ -252,6 +254,7 @@ static void test_buffer_overflow_flagged(void **state)
     assert_int_equal(c.valid, 0);
     assert_non_null(strstr(c.why, "needs"));
     assert_true(c.buffer_peak_bytes >= 4096.0 * 4096 * 2);
+    mp_mapping_free(&m);
     mp_arch_free(a);
 }
 

@@ -41,12 +41,13 @@ static void hand(point *pt, const char *arch, const char *model, int64_t seq, md
     r.scope = scope;
     if (md_expand(&pt->md, &r, &pt->w, &e))
         fail_msg("%s", e.msg);
-    static mp_mapping t; /* mp_mapping is megabytes (MP_MAX_CASCADES maps): never on the stack */
+    mp_mapping t;
     if (mp_mapping_load(arch, &t, &e))
         fail_msg("%s", e.msg);
     int skipped;
     if (mp_resolve(pt->a, &t, &pt->w, &pt->m, &skipped, &e))
         fail_msg("%s", e.msg);
+    mp_mapping_free(&t);
     if (mp_cost_eval(pt->a, &pt->m, &pt->c, &e))
         fail_msg("%s", e.msg);
     assert_true(pt->c.valid);
@@ -54,6 +55,7 @@ static void hand(point *pt, const char *arch, const char *model, int64_t seq, md
 
 static void done(point *pt)
 {
+    mp_mapping_free(&pt->m);
     md_workload_free(&pt->w);
     mp_arch_free(pt->a);
 }
@@ -128,19 +130,51 @@ static void test_flat_closed_form(void **state)
 {
     (void)state;
     point pt;
+    /* FLAT's tiling (mapper/resolve.c search_fibres): rows per tile and
+     * fibre placement by least latency, then energy.  1K: a whole head
+     * (p not tiled at DRAM), fibres on chip. */
+    hand(&pt, "flat", "bert-base", 1024, MD_SCOPE_ATTENTION);
+    assert_string_equal(pt.m.cascades[0].groups[0].granularity, "head");
+    assert_int_equal(pt.m.cascades[0].groups[0].n_spill, 0);
+    done(&pt);
+    /* 8K: blocks of rows */
+    hand(&pt, "flat", "bert-base", 8192, MD_SCOPE_ATTENTION);
+    assert_string_equal(pt.m.cascades[0].groups[0].granularity, "row");
+    done(&pt);
+    /* 16K: 1024-row blocks (32 MiB of scores plus the Q, K, V, O tiles) in
+     * the overbooked buffer: compute-bound, and the overflow's share of the
+     * fibres' 8 buffer words per score goes to DRAM */
     hand(&pt, "flat", "bert-base", 16384, MD_SCOPE_ATTENTION);
     double B = 64, H = 12, P = 16384, M = 16384;
     NEAR(pt.c.cycles, 4 * B * H * P * M / 256);
     NEAR(pt.c.busy[0], (64 + 64) * B * H * P * M / 65536);
-    assert_string_equal(pt.m.cascades[0].groups[0].granularity, "row");
-    assert_int_equal(pt.m.cascades[0].groups[0].n_spill, 0);
+    const mp_group *g = &pt.m.cascades[0].groups[0];
+    assert_string_equal(g->granularity, "row");
+    assert_int_equal(g->n_spill, 1);
+    assert_string_equal(g->spill[0], MP_SPILL_OVERFLOW);
+    double p1 = P / (double)factor(&pt.m, "dram", "p");
+    assert_true(p1 == 1024);
+    /* buffer: scores p1 x M, Q and O p1 x 64, K and V 256 x 64, GM and SD p1 */
+    double need = 2 * (p1 * M + 2 * p1 * 64 + 2 * 256 * 64 + 2 * p1), frac = (need - 33554432.0) / (2 * p1 * M);
+    double q = B * H * P * 64 * 2;
+    NEAR(pt.c.dram_read_bytes + pt.c.dram_write_bytes, 2 * q + 2 * q * (P / p1) + frac * 8 * B * H * P * M * 2);
     done(&pt);
-    /* at 1M one 256-row block of scores (512 MiB) cannot fit: QK and A spill,
-     * each written and read once (8 B per score) */
+    /* 64K: 256-row blocks still stay on chip (overbooked, not spilled) */
+    hand(&pt, "flat", "bert-base", 65536, MD_SCOPE_ATTENTION);
+    assert_int_equal(pt.m.cascades[0].groups[0].n_spill, 1);
+    assert_string_equal(pt.m.cascades[0].groups[0].spill[0], MP_SPILL_OVERFLOW);
+    NEAR(pt.c.cycles, 4 * B * H * 65536.0 * 65536 / 256);
+    done(&pt);
+    /* 256K and 1M: a 256-row block (128 MiB, 512 MiB) would spill most of
+     * its region; QK and A go off chip instead, each written and read once
+     * (8 B per score) */
+    hand(&pt, "flat", "bert-base", 262144, MD_SCOPE_ATTENTION);
+    assert_int_equal(pt.m.cascades[0].groups[0].n_spill, 2);
+    done(&pt);
     hand(&pt, "flat", "bert-base", 1048576, MD_SCOPE_ATTENTION);
     assert_int_equal(pt.m.cascades[0].groups[0].n_spill, 2);
     P = M = 1048576;
-    double q = B * H * P * 64 * 2;
+    q = B * H * P * 64 * 2;
     double p2 = (double)factor(&pt.m, "dram", "p");
     NEAR(pt.c.dram_read_bytes + pt.c.dram_write_bytes, 2 * q + 2 * q * p2 + 8 * B * H * P * M);
     NEAR(pt.c.cycles, fmax(4 * B * H * P * M / 256,
@@ -228,7 +262,7 @@ static void test_round_trip(void **state)
         point pt;
         hand(&pt, archs[i], "t5-small", 4096, MD_SCOPE_LAYER);
         char *y1 = mp_mapping_to_yaml(&pt.m);
-        static mp_mapping back;
+        mp_mapping back;
         es_err e;
         if (mp_mapping_parse("rt.yaml", y1, &back, &e))
             fail_msg("%s: %s\n%s", archs[i], e.msg, y1);
@@ -239,6 +273,7 @@ static void test_round_trip(void **state)
         assert_true(c2.cycles == pt.c.cycles && c2.energy_pj == pt.c.energy_pj);
         free(y1);
         free(y2);
+        mp_mapping_free(&back);
         done(&pt);
     }
 }
@@ -270,7 +305,7 @@ static void test_search(void **state)
         point pt;
         hand(&pt, archs[i], "bert-base", 4096, MD_SCOPE_ATTENTION);
         mp_search_opts o = {MP_OBJ_LATENCY, 3000, 7};
-        static mp_mapping b1, b2;
+        mp_mapping b1, b2;
         mp_cost c1, c2;
         mp_search_stats s1, s2;
         es_err e;
@@ -282,8 +317,85 @@ static void test_search(void **state)
         assert_true(c1.cycles <= pt.c.cycles * (i == 0 ? 1.02 : 1.0));
         free(y1);
         free(y2);
+        mp_mapping_free(&b1);
+        mp_mapping_free(&b2);
         done(&pt);
     }
+}
+
+/* A decode has one attention instance per cache length: the mapping grows
+ * to the workload (200 steps here, far past the former fixed cap of 24), a
+ * copy owns its own array, and a file with that many cascades reads back. */
+static void test_many_instances(void **state)
+{
+    (void)state;
+    es_err e;
+    mp_arch *a = mp_arch_load("fusemax", &e);
+    md_model md;
+    if (!a || md_model_load("gpt2-small", &md, &e))
+        fail_msg("%s", e.msg);
+    md_run r;
+    md_run_init(&r);
+    r.phase = MD_PHASE_DECODE;
+    r.scope = MD_SCOPE_LAYER;
+    r.prompt = 100;
+    r.gen = 200;
+    md_workload w;
+    if (md_expand(&md, &r, &w, &e))
+        fail_msg("%s", e.msg);
+    mp_mapping t, m, cp;
+    int skipped, natt = 0;
+    if (mp_mapping_load("fusemax", &t, &e) || mp_resolve(a, &t, &w, &m, &skipped, &e))
+        fail_msg("%s", e.msg);
+    for (int i = 0; i < m.n_cascades; i++)
+        natt += !strcmp(m.cascades[i].label, "attention");
+    assert_int_equal(natt, 200);
+    assert_int_equal(mp_cmap_rank(&m.cascades[m.n_cascades - 1], "m") - mp_cmap_rank(&m.cascades[0], "m") >= 0, 1);
+    mp_mapping_copy(&cp, &m);
+    assert_int_equal(cp.n_cascades, m.n_cascades);
+    assert_true(cp.cascades != m.cascades);
+    cp.cascades[0].repeat = -7; /* the copy is independent */
+    assert_true(m.cascades[0].repeat > 0);
+    char *y1 = mp_mapping_to_yaml(&m);
+    mp_mapping back;
+    if (mp_mapping_parse("many.yaml", y1, &back, &e))
+        fail_msg("%s", e.msg);
+    assert_int_equal(back.n_cascades, m.n_cascades);
+    char *y2 = mp_mapping_to_yaml(&back);
+    assert_string_equal(y1, y2);
+    mp_cost c1, c2;
+    assert_int_equal(mp_cost_eval(a, &m, &c1, &e), 0);
+    assert_int_equal(mp_cost_eval(a, &back, &c2, &e), 0);
+    assert_true(c1.cycles == c2.cycles && c1.cycles > 0);
+    /* the per-Einsum table sums the 200 attention instances (one entry per
+     * label and Einsum, nothing dropped): per unit it adds up to the busy time */
+    assert_true(c1.n_einsums < MP_MAX_EC);
+    for (int u = 0; u < a->n_units; u++) {
+        double sum = 0;
+        for (int i = 0; i < c1.n_einsums; i++)
+            sum += c1.einsums[i].unit == u ? c1.einsums[i].cycles : 0;
+        assert_true(fabs(sum - c1.busy[u]) <= 1e-9 * c1.busy[u]);
+    }
+    /* a parse failing at the last cascade leaves the mapping empty (the
+     * cascades read before it are freed: LSan checks under SANITIZE=1) */
+    mp_mapping_free(&back);
+    char *bad = strstr(y1, "label:"), *next;
+    while (bad && (next = strstr(bad + 1, "label:")))
+        bad = next;
+    assert_non_null(bad);
+    memcpy(bad, "lable:", 6);
+    assert_int_equal(mp_mapping_parse("bad.yaml", y1, &back, &e), -1);
+    assert_non_null(strstr(e.msg, "lable"));
+    assert_int_equal(back.n_cascades, 0);
+    assert_null(back.cascades);
+    free(y1);
+    free(y2);
+    mp_mapping_free(&back);
+    mp_mapping_free(&cp);
+    mp_mapping_free(&m);
+    mp_mapping_free(&t);
+    md_workload_free(&w);
+    mp_arch_free(a);
 }
 
 int main(void)
@@ -294,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_fusemax_arch),    cmocka_unit_test(test_fusemax_cascade),
         cmocka_unit_test(test_layer_linear),    cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_lag_check),       cmocka_unit_test(test_search),
+        cmocka_unit_test(test_many_instances),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

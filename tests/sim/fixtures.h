@@ -31,10 +31,10 @@ static void fx_slot(mp_phase *p, const char *unit, const char *a, const char *b)
 static void fx_fusemax(mp_mapping *m, int64_t rep, int64_t E, int64_t F, int64_t P, int64_t M, int64_t P0,
                        int64_t M0, int64_t P1, mp_sched_kind sched)
 {
-    memset(m, 0, sizeof *m);
+    mp_mapping_free(m); /* m: empty, or a previous fixture (reused across cases) */
+    mp_mapping_init(m);
     snprintf(m->arch, sizeof m->arch, "fusemax");
-    m->n_cascades = 1;
-    mp_cascade_map *c = &m->cascades[0];
+    mp_cascade_map *c = mp_mapping_add(m);
     snprintf(c->cascade, sizeof c->cascade, "attention-1pass");
     snprintf(c->label, sizeof c->label, "attention");
     const char *rk[] = {"e", "f", "p", "m", "m1", "m0"};

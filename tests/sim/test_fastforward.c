@@ -70,8 +70,8 @@ static void test_ff_equals_full(void **state)
         {16, 64, 1024, 1024, 256, 256, 4, MP_SCHED_SEQUENTIAL},
     };
     int any_ff = 0;
+    mp_mapping m = {0};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        static mp_mapping m;
         fx_fusemax(&m, cases[i].rep, cases[i].E, cases[i].E, cases[i].P, cases[i].M, cases[i].P0, cases[i].M0,
                    cases[i].P1, cases[i].s);
         static sim_report full, ff;
@@ -84,6 +84,7 @@ static void test_ff_equals_full(void **state)
         any_ff |= ff.fast_forwarded_cycles > 0;
     }
     assert_true(any_ff); /* the comparison is not vacuous */
+    mp_mapping_free(&m);
     mp_arch_free(a);
 }
 
@@ -111,16 +112,18 @@ static void test_ff_bundled(void **state)
                 md_workload w;
                 if (md_expand(&mm, &r, &w, &e))
                     fail_msg("%s", e.msg);
-                static mp_mapping t, m;
+                mp_mapping t, m;
                 int skipped;
                 if (mp_mapping_load(archs[ai], &t, &e) || mp_resolve(a, &t, &w, &m, &skipped, &e))
                     fail_msg("%s %s: %s", archs[ai], models[mi], e.msg);
+                mp_mapping_free(&t);
                 static sim_report full, ff;
                 if (run(a, &m, 0, &full, &e) || run(a, &m, 1, &ff, &e))
                     fail_msg("%s %s: %s", archs[ai], models[mi], e.msg);
                 same(&full, &ff);
                 any_ff |= ff.fast_forwarded_cycles > 0;
                 n++;
+                mp_mapping_free(&m);
                 md_workload_free(&w);
                 mp_arch_free(a);
             }
@@ -135,7 +138,7 @@ static void test_fusemax_epoch(void **state)
 {
     (void)state;
     mp_arch *a = arch("fusemax");
-    static mp_mapping m;
+    mp_mapping m = {0};
     int64_t rep = 64 * 12, P = 1024, M = 1024, E = 64;
     fx_fusemax(&m, rep, E, E, P, M, 256, 256, 4, MP_SCHED_INTERLEAVED);
     static sim_report r;
@@ -150,6 +153,7 @@ static void test_fusemax_epoch(void **state)
     double q = (double)rep * E * P * 2, kv = 2.0 * rep * E * M * 2;
     assert_true(fabs(r.dram_bytes_read - (q + kv)) < 1);
     assert_true(fabs(r.dram_bytes_written - q) < 1);
+    mp_mapping_free(&m);
     mp_arch_free(a);
 }
 
@@ -166,7 +170,7 @@ static void test_buffer_ports(void **state)
     assert_non_null(gb);
     assert_int_equal(sim_buf_port_cycles(gb, 64 * 32, 0), 64); /* 32 banks x 1 port */
     assert_int_equal(sim_buf_port_cycles(gb, 65, 33), 3);
-    static mp_mapping m;
+    mp_mapping m = {0};
     static sim_report r1, r2;
     es_err e;
     fx_fusemax(&m, 2, 64, 64, 1024, 1024, 256, 256, 4, MP_SCHED_INTERLEAVED);
@@ -178,6 +182,7 @@ static void test_buffer_ports(void **state)
     assert_int_equal(r1.einsums[0].cycles, 2 * 4 * 4 * 64);  /* BQK: MAC-bound */
     assert_int_equal(r2.einsums[0].cycles, 2 * 4 * 4 * 128); /* BQK: port-bound */
     assert_true(r2.cycles > r1.cycles);
+    mp_mapping_free(&m);
     mp_arch_free(a);
 }
 
@@ -185,7 +190,7 @@ static void test_invalid_mappings(void **state)
 {
     (void)state;
     mp_arch *a = arch("fusemax");
-    static mp_mapping m;
+    mp_mapping m = {0};
     static sim_report r;
     es_err e;
     /* a unit that lacks the op: FuseMax's 2D array has no divider */
@@ -212,6 +217,7 @@ static void test_invalid_mappings(void **state)
     snprintf(m.cascades[0].bindings[0].unit, MP_NAME, "tensorcore");
     assert_int_equal(run(a, &m, 1, &r, &e), -1);
     assert_non_null(strstr(e.msg, "tensorcore"));
+    mp_mapping_free(&m);
     mp_arch_free(a);
 }
 
@@ -219,7 +225,7 @@ static void test_functional(void **state)
 {
     (void)state;
     mp_arch *a = arch("fusemax");
-    static mp_mapping m;
+    mp_mapping m = {0};
     static sim_report r;
     es_err e;
     sim_run_opts o;
@@ -238,6 +244,7 @@ static void test_functional(void **state)
     if (sim_run_mapping(a, &m, &o, &r, &e))
         fail_msg("%s", e.msg);
     assert_true(r.func_max_rel_err < 1e-4);
+    mp_mapping_free(&m);
     mp_arch_free(a);
 }
 

@@ -53,7 +53,6 @@ static void same(const sim_report *x, const sim_report *y)
     assert_true(fabs(x->energy_pj - y->energy_pj) <= 1e-9 * x->energy_pj);
 }
 
-static mp_mapping tmpl_g, map_g;
 static sim_report full_g, ff_g;
 
 /* Expand, resolve the arch's bundled mapping, simulate with and without
@@ -81,8 +80,10 @@ static int simulate(const gcase *c, mp_arch **ap, md_workload *w)
     if (md_expand(&mm, &r, w, &e))
         fail_msg("%s %s: %s", c->arch, c->model, e.msg);
     int skipped = 0;
+    mp_mapping tmpl_g, map_g;
     if (mp_mapping_load(c->arch, &tmpl_g, &e) || mp_resolve(a, &tmpl_g, w, &map_g, &skipped, &e))
         fail_msg("%s %s: %s", c->arch, c->model, e.msg);
+    mp_mapping_free(&tmpl_g);
     if (run(a, &map_g, 0, &full_g, &e) || run(a, &map_g, 1, &ff_g, &e))
         fail_msg("%s %s: %s", c->arch, c->model, e.msg);
     same(&full_g, &ff_g);
@@ -92,6 +93,7 @@ static int simulate(const gcase *c, mp_arch **ap, md_workload *w)
     if (mp_cost_eval(a, &map_g, &mc, &e))
         fail_msg("%s %s: cost: %s", c->arch, c->model, e.msg);
     assert_true(mc.valid);
+    mp_mapping_free(&map_g);
     *ap = a;
     return skipped;
 }
@@ -115,6 +117,9 @@ static void test_ff_general(void **state)
         {"fusemax", "gpt2-small", MD_PHASE_DECODE, MD_SCOPE_LAYER, 4, 300, 2, 0, {0}},
         {"flat", "gpt2-small", MD_PHASE_DECODE, MD_SCOPE_LAYER, 1, 500, 2, 0, {0}},
         {"fusemax-arch", "llama-1b", MD_PHASE_DECODE, MD_SCOPE_ATTENTION, 2, 700, 2, 0, {0}},
+        /* more instances than the old fixed cap of 24 (one attention per cache length) */
+        {"fusemax", "gpt2-small", MD_PHASE_DECODE, MD_SCOPE_LAYER, 1, 100, 40, 0, {0}},
+        {"fusemax", "gpt2-small", MD_PHASE_DECODE, MD_SCOPE_MODEL, 1, 100, 30, 0, {0}},
         /* tpu: elementwise cascades on the vector unit */
         {"tpu", "gpt2-small", MD_PHASE_PREFILL, MD_SCOPE_LAYER, 1, 1000, 0, 0, {0}},
         {"tpu", "llama-1b", MD_PHASE_PREFILL, MD_SCOPE_LAYER, 1, 300, 0, 0, {0}},
