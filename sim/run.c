@@ -16,6 +16,8 @@ void sim_run_opts_init(sim_run_opts *o)
     o->func_tol = 1e-3;
 }
 
+_Static_assert(SIM_REP_EINSUMS >= SP_MAX_EINSUMS, "the report holds every reported Einsum of a program");
+
 int sim_run_mapping(const mp_arch *a, const mp_mapping *m, const sim_run_opts *o, sim_report *r, es_err *e)
 {
     struct timespec t0, t1;

@@ -149,7 +149,7 @@ static int act_index(sim_lowered *lw, const mp_arch *a, const char *action, cons
         if (!strcmp(p->act_names[i], action) && !strcmp(lw->act_component[i], component))
             return i;
     if (p->nacts == (int)(sizeof p->act_names / sizeof *p->act_names)) {
-        lw_overflow(lw, "arch %s: more than %d distinct energy actions in one run (%s on %s)", a->name,
+        lw_overflow(lw, "arch %s: more than %d distinct energy actions in one run (SP_MAX_ACTS; at %s on %s)", a->name,
                     (int)(sizeof p->act_names / sizeof *p->act_names), action, component);
         return p->nacts - 1;
     }
@@ -225,7 +225,7 @@ static int report_einsum(sim_lowered *lw, const gctx *x, const char *name, int c
         if (!strcmp(p->einsum_names[i], full) && p->einsum_comp[i] == comp)
             return i;
     if (p->neinsums == (int)(sizeof p->einsum_names / sizeof *p->einsum_names)) {
-        lw_overflow(lw, "workload has more than %d distinct Einsum names to report (%s)",
+        lw_overflow(lw, "workload has more than %d distinct Einsum names to report (SP_MAX_EINSUMS; at %s)",
                     (int)(sizeof p->einsum_names / sizeof *p->einsum_names), full);
         return p->neinsums - 1;
     }

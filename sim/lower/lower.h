@@ -26,9 +26,9 @@ typedef struct sim_lowered {
     sim_comp *comp_ptr[SP_MAX_COMPS];
     int mem_comp;
     int comp_unit[SP_MAX_COMPS]; /* arch unit index, -1 for memory */
-    double act_pj[32];           /* energy per action */
-    char act_component[32][48];  /* energy_breakdown component of each action */
-    mp_acct_class act_cls[32];   /* how its raw count becomes actions (mapper/account.h) */
+    double act_pj[SP_MAX_ACTS];          /* energy per action */
+    char act_component[SP_MAX_ACTS][48]; /* energy_breakdown component of each action */
+    mp_acct_class act_cls[SP_MAX_ACTS];  /* how its raw count becomes actions (mapper/account.h) */
     char overflow[200];          /* first structural cap a lowering hit ("" if none) */
 } sim_lowered;
 

@@ -42,6 +42,10 @@
 #define SP_MAX_ACT 6
 #define SP_MAX_COMPS 16 /* >= MP_MAX_UNITS + the memory */
 #define SP_RING 32 /* > max lag + window */
+/* distinct reported Einsum names (label.Einsum; decode instances share theirs)
+ * and energy actions of one run: bounded by a model layer's structure */
+#define SP_MAX_EINSUMS 128
+#define SP_MAX_ACTS 64
 
 typedef struct sp_dep {
     int op, lag;
@@ -84,18 +88,18 @@ typedef struct sp_prog {
     int ngroups, cap_groups;
     sp_group **g; /* owned (sp_prog_free): one per mapping group, sized to the workload */
     int neinsums;
-    char einsum_names[48][24];
-    int einsum_comp[48];
+    char einsum_names[SP_MAX_EINSUMS][24];
+    int einsum_comp[SP_MAX_EINSUMS];
     int nacts;
-    char act_names[32][48];
+    char act_names[SP_MAX_ACTS][48];
 } sp_prog;
 
 typedef struct sp_stats {
     uint64_t cycles, simulated_cycles, ff_cycles, events, steps_issued, ops_started;
     uint64_t comp_busy[SP_MAX_COMPS];
-    uint64_t einsum_cycles[48];
-    double einsum_ops[48];
-    double act[32];
+    uint64_t einsum_cycles[SP_MAX_EINSUMS];
+    double einsum_ops[SP_MAX_EINSUMS];
+    double act[SP_MAX_ACTS];
     double dram_rd, dram_wr;
 } sp_stats;
 

@@ -16,7 +16,7 @@
 #define SIM_REP_NAME 64
 #define SIM_REP_UNITS 8
 #define SIM_REP_ENERGY 16
-#define SIM_REP_EINSUMS 48
+#define SIM_REP_EINSUMS 128 /* >= SP_MAX_EINSUMS (sim/prog/prog.h) */
 #define SIM_REP_EXTRA 24
 #define SIM_REP_SEQS 16
 
