@@ -672,6 +672,13 @@ static int lower_group(gctx *x)
                 fill = u->fill_cycles;
         }
         sg->ops[ev[0].op].cycles += (uint64_t)fill;
+        /* An Einsum outside the innermost tile loop (AV, once its m1 fibre
+         * is complete) belongs to no single tile: the next tile may enter
+         * while it runs, subject to its unit (FIFO) and its dependencies, so
+         * it does not hold the step open (docs/cycles.md). */
+        for (int i = 0; i < ne; i++)
+            if (outside_inner_loop(x, ev[i].d->space))
+                sg->ops[ev[i].op].async = 1;
     }
     for (int i = 0; i < ne; i++) /* room for prefetch at stage 0 */
         sg->ops[ev[i].op].stage = ev[i].stage + SIM_PREFETCH_STEPS;

@@ -117,8 +117,9 @@ static void test_ff_general(void **state)
         {"fusemax", "gpt2-small", MD_PHASE_DECODE, MD_SCOPE_LAYER, 4, 300, 2, 0, {0}},
         {"flat", "gpt2-small", MD_PHASE_DECODE, MD_SCOPE_LAYER, 1, 500, 2, 0, {0}},
         {"fusemax-arch", "llama-1b", MD_PHASE_DECODE, MD_SCOPE_ATTENTION, 2, 700, 2, 0, {0}},
-        /* more instances than the old fixed cap of 24 (one attention per cache length) */
-        {"fusemax", "gpt2-small", MD_PHASE_DECODE, MD_SCOPE_LAYER, 1, 100, 40, 0, {0}},
+        /* more instances than the old fixed caps (24 cascade maps, 64 program
+         * groups): one attention per cache length */
+        {"fusemax", "gpt2-small", MD_PHASE_DECODE, MD_SCOPE_LAYER, 1, 100, 70, 0, {0}},
         {"fusemax", "gpt2-small", MD_PHASE_DECODE, MD_SCOPE_MODEL, 1, 100, 30, 0, {0}},
         /* tpu: elementwise cascades on the vector unit */
         {"tpu", "gpt2-small", MD_PHASE_PREFILL, MD_SCOPE_LAYER, 1, 1000, 0, 0, {0}},
