@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "models/models.h"
 
-#define CLI_RUN_MAX_SEQS 16
+#define CLI_RUN_MAX_SEQS 4096
 #define CLI_RUN_OPTS                                                                                             \
     {"seq", 1, 0}, {"seqs", 1, 0}, {"batch", 1, 0}, {"phase", 1, 0}, {"scope", 1, 0}, {"prompt", 1, 0},     \
         {"gen", 1, 0}

@@ -18,7 +18,7 @@
 #define SIM_REP_ENERGY 16
 #define SIM_REP_EINSUMS 128 /* >= SP_MAX_EINSUMS (sim/prog/prog.h) */
 #define SIM_REP_EXTRA 24
-#define SIM_REP_SEQS 16
+#define SIM_REP_SEQS 4096 /* requests of a variable-length batch (--seqs) */
 
 typedef struct sim_rep_unit {
     char name[SIM_REP_NAME];

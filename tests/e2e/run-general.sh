@@ -69,3 +69,6 @@ expect_err bad_phase 2 "phase" "$EINSIM" map --arch fusemax --model gpt2-small -
 expect_err map_no_length 2 "missing --seq, --seqs or --prompt" "$EINSIM" map --arch fusemax --model gpt2-small
 # (a decode with more steps than the former cap of 24 instances: tests/e2e/decode-long.sh)
 expect_err bad_seqs 2 "seqs" "$EINSIM" run --arch fusemax --model gpt2-small --seqs 100,0
+# A variable-length batch larger than the old 16-request limit.
+SEQS64=$(awk 'BEGIN { s = 7; for (i = 0; i < 64; i++) { s = (s * 1103515245 + 12345) % 2147483648; printf "%s%d", (i ? "," : ""), 20 + s % 1980 } }')
+expect_ok varlen_64_requests "$EINSIM" run --arch fusemax --model gpt2-small --seqs "$SEQS64" --scope layer
