@@ -112,6 +112,22 @@ static int spilled(const mp_group *g, const char *t)
     return 0;
 }
 
+/* A DRAM input or output of the group streamed between DRAM and the units
+ * per tile step, never staged in the buffer (`bypass`). */
+static int in_bypass(const mp_group *g, const char *t)
+{
+    for (int i = 0; i < g->n_bypass; i++)
+        if (!strcmp(g->bypass[i], t))
+            return 1;
+    return 0;
+}
+
+/* Levels above the PE level (the tile loops). */
+static int tile_levels(const mp_group *g)
+{
+    return g->n_levels > 1 ? g->n_levels - 1 : g->n_levels;
+}
+
 static int kept(const mp_group *g, const char *t)
 {
     for (int i = 0; i < g->n_keep; i++)
@@ -186,6 +202,8 @@ static double footprint_parts(const mp_arch *a, const mp_cascade_map *cm, const 
         if (!group_touches(x, gi, ti, &r, &w))
             continue;
         if (t->role == MP_T_TILE && !crosses_without_link(a, x, ti))
+            continue;
+        if (in_bypass(g, t->name))
             continue;
         if (t->role == MP_T_FIBRE && !(r && w))
             continue; /* streamed to or from another group, never whole here */
@@ -347,6 +365,26 @@ static int iterates(const mp_einsum_desc *ed, const char *rank)
     return 0;
 }
 
+/* An Einsum outside the innermost tile loop (its space lacks the rank of a
+ * temporal loop above the PE level: AV after the last m1) runs once per
+ * `lacked` tiles.  Returns that product of factors, 0 when it is inside. */
+static double outside_inner(const mp_group *g, const mp_einsum_desc *ed)
+{
+    double lacked = 1;
+    int outside = 0;
+    for (int l = 0; l + 1 < g->n_levels; l++)
+        for (int i = 0; i < g->levels[l].n; i++) {
+            const mp_loop *lp = &g->levels[l].loops[i];
+            char b[MP_ENAME];
+            mp_rank_base(lp->rank, b, sizeof b);
+            if (lp->kind != MP_LOOP_TEMPORAL || !strcmp(b, "rep") || iterates(ed, lp->rank))
+                continue;
+            outside = 1;
+            lacked *= (double)lp->factor;
+        }
+    return outside ? lacked : 0;
+}
+
 static int check_epoch(const mp_cascade_map *cm, const mp_cascade_desc *cd, const mp_group *g, es_err *e)
 {
     for (int i = 0; i < g->n_einsums; i++) {
@@ -381,6 +419,63 @@ static int check_epoch(const mp_cascade_map *cm, const mp_cascade_desc *cd, cons
                                "mapping: cascade '%s' group '%s': einsum %s (lag %d) runs before its producer %s "
                                "(lag %d) in the epoch; raise %s's lag or move it to a later phase",
                                cm->label, g->name, c->name, ec, p->name, lag_of(g, p->name), c->name);
+        }
+    }
+    return 0;
+}
+
+/* Tile steps at which Einsum ed moves tensor t between the buffer and the
+ * array: every iteration of a temporal loop above the PE level that ed
+ * iterates and t does not index (the PE register files hold a few values,
+ * not a tile, so nothing is reused across steps; Timeloop's L3 reads of the
+ * artifact's mappings, whose reg_file factors are all 1, count the same).
+ * The simulator charges one tile slice per active tile op: the same count. */
+static double buffer_steps(const mp_group *g, int nlev, const mp_einsum_desc *ed, const mp_tensor_desc *t)
+{
+    mp_tensor_desc sp = {.name = ed->name, .role = MP_T_INPUT};
+    memcpy(sp.ranks, ed->space, sizeof sp.ranks);
+    double f = 1;
+    for (int l = 0; l < nlev && l < g->n_levels; l++)
+        for (int i = 0; i < g->levels[l].n; i++) {
+            const mp_loop *lp = &g->levels[l].loops[i];
+            if (lp->kind == MP_LOOP_TEMPORAL && !mp_tensor_uses(t, lp->rank) && mp_tensor_uses(&sp, lp->rank))
+                f *= (double)lp->factor;
+        }
+    return f;
+}
+
+/* Tile steps at which a bypassed tensor crosses between DRAM and the units:
+ * the most of its readers' buffer_steps (one transfer per step serves all
+ * readers), or its producer's (1 for an output: check_cascade). */
+static double bypass_steps(const ctx *x, const mp_group *g, int gi, int ti)
+{
+    const mp_tensor_desc *t = &x->cd->tensors[ti];
+    double n = 0, w = 1;
+    for (int i = 0; i < x->cd->n_einsums; i++) {
+        if (x->group[i] != gi)
+            continue;
+        double st = buffer_steps(g, tile_levels(g), &x->cd->einsums[i], t);
+        if (x->ix->out[i] == ti)
+            w = st;
+        for (int k = 0; k < x->ix->nin[i]; k++)
+            if (x->ix->in[i][k] == ti)
+                n = fmax(n, st);
+    }
+    return n > 0 ? n : w;
+}
+
+int mp_group_bypass_check(const mp_cascade_map *cm, const mp_group *g, es_err *e)
+{
+    const mp_cascade_desc *cd = mp_catalog_find(cm->cascade);
+    for (int b = 0; cd && b < g->n_bypass; b++) {
+        const mp_tensor_desc *t = mp_catalog_tensor(cd, g->bypass[b]);
+        for (int i = 0; t && t->role == MP_T_OUTPUT && i < cd->n_einsums; i++) {
+            double st = buffer_steps(g, tile_levels(g), &cd->einsums[i], t);
+            if (!strcmp(cd->einsums[i].out, t->name) && st > 1)
+                return es_fail(e, "mapping: cascade '%s' group '%s': bypass %s: its partial sums would leave "
+                                  "the array %.0f times (a tile loop over a rank it reduces); stage it in the "
+                                  "buffer",
+                               cm->label, g->name, t->name, st);
         }
     }
     return 0;
@@ -440,6 +535,8 @@ static int check_cascade(const mp_arch *a, const mp_cascade_map *cm, es_err *e)
                 return es_fail(e, "mapping: cascade '%s' group '%s': factors of rank %s multiply to %.0f, expected %.0f",
                                cm->label, g->name, rn, have, want);
         }
+        if (mp_group_bypass_check(cm, g, e))
+            return -1;
         if (g->schedule == MP_SCHED_INTERLEAVED && check_epoch(cm, cd, g, e))
             return -1;
         for (int p = 0; p < g->n_phases; p++)
@@ -484,9 +581,20 @@ static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx 
         double size = tensor_size(cm, t);
         int pe = x->ix->producer[ti];
         int pg = pe < 0 ? -1 : x->group[pe];
-        if (r && !w) {
+        if (r && !w && in_bypass(g, t->name)) {
+            /* streamed to the array on every tile step, as the buffer would
+             * have served it (buffer_steps; one transfer per step serves
+             * every reader) */
+            double n = size * bypass_steps(x, g, gi, ti);
+            *rd += n;
+            direct_rd += n;
+        } else if (r && !w) {
             if (pg < 0 || (pg < gi && !kept(&cm->groups[pg], t->name)))
                 *rd += size * reload(g, 1, t);
+        } else if (w && t->role == MP_T_OUTPUT && in_bypass(g, t->name)) {
+            double n = size * bypass_steps(x, g, gi, ti); /* 1: check_cascade */
+            *wr += n;
+            direct_wr += n;
         } else if (w) {
             if (t->role == MP_T_FIBRE && spilled(g, t->name)) {
                 *wr += size;
@@ -510,31 +618,13 @@ static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx 
 static int bypasses(const ctx *x, const mp_group *g, int gi, int ti, int in)
 {
     const mp_tensor_desc *t = &x->cd->tensors[ti];
+    if (in_bypass(g, t->name))
+        return 1;
     if (t->role != MP_T_FIBRE || !spilled(g, t->name))
         return 0;
     int r, w;
     group_touches(x, gi, ti, &r, &w);
     return !in || r == 1;
-}
-
-/* Tile steps at which Einsum ed moves tensor t between the buffer and the
- * array: every iteration of a temporal loop above the PE level that ed
- * iterates and t does not index (the PE register files hold a few values,
- * not a tile, so nothing is reused across steps; Timeloop's L3 reads of the
- * artifact's mappings, whose reg_file factors are all 1, count the same).
- * The simulator charges one tile slice per active tile op: the same count. */
-static double buffer_steps(const mp_group *g, int nlev, const mp_einsum_desc *ed, const mp_tensor_desc *t)
-{
-    mp_tensor_desc sp = {.name = ed->name, .role = MP_T_INPUT};
-    memcpy(sp.ranks, ed->space, sizeof sp.ranks);
-    double f = 1;
-    for (int l = 0; l < nlev && l < g->n_levels; l++)
-        for (int i = 0; i < g->levels[l].n; i++) {
-            const mp_loop *lp = &g->levels[l].loops[i];
-            if (lp->kind == MP_LOOP_TEMPORAL && !mp_tensor_uses(t, lp->rank) && mp_tensor_uses(&sp, lp->rank))
-                f *= (double)lp->factor;
-        }
-    return f;
 }
 
 /* Buffer reads/writes (words) of a group: each Einsum input and output that
@@ -647,21 +737,43 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
         if (g->schedule == MP_SCHED_SEQUENTIAL) {
             /* one tile at a time: inside it each Einsum starts when its unit
              * is free and its producers are done (list schedule in group
-             * order, per-tile times = totals / tile steps), plus the fill */
+             * order, per-tile times = totals / tile steps), the fill charged
+             * to the first Einsum, as the simulator does.  An Einsum outside
+             * the innermost tile loop (AV) runs once per `lacked` tiles and
+             * does not hold its tile open: what it runs past the tile's end
+             * delays the next tile only by what exceeds the idle start of its
+             * unit there (the unit's first Einsum's start), and the last run
+             * ends the group (docs/cycles.md). */
             double steps = tile_steps(g), done_at[MP_CAT_MAX_E] = {0}, ufree[MP_MAX_UNITS] = {0}, span = 0;
+            double slack[MP_MAX_UNITS];
+            for (int u = 0; u < MP_MAX_UNITS; u++)
+                slack[u] = HUGE_VAL;
             for (int k = 0; k < g->n_einsums; k++) {
                 int i = lookup(cd, g->einsums[k], x.first[gi] + k);
+                double lacked = outside_inner(g, &cd->einsums[i]);
                 double st = ufree[x.unit[i]];
                 for (int q = 0; q < x.ix->nin[i]; q++) {
                     int p = x.ix->producer[x.ix->in[i][q]];
                     if (p >= 0 && p != i && x.group[p] == gi)
                         st = fmax(st, done_at[p]);
                 }
-                done_at[i] = st + ecyc[i] / steps;
+                done_at[i] = st + ecyc[i] / (lacked > 0 ? steps / lacked : steps) + (k == 0 ? fill : 0);
                 ufree[x.unit[i]] = done_at[i];
-                span = fmax(span, done_at[i]);
+                if (lacked == 0) {
+                    span = fmax(span, done_at[i]);
+                    slack[x.unit[i]] = fmin(slack[x.unit[i]], st);
+                }
             }
-            comp = steps * (span + fill);
+            double extra = 0;
+            for (int k = 0; k < g->n_einsums; k++) {
+                int i = lookup(cd, g->einsums[k], x.first[gi] + k);
+                double lacked = outside_inner(g, &cd->einsums[i]);
+                if (lacked == 0)
+                    continue;
+                double carry = fmax(0, done_at[i] - span), delay = fmax(0, carry - slack[x.unit[i]]);
+                extra = fmax(extra, (steps / lacked - 1) * delay + carry);
+            }
+            comp = steps * span + extra;
             (void)sum;
         } else if (g->schedule == MP_SCHED_PIPELINED) {
             for (int u = 0; u < a->n_units; u++)

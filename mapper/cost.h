@@ -84,6 +84,11 @@ double mp_cascade_max_footprint(const mp_arch *a, const mp_cascade_map *cm);
  * fraction of the fibre region that an overbooked group spills (0 when it
  * fits); an overbooked group fits while its other tiles do. */
 int mp_group_fits(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g, double *frac);
+/* Is group g's `bypass` list valid: no output whose producer iterates a tile
+ * loop over a rank the output lacks (its partial sums would leave the array
+ * per step)?  0, or -1 with a one-line message.  The cost model's check and
+ * the simulator's lowering both call it. */
+int mp_group_bypass_check(const mp_cascade_map *cm, const mp_group *g, es_err *e);
 /* Check a mapping against an arch: bindings name existing units that have
  * the Einsum's op, loop ranks exist, epochs respect lags (producers first).
  * Returns 0 or -1 with a one-line message naming cascade, einsum/unit. */

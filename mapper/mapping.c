@@ -267,7 +267,7 @@ static int parse_schedule(const es_ynode *v, mp_group *g, es_err *e)
 static int parse_group(const es_ynode *v, mp_group *g, es_err *e)
 {
     static const char *const keys[] = {"name", "einsums", "granularity", "spill", "keep_onchip",
-                                       "schedule", "nest", NULL};
+                                       "bypass", "schedule", "nest", NULL};
     if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e) ||
         key_name(v, "name", 1, g->name, sizeof g->name, e))
         return -1;
@@ -286,6 +286,8 @@ static int parse_group(const es_ynode *v, mp_group *g, es_err *e)
         return -1;
     if ((n = es_y_get(v, "keep_onchip")) && name_list(n, g->keep_onchip, MP_MAX_EINSUMS, &g->n_keep, e))
         return -1;
+    if ((n = es_y_get(v, "bypass")) && name_list(n, g->bypass, MP_MAX_EINSUMS, &g->n_bypass, e))
+        return -1;
     n = es_y_get(v, "schedule");
     if (!n)
         return es_y_fail(v, e, "missing key 'schedule'");
@@ -301,6 +303,32 @@ static int parse_group(const es_ynode *v, mp_group *g, es_err *e)
     for (size_t i = 0; i < n->n; i++)
         if (parse_level(n->items[i], &g->levels[g->n_levels++], e))
             return -1;
+    return 0;
+}
+
+/* bypass: tensors the group reads from or writes to DRAM (inputs, weights,
+ * outputs of the cascade), or [auto] (the resolver's choice). */
+static int check_bypass(const es_ynode *gv, const mp_cascade_map *c, const mp_group *g, es_err *e)
+{
+    const es_ynode *bn = es_y_get(gv, "bypass");
+    const mp_cascade_desc *cd = mp_catalog_find(c->cascade);
+    if (!bn || !cd || (g->n_bypass == 1 && !strcmp(g->bypass[0], "auto")))
+        return 0;
+    for (int b = 0; b < g->n_bypass; b++) {
+        const mp_tensor_desc *t = mp_catalog_tensor(cd, g->bypass[b]);
+        int touched = 0;
+        for (int j = 0; t && j < g->n_einsums; j++) {
+            const mp_einsum_desc *d = mp_catalog_einsum(cd, g->einsums[j]);
+            for (int k = 0; d && d->in[k]; k++)
+                touched |= !strcmp(d->in[k], t->name);
+            touched |= d && !strcmp(d->out, t->name);
+        }
+        if (!t || !touched || (t->role != MP_T_INPUT && t->role != MP_T_WEIGHT && t->role != MP_T_OUTPUT))
+            return es_y_fail(bn->items[b], e,
+                             "bypass: '%s' is not an input, weight or output of cascade %s that group '%s' "
+                             "reads or writes (expected such tensors, or [auto])",
+                             g->bypass[b], c->cascade, g->name);
+    }
     return 0;
 }
 
@@ -369,6 +397,8 @@ static int parse_cascade(const es_ynode *v, mp_cascade_map *c, es_err *e)
                 if (!strcmp(g->einsums[j], g->einsums[k]))
                     return es_y_fail(n->items[i], e, "einsum '%s' listed twice", g->einsums[j]);
         }
+        if (check_bypass(n->items[i], c, g, e))
+            return -1;
     }
     for (int i = 0; i < c->n_bindings; i++)
         if (mp_group_index_of(c, c->bindings[i].einsum) < 0)
@@ -512,6 +542,11 @@ static void write_group(sbuf *b, const mp_group *g)
     sb_printf(b, "]\n        keep_onchip: [");
     for (int i = 0; i < g->n_keep; i++)
         sb_printf(b, "%s%s", i ? ", " : "", g->keep_onchip[i]);
+    if (g->n_bypass) {
+        sb_printf(b, "]\n        bypass: [");
+        for (int i = 0; i < g->n_bypass; i++)
+            sb_printf(b, "%s%s", i ? ", " : "", g->bypass[i]);
+    }
     sb_printf(b, "]\n        schedule:\n          kind: %s\n", sched_names[g->schedule]);
     if (g->schedule == MP_SCHED_INTERLEAVED) {
         sb_printf(b, "          lag: {");

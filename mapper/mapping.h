@@ -41,7 +41,9 @@
  *                  before the next starts; inside it each Einsum starts when
  *                  its unit is free and its producers are done, and the tile
  *                  pays the largest fill_cycles of the group's units once
- *                  (FuseMax "+Architecture").
+ *                  (FuseMax "+Architecture").  An Einsum outside the
+ *                  innermost tile loop (AV) is part of no tile: the next
+ *                  tile may start while it runs (docs/cycles.md).
  *     PIPELINED    different units work on different tiles at once
  *                  (producer/consumer overlap); on one unit, Einsums run in
  *                  order with fill/drain hidden by back-to-back tiles.
@@ -147,6 +149,10 @@ typedef struct mp_group {
     char spill[MP_MAX_EINSUMS][MP_ENAME]; /* intermediate tensors sent off chip */
     int n_keep;
     char keep_onchip[MP_MAX_EINSUMS][MP_ENAME]; /* group outputs kept for the next group */
+    int n_bypass;
+    /* DRAM inputs/outputs not staged in the global buffer: streamed between
+     * DRAM and the units per tile step of the loops above the PE level */
+    char bypass[MP_MAX_EINSUMS][MP_ENAME];
     int n_levels;
     mp_level levels[MP_MAX_LEVELS]; /* outermost first */
 } mp_group;
@@ -187,7 +193,7 @@ void mp_mapping_init(mp_mapping *m);
 void mp_mapping_free(mp_mapping *m);
 /* Ensures room for n cascade maps in all (one allocation when the count is
  * known up front).  Fails, naming the count, when they would take more than
- * MP_MAPPING_MAX_BYTES (each map holds its fixed structural arrays, ~139 KiB):
+ * MP_MAPPING_MAX_BYTES (each map holds its fixed structural arrays, ~141 KiB):
  * a guard against a decode of hundreds of thousands of steps exhausting
  * memory. */
 #define MP_MAPPING_MAX_BYTES ((int64_t)2 << 30)

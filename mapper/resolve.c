@@ -223,18 +223,66 @@ static void auto_spill(const mp_cascade_map *cm, mp_group *g)
     }
 }
 
+/* Would output t leave the array before its reduction completes: does its
+ * producer iterate a tile loop (above the PE level) over a rank t lacks? */
+static int partial_sums(const mp_cascade_desc *cd, const mp_group *g, const mp_tensor_desc *t)
+{
+    for (int e = 0; e < cd->n_einsums; e++) {
+        if (strcmp(cd->einsums[e].out, t->name))
+            continue;
+        mp_tensor_desc sp = {.name = cd->einsums[e].name, .role = MP_T_INPUT};
+        memcpy(sp.ranks, cd->einsums[e].space, sizeof sp.ranks);
+        for (int l = 0; l + 1 < g->n_levels; l++)
+            for (int i = 0; i < g->levels[l].n; i++) {
+                const mp_loop *lp = &g->levels[l].loops[i];
+                if (lp->kind == MP_LOOP_TEMPORAL && lp->factor > 1 && !mp_tensor_uses(t, lp->rank) &&
+                    mp_tensor_uses(&sp, lp->rank))
+                    return 1;
+            }
+    }
+    return 0;
+}
+
+/* bypass candidates: mode 1 the group's DRAM inputs, mode 2 also its
+ * outputs (those whose partial sums stay in the array). */
+static void auto_bypass(const mp_cascade_map *cm, mp_group *g, int mode)
+{
+    const mp_cascade_desc *cd = mp_catalog_find(cm->cascade);
+    g->n_bypass = 0;
+    for (int t = 0; cd && mode && t < cd->n_tensors; t++) {
+        const mp_tensor_desc *td = &cd->tensors[t];
+        int in = td->role == MP_T_INPUT || td->role == MP_T_WEIGHT;
+        if (!in && !(mode == 2 && td->role == MP_T_OUTPUT && !partial_sums(cd, g, td)))
+            continue;
+        int touched = 0;
+        for (int j = 0; j < g->n_einsums; j++) {
+            const mp_einsum_desc *d = mp_catalog_einsum(cd, g->einsums[j]);
+            for (int k = 0; d && d->in[k]; k++)
+                touched |= !strcmp(d->in[k], td->name);
+            touched |= d && !strcmp(d->out, td->name);
+        }
+        if (touched && g->n_bypass < MP_MAX_EINSUMS)
+            snprintf(g->bypass[g->n_bypass++], MP_ENAME, "%s", td->name);
+    }
+}
+
 /* FLAT's own tiling choice (Kao et al., ASPLOS'23 §5; the artifact's
  * flat_validation.csv holds its picks): the rows per tile (the inner factor
  * of the p pair: a whole head when it is all of p) and where the multi-pass
  * fibres live -- in the buffer, in an overbooked buffer whose overflow
  * spills (MP_SPILL_OVERFLOW), or off chip (the fibres that cross units) --
- * by least latency, then least energy, then the larger tile.  One group with
- * one auto pair (FLAT's fused group); *saved is the group before fill. */
-static int search_fibres(const mp_arch *a, mp_cascade_map *cm, mp_group *g, const mp_group *saved, es_err *e)
+ * -- and, with bypass_auto, whether the group's DRAM inputs (and outputs
+ * whose partial sums stay in the array) bypass the buffer -- by least
+ * latency, then least energy, then the larger tile.  One group with one
+ * auto pair (FLAT's fused group); *saved is the group before fill. */
+static int search_fibres(const mp_arch *a, mp_cascade_map *cm, mp_group *g, const mp_group *saved, int bypass_auto,
+                         es_err *e)
 {
     mp_group best = *saved;
     double best_lat = -1, best_en = 0;
-    for (int mode = 0; mode < 3; mode++) {
+    int nbp = bypass_auto ? 3 : 1; /* bypass: none, inputs, inputs and outputs */
+    for (int k = 0; k < 3 * nbp; k++) {
+        int mode = k / nbp, bp = k % nbp;
         for (int64_t d = -1;; d--) {
             *g = *saved;
             if (mode == 1)
@@ -255,6 +303,11 @@ static int search_fibres(const mp_arch *a, mp_cascade_map *cm, mp_group *g, cons
                 continue;
             pairs[0].inner->factor = d;
             pairs[0].outer->factor = pairs[0].rest / d;
+            if (bypass_auto) {
+                auto_bypass(cm, g, bp);
+                if (bp && !g->n_bypass)
+                    continue;
+            }
             if (!fits(a, cm, g))
                 continue;
             mp_cost c;
@@ -293,13 +346,16 @@ int mp_resolve_cascade(const mp_arch *a, mp_cascade_map *cm, es_err *e)
         int spill_auto = g->n_spill == 1 && !strcmp(g->spill[0], "auto");
         if (spill_auto)
             g->n_spill = 0;
+        int bypass_auto = g->n_bypass == 1 && !strcmp(g->bypass[0], "auto");
+        if (bypass_auto) /* searched with the fibres; else nothing bypasses */
+            g->n_bypass = 0;
         mp_group saved = *g;
         pair pairs[MP_MAX_LOOPS];
         int np;
         if (fill_simple(cm, g, pairs, &np, e))
             return -1;
         if (spill_auto && np == 1 && cm->n_groups == 1) {
-            if (search_fibres(a, cm, g, &saved, e))
+            if (search_fibres(a, cm, g, &saved, bypass_auto, e))
                 return -1;
         } else if (!choose_pairs(a, cm, g, pairs, np) && spill_auto) {
             *g = saved;

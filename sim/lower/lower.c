@@ -305,6 +305,14 @@ static uint32_t last_mask_of(const gctx *x, const char *const *space)
     return m;
 }
 
+static int name_in(char (*list)[MP_ENAME], int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(list[i], s))
+            return 1;
+    return 0;
+}
+
 /* DRAM transfer activity of a tensor: index of the innermost loop of its
  * refetch set (relevant DRAM loops, and irrelevant DRAM loops enclosing a
  * relevant one); -1 when the set is empty. */
@@ -381,19 +389,14 @@ static const mp_einsum_desc *producer_in_cascade(const mp_cascade_desc *cd, cons
     return NULL;
 }
 
-static int name_in(char (*list)[MP_ENAME], int n, const char *s)
-{
-    for (int i = 0; i < n; i++)
-        if (!strcmp(list[i], s))
-            return 1;
-    return 0;
-}
 
 /* A spilled fibre bypasses the buffer when written (its producer's unit
  * writes it off chip) and when read by only one Einsum of the group
  * (streamed to it); the cost model's rule (mapper/cost.c group_traffic). */
 static int bypasses(const gctx *x, const mp_tensor_desc *t, int in)
 {
+    if (t && name_in((char(*)[MP_ENAME])x->g->bypass, x->g->n_bypass, t->name))
+        return 1;
     if (!t || t->role != MP_T_FIBRE || !name_in((char(*)[MP_ENAME])x->g->spill, x->g->n_spill, t->name))
         return 0;
     if (!in)
@@ -789,6 +792,16 @@ static int lower_group(gctx *x)
                 op->async = 1;
                 op->stage = cons_min_stage - SIM_PREFETCH_STEPS;
                 op->first_mask = spilled && prod >= 0 ? 0 : irr_in;
+                if (bypasses(x, t, 1)) {
+                    /* streamed to its readers on every tile step one of
+                     * them runs (one transfer serves all readers of a step) */
+                    op->first_mask = 0;
+                    op->last_mask = ~0u;
+                    for (int i = 0; i < ne; i++)
+                        for (int k = 0; ev[i].d->in[k]; k++)
+                            if (!strcmp(ev[i].d->in[k], t->name))
+                                op->last_mask &= sg->ops[ev[i].op].last_mask;
+                }
                 for (int i = 0; i < ne; i++)
                     for (int k = 0; ev[i].d->in[k]; k++)
                         if (!strcmp(ev[i].d->in[k], t->name))
@@ -828,7 +841,7 @@ static int lower_group(gctx *x)
                             if (!strcmp(ev[i].d->in[k], t->name))
                                 add_dep(lw, sg, ev[i].op, oj, sg->ops[ev[i].op].stage - os->stage);
                     op_act(lw, a, os, a->mem.read_action, "dram", os->bytes_rd);
-                    if (gb)
+                    if (gb && !bypasses(x, t, 1))
                         op_act(lw, a, os, gb->write_action, gb->name, os->bytes_rd / wb);
                 }
             } else {
@@ -836,7 +849,7 @@ static int lower_group(gctx *x)
                 op->bytes_wr = b;
                 op->async = 1;
                 op->stage = po->stage + 1;
-                op->last_mask = spilled ? po->last_mask : irr_in | po->last_mask;
+                op->last_mask = spilled || bypasses(x, t, 0) ? po->last_mask : irr_in | po->last_mask;
                 add_dep(lw, sg, oi, ev[prod].op, 1);
                 op_act(lw, a, op, a->mem.write_action, "dram", b);
                 if (gb && !bypasses(x, t, 0)) /* a drain is a buffer read */
@@ -848,6 +861,8 @@ static int lower_group(gctx *x)
      * of a multi-pass cascade overwrite each other in one region; a fibre
      * streamed to or from another group is never whole here) */
     foot = mp_group_footprint(a, x->c, g);
+    if (mp_group_bypass_check(x->c, g, e)) /* the cost model's rule */
+        return -1;
     /* an overbooked buffer (spill: [overflow], FLAT) spills that fraction of
      * every Einsum's buffer traffic of on-chip fibres to DRAM, on the
      * Einsum's own tile steps (mp_group_fits; the cost model's rule) */
