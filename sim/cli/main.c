@@ -1,6 +1,8 @@
 /* einsim: one binary, subcommands (DESIGN §9). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/err.h"
 #include "base/io.h"
@@ -30,11 +32,18 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
+    /* OpenBLAS starts its worker threads when the library loads, and idle
+     * workers spin in sched_yield even after openblas_set_num_threads(1): a
+     * third of `einsim map`'s CPU time (perf).  Only `golden` multiplies
+     * matrices, so every other command restarts itself once with
+     * OPENBLAS_NUM_THREADS=1, which keeps the pool from being created. */
+    if (argc >= 2 && strcmp(argv[1], "golden") != 0 && !getenv("OPENBLAS_NUM_THREADS")) {
+        setenv("OPENBLAS_NUM_THREADS", "1", 1);
+        execv("/proc/self/exe", argv);
+        /* exec failed: go on with the spinning pool, results are the same */
+    }
     es_set_argv0(argv[0]);
-    /* One OpenBLAS thread unless a command asks for more (golden --threads):
-     * idle OpenBLAS worker threads otherwise spin in sched_yield and cost the
-     * mapper's search about 30% of the CPU (measured with einsim map). */
-    gd_gemm_fast_set_threads(1);
+    gd_gemm_fast_set_threads(1); /* golden: one thread unless --threads */
     if (argc < 2) {
         usage(stderr);
         return ES_EXIT_BADINPUT;
