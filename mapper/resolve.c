@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "mapper/catalog.h"
 #include "mapper/cost.h"
 #include "mapper/resolve.h"
@@ -12,7 +13,7 @@ void mp_cmap_set_instance(mp_cascade_map *cm, const md_inst *in)
     cm->n_ranks = 0;
     int64_t m = -1, m0 = -1;
     for (int i = 0; i < in->n_ranks && cm->n_ranks < MP_MAX_RANKS; i++) {
-        snprintf(cm->ranks[cm->n_ranks].rank, MP_ENAME, "%s", in->ranks[i].name);
+        es_strlcpy(cm->ranks[cm->n_ranks].rank, in->ranks[i].name, MP_ENAME);
         cm->ranks[cm->n_ranks++].size = in->ranks[i].size;
         if (!strcmp(in->ranks[i].name, "m"))
             m = in->ranks[i].size;
@@ -20,7 +21,7 @@ void mp_cmap_set_instance(mp_cascade_map *cm, const md_inst *in)
             m0 = in->ranks[i].size;
     }
     if (m > 0 && m0 > 0 && cm->n_ranks < MP_MAX_RANKS) {
-        snprintf(cm->ranks[cm->n_ranks].rank, MP_ENAME, "m1");
+        es_strlcpy(cm->ranks[cm->n_ranks].rank, "m1", MP_ENAME);
         cm->ranks[cm->n_ranks++].size = (m + m0 - 1) / m0;
     }
     cm->repeat = in->repeat;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/str.h"
 #include "base/rng.h"
 #include "mapper/catalog.h"
 #include "mapper/resolve.h"
@@ -42,14 +43,6 @@ double mp_objective_value(mp_objective o, const mp_cost *c)
 
 /* ------------------------------------------------------------ the genes */
 
-static void cpy(char *dst, const char *src, size_t n)
-{
-    size_t k = strlen(src);
-    if (k >= n)
-        k = n - 1;
-    memcpy(dst, src, k);
-    dst[k] = 0;
-}
 
 enum { G_VARIANT, G_BIND0, G_PART = G_BIND0 + 12, G_SCHED, G_P0, G_P1, G_ORDER, G_SPILL, G_N };
 
@@ -182,7 +175,7 @@ static int space_init(space *s, const mp_arch *a, const md_inst *in)
 static void add_loop(mp_level *l, const char *r, int64_t f, mp_loop_kind k)
 {
     mp_loop *x = &l->loops[l->n++];
-    cpy(x->rank, r, MP_ENAME);
+    es_strlcpy(x->rank, r, MP_ENAME);
     x->factor = f;
     x->kind = k;
 }
@@ -242,9 +235,9 @@ static void make_epoch(const space *sp, const int *gn, int v, mp_group *g, int f
         for (int k = 0; k < g->n_einsums && P->n < MP_MAX_SLOTS; k++)
             if (sp->units[v][first + k][gn[G_BIND0 + first + k]] == u) {
                 mp_phase_slot *ps = &P->slots[P->n++];
-                cpy(ps->unit, a->units[u].name, MP_NAME);
+                es_strlcpy(ps->unit, a->units[u].name, MP_NAME);
                 ps->slot.n = 1;
-                cpy(ps->slot.einsums[0], g->einsums[k], MP_ENAME);
+                es_strlcpy(ps->slot.einsums[0], g->einsums[k], MP_ENAME);
             }
 }
 
@@ -258,8 +251,8 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
     const mp_arch *a = s->a;
     int v = s->is_attn ? gn[G_VARIANT] : 0;
     const mp_cascade_desc *cd = s->cd[v];
-    cpy(cm->cascade, cd->name, MP_NAME);
-    cpy(cm->label, s->in->name, MP_NAME);
+    es_strlcpy(cm->cascade, cd->name, MP_NAME);
+    es_strlcpy(cm->label, s->in->name, MP_NAME);
     mp_cmap_set_instance(cm, s->in);
     int64_t p0 = s->p0s[gn[G_P0]];
     if (gn[G_P1] < 1 || gn[G_P1] > s->ndiv[gn[G_P0]])
@@ -271,8 +264,8 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
         if (gn[gi] >= s->nunits[v][i])
             return -1;
         mp_binding *b = &cm->bindings[cm->n_bindings++];
-        cpy(b->einsum, cd->einsums[i].name, MP_ENAME);
-        cpy(b->unit, a->units[s->units[v][i][gn[gi]]].name, MP_NAME);
+        es_strlcpy(b->einsum, cd->einsums[i].name, MP_ENAME);
+        es_strlcpy(b->unit, a->units[s->units[v][i][gn[gi]]].name, MP_NAME);
     }
     const mp_store *buf = mp_arch_buffer(a);
     /* fusion groups: 1-pass and linear fuse everything; 3-pass splits the
@@ -293,12 +286,12 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
         g->name[1] = (char)('0' + cm->n_groups - 1);
         g->name[2] = 0;
         for (int k = start; k <= i; k++)
-            cpy(g->einsums[g->n_einsums++], cd->einsums[k].name, MP_ENAME);
+            es_strlcpy(g->einsums[g->n_einsums++], cd->einsums[k].name, MP_ENAME);
         start = i + 1;
         g->schedule = (mp_sched_kind)(s->is_attn ? gn[G_SCHED] : gn[G_SCHED] ? MP_SCHED_SEQUENTIAL : MP_SCHED_PIPELINED);
         g->n_levels = 3;
-        cpy(g->levels[0].store, a->mem.name, MP_NAME);
-        cpy(g->levels[1].store, buf ? buf->name : "pe", MP_NAME);
+        es_strlcpy(g->levels[0].store, a->mem.name, MP_NAME);
+        es_strlcpy(g->levels[1].store, buf ? buf->name : "pe", MP_NAME);
         snprintf(g->levels[2].store, MP_NAME, "pe");
         mp_level *D = &g->levels[0], *B = &g->levels[1], *E = &g->levels[2];
         add_loop(D, "rep", cm->repeat, MP_LOOP_TEMPORAL);
@@ -322,9 +315,9 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
             add_loop(E, v == 0 ? "m0" : "m", s->M0, MP_LOOP_SPATIAL_ROWS);
             if (m0in > s->M0) /* the key tile is taller than the array: fold it */
                 add_loop(E, "m0", m0in / s->M0, MP_LOOP_TEMPORAL);
-            cpy(g->granularity, v == 0 ? "tile" : p2 == 1 ? "head" : "row", sizeof g->granularity);
+            es_strlcpy(g->granularity, v == 0 ? "tile" : p2 == 1 ? "head" : "row", sizeof g->granularity);
             if (v == 1 && gn[G_SPILL] == 2) /* FLAT's overbooked buffer */
-                cpy(g->spill[g->n_spill++], MP_SPILL_OVERFLOW, MP_ENAME);
+                es_strlcpy(g->spill[g->n_spill++], MP_SPILL_OVERFLOW, MP_ENAME);
             if (v == 1 && gn[G_SPILL] == 1) {
                 /* spill the fibres that cross units */
                 for (int t = 0; t < cd->n_tensors; t++) {
@@ -334,7 +327,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
                     for (int k = 0; k < g->n_einsums; k++)
                         touched |= !strcmp(g->einsums[k], cd->tensors[t].name);
                     if (touched && strcmp(cd->tensors[t].name, "SN"))
-                        cpy(g->spill[g->n_spill++], cd->tensors[t].name, MP_ENAME);
+                        es_strlcpy(g->spill[g->n_spill++], cd->tensors[t].name, MP_ENAME);
                 }
             }
         } else {
@@ -544,9 +537,9 @@ static int search_all(const mp_arch *a, const md_workload *w, const mp_search_op
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(st, 0, sizeof *st);
     st->exhaustive = 1;
-    cpy(best->arch, a->name, sizeof best->arch);
-    cpy(best->model, w->model, sizeof best->model);
-    cpy(best->scope, md_scope_name(w->scope), sizeof best->scope);
+    es_strlcpy(best->arch, a->name, sizeof best->arch);
+    es_strlcpy(best->model, w->model, sizeof best->model);
+    es_strlcpy(best->scope, md_scope_name(w->scope), sizeof best->scope);
     best->batch = w->batch;
     if (mp_mapping_reserve(best, w->n_inst, e)) /* at most one map per instance */
         return -1;
