@@ -416,10 +416,12 @@ void mp_rank_base(const char *rank, char *out, size_t n)
 /* Length of a rank's base name (trailing digits dropped, at least 1). */
 static size_t base_len(const char *r)
 {
-    size_t k = strlen(r);
-    while (k > 1 && isdigit((unsigned char)r[k - 1]))
-        k--;
-    return k;
+    /* one pass: the length up to the last non-digit (at least 1) */
+    size_t k = 0, b = 0;
+    for (; r[k]; k++)
+        if (r[k] < '0' || r[k] > '9') /* isdigit, without its table lookup */
+            b = k + 1;
+    return k == 0 ? 0 : b ? b : 1;
 }
 
 int mp_tensor_uses(const mp_tensor_desc *t, const char *rank)

@@ -31,6 +31,12 @@ typedef struct ctx {
     int group[MP_CAT_MAX_E]; /* group index, -1 none */
     int gslot[MP_CAT_MAX_E]; /* position in its group's einsum list */
     int first[MP_MAX_GROUPS]; /* catalog index of each group's first einsum (a guess) */
+    int ubind[MP_CAT_MAX_E];  /* unit of the einsum's first binding (mp_cmap_unit_of), -1 none */
+    /* reads (by einsums other than its producer) and writes of each tensor
+     * per group: what group_touches answers, counted once per costing */
+    unsigned char reads[MP_MAX_GROUPS][MP_CAT_MAX_T], writes[MP_MAX_GROUPS][MP_CAT_MAX_T];
+    /* ctx_sizes: real elements per tensor and real points per einsum */
+    double tsize[MP_CAT_MAX_T], epts[MP_CAT_MAX_E];
 } ctx;
 
 static int lookup(const mp_cascade_desc *cd, const char *name, int guess)
@@ -47,13 +53,16 @@ static int ctx_init(ctx *x, const mp_arch *a, const mp_cascade_map *cm)
         return -1;
     x->ix = mp_catalog_index(x->cd);
     for (int i = 0; i < MP_CAT_MAX_E; i++)
-        x->unit[i] = x->group[i] = x->gslot[i] = -1;
+        x->unit[i] = x->group[i] = x->gslot[i] = x->ubind[i] = -1;
     /* mappings list einsums in catalog order more often than not: try the
      * next catalog index before searching */
     for (int b = 0; b < cm->n_bindings; b++) {
         int i = lookup(x->cd, cm->bindings[b].einsum, b);
-        if (i >= 0)
+        if (i >= 0) {
             x->unit[i] = mp_arch_unit_index(a, cm->bindings[b].unit);
+            if (x->ubind[i] < 0)
+                x->ubind[i] = x->unit[i];
+        }
     }
     int guess = 0;
     for (int g = 0; g < cm->n_groups; g++) {
@@ -66,7 +75,27 @@ static int ctx_init(ctx *x, const mp_arch *a, const mp_cascade_map *cm)
             }
         }
     }
+    memset(x->reads, 0, sizeof x->reads);
+    memset(x->writes, 0, sizeof x->writes);
+    for (int i = 0; i < x->cd->n_einsums; i++) {
+        int g = x->group[i];
+        if (g < 0 || g >= MP_MAX_GROUPS)
+            continue;
+        x->writes[g][x->ix->out[i]]++;
+        for (int k = 0; k < x->ix->nin[i]; k++)
+            if (x->ix->in[i][k] != x->ix->out[i])
+                x->reads[g][x->ix->in[i][k]]++;
+    }
     return 0;
+}
+
+/* The costing's size tables (mp_cost_cascade only; fits checks need none). */
+static void ctx_sizes(ctx *x, const mp_cascade_map *cm)
+{
+    for (int t = 0; t < x->cd->n_tensors; t++)
+        x->tsize[t] = tensor_size(cm, &x->cd->tensors[t]);
+    for (int i = 0; i < x->cd->n_einsums; i++)
+        x->epts[i] = mp_einsum_real_points(cm, &x->cd->einsums[i]);
 }
 
 static int is_mem_level(const mp_arch *a, const mp_level *l)
@@ -150,17 +179,8 @@ static int read_later(const ctx *x, int gi, int t)
 /* Reads (by einsums other than its producer) and writes of tensor t in group gi. */
 static int group_touches(const ctx *x, int gi, int t, int *reads, int *writes)
 {
-    *reads = *writes = 0;
-    for (int i = 0; i < x->cd->n_einsums; i++) {
-        if (x->group[i] != gi)
-            continue;
-        if (x->ix->out[i] == t)
-            (*writes)++;
-        else
-            for (int k = 0; k < x->ix->nin[i]; k++)
-                if (x->ix->in[i][k] == t)
-                    (*reads)++;
-    }
+    *reads = x->reads[gi][t];
+    *writes = x->writes[gi][t];
     return *reads || *writes;
 }
 
@@ -255,6 +275,18 @@ static int group_fits(const mp_arch *a, const mp_cascade_map *cm, const ctx *x, 
     if (!overbooked(&cm->groups[gi]) || fb <= 0 || fp - fb >= (double)b->capacity_bytes)
         return 0;
     *frac = (fp - (double)b->capacity_bytes) / fb;
+    return 1;
+}
+
+int mp_cascade_fits(const mp_arch *a, const mp_cascade_map *cm)
+{
+    ctx x;
+    double need, f;
+    if (ctx_init(&x, a, cm))
+        return 1;
+    for (int g = 0; g < cm->n_groups; g++)
+        if (!group_fits(a, cm, &x, g, &need, &f))
+            return 0;
     return 1;
 }
 
@@ -578,7 +610,7 @@ static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx 
         int r, w;
         if (!group_touches(x, gi, ti, &r, &w))
             continue;
-        double size = tensor_size(cm, t);
+        double size = x->tsize[ti];
         int pe = x->ix->producer[ti];
         int pg = pe < 0 ? -1 : x->group[pe];
         if (r && !w && in_bypass(g, t->name)) {
@@ -649,14 +681,14 @@ static void group_buffer(const mp_cascade_map *cm, const ctx *x, int gi, double 
                 continue;
             if (bypasses(x, g, gi, x->ix->in[i][k], 1))
                 continue;
-            double n = tensor_size(cm, t) * buffer_steps(g, nlev, ed, t);
+            double n = x->tsize[x->ix->in[i][k]] * buffer_steps(g, nlev, ed, t);
             *brd += n;
             if (t->role == MP_T_FIBRE && !spilled(g, t->name))
                 *frd += n;
         }
         const mp_tensor_desc *o = &x->cd->tensors[x->ix->out[i]];
         if (o->role != MP_T_TILE && !bypasses(x, g, gi, x->ix->out[i], 0)) {
-            double n = tensor_size(cm, o) * buffer_steps(g, nlev, ed, o);
+            double n = x->tsize[x->ix->out[i]] * buffer_steps(g, nlev, ed, o);
             *bwr += n;
             if (o->role == MP_T_FIBRE && !spilled(g, o->name))
                 *fwr += n;
@@ -678,6 +710,7 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
     ctx x;
     if (ctx_init(&x, a, cm))
         return es_fail(e, "mapping: unknown cascade '%s'", cm->cascade);
+    ctx_sizes(&x, cm);
     const mp_cascade_desc *cd = x.cd;
     const mp_store *buf = mp_arch_buffer(a);
     double bw_per_cycle = a->mem.bandwidth_Bps / a->clock_hz;
@@ -698,7 +731,7 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
                                cm->label, ed->name, mp_op_name(ed->op), u->name);
             /* ops count real points; the array's time the padded tiles
              * (ragged last tiles, docs/mapper.md) */
-            double pts = mp_einsum_real_points(cm, ed);
+            double pts = x.epts[i];
             double cyc = ceil(mp_einsum_padded_points(cm, g, ed) / parallel(u, g, ed)) * oc->cycles;
             ecyc[i] = cyc;
             ucyc[ui] += cyc;
@@ -836,11 +869,10 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
     double lbu[MP_MAX_UNITS] = {0};
     for (int i = 0; i < cd->n_einsums; i++) {
         const mp_einsum_desc *ed = &cd->einsums[i];
-        const char *un = mp_cmap_unit_of(cm, ed->name);
-        int ui = un ? mp_arch_unit_index(a, un) : -1;
+        int ui = x.ubind[i];
         if (ui < 0)
             continue;
-        double pts = mp_einsum_real_points(cm, ed);
+        double pts = x.epts[i];
         const mp_op_cost *oc = mp_unit_op(&a->units[ui], ed->op);
         lbu[ui] += pts * (oc ? oc->cycles : 1) / ((double)a->units[ui].rows * a->units[ui].cols);
     }

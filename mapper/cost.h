@@ -84,6 +84,8 @@ double mp_cascade_max_footprint(const mp_arch *a, const mp_cascade_map *cm);
  * fraction of the fibre region that an overbooked group spills (0 when it
  * fits); an overbooked group fits while its other tiles do. */
 int mp_group_fits(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g, double *frac);
+/* Does every group of cm fit (mp_group_fits of each, names resolved once)? */
+int mp_cascade_fits(const mp_arch *a, const mp_cascade_map *cm);
 /* Is group g's `bypass` list valid: no output whose producer iterates a tile
  * loop over a rank the output lacks (its partial sums would leave the array
  * per step)?  0, or -1 with a one-line message.  The cost model's check and

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -59,6 +60,9 @@ typedef struct space {
     int ndiv[3];
     int64_t divs[3][64];
     int64_t p0s[3];
+    /* decode_explicit's start per variant: the map's header (cascade, label,
+     * instance ranks, repeat) as a zeroed map gets it, built once */
+    mp_cascade_map *head[2];
 } space;
 
 static void divisors(int64_t n, int64_t *out, int *cnt)
@@ -169,7 +173,23 @@ static int space_init(space *s, const mp_arch *a, const md_inst *in)
     }
     s->range[G_P1] = mx + 1; /* 0 = the largest factor that fits the buffer */
     (void)rows;
+    for (int v = 0; v < 2; v++) {
+        if (!s->cd[v])
+            continue;
+        mp_cascade_map *h = es_xmalloc(sizeof *h); /* only the header is used */
+        memset(h, 0, offsetof(mp_cascade_map, groups));
+        es_strlcpy(h->cascade, s->cd[v]->name, MP_NAME);
+        es_strlcpy(h->label, in->name, MP_NAME);
+        mp_cmap_set_instance(h, in);
+        s->head[v] = h;
+    }
     return 0;
+}
+
+static void space_free(space *s)
+{
+    for (int v = 0; v < 2; v++)
+        free(s->head[v]);
 }
 
 static void add_loop(mp_level *l, const char *r, int64_t f, mp_loop_kind k)
@@ -245,15 +265,11 @@ static void make_epoch(const space *sp, const int *gn, int v, mp_group *g, int f
  * no distinct point (index beyond a per-variant range) or cannot tile. */
 static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
 {
-    /* zero all but the (large) epoch arrays, which only interleaved groups use */
-    memset(cm, 0, offsetof(mp_cascade_map, groups));
-    cm->n_groups = 0;
     const mp_arch *a = s->a;
     int v = s->is_attn ? gn[G_VARIANT] : 0;
     const mp_cascade_desc *cd = s->cd[v];
-    es_strlcpy(cm->cascade, cd->name, MP_NAME);
-    es_strlcpy(cm->label, s->in->name, MP_NAME);
-    mp_cmap_set_instance(cm, s->in);
+    /* all but the (large) epoch arrays, which only interleaved groups use */
+    memcpy(cm, s->head[v], offsetof(mp_cascade_map, groups));
     int64_t p0 = s->p0s[gn[G_P0]];
     if (gn[G_P1] < 1 || gn[G_P1] > s->ndiv[gn[G_P0]])
         return -1;
@@ -380,26 +396,26 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
 
 static int fits_all(const space *s, const mp_cascade_map *cm)
 {
-    for (int g = 0; g < cm->n_groups; g++)
-        if (!mp_group_fits(s->a, cm, &cm->groups[g], NULL))
-            return 0;
-    return 1;
+    return mp_cascade_fits(s->a, cm);
 }
 
 /* Gene G_P1 = 0 means "the largest tile factor that fits" (the P1 rule).
  * Factors are listed largest first and the footprint grows with the factor,
  * so a binary search finds the first that fits. */
-static int decode(const space *s, const int *gn, mp_cascade_map *cm)
+/* *fits is set when the decoded map is known to fit (the P1 rule checked it). */
+static int decode(const space *s, const int *gn, mp_cascade_map *cm, int *fits)
 {
+    *fits = 0;
     if (gn[G_P1] > 0)
         return decode_explicit(s, gn, cm);
     int g2[G_N];
     memcpy(g2, gn, sizeof g2);
-    int lo = 1, hi = s->range[G_P1] - 1, found = -1;
+    int lo = 1, hi = s->range[G_P1] - 1, found = -1, last = -1;
     while (lo <= hi) {
         int mid = (lo + hi) / 2;
         g2[G_P1] = mid;
         int rc = decode_explicit(s, g2, cm);
+        last = mid;
         if (rc == 0 && fits_all(s, cm)) {
             found = mid;
             hi = mid - 1;
@@ -411,6 +427,9 @@ static int decode(const space *s, const int *gn, mp_cascade_map *cm)
     }
     if (found < 0)
         return -1;
+    *fits = 1;
+    if (last == found) /* cm already holds it */
+        return 0;
     g2[G_P1] = found;
     return decode_explicit(s, g2, cm);
 }
@@ -434,11 +453,12 @@ static int try_genes(const space *s, const int *gn, mp_objective ob, best_t *b, 
 {
     mp_cascade_map cm;
     *val = INFINITY;
-    if (decode(s, gn, &cm)) {
+    int fits;
+    if (decode(s, gn, &cm, &fits)) {
         st->pruned++;
         return 0;
     }
-    if (!fits_all(s, &cm)) {
+    if (!fits && !fits_all(s, &cm)) {
         st->pruned++;
         return 0;
     }
@@ -554,6 +574,7 @@ static int search_all(const mp_arch *a, const md_workload *w, const mp_search_op
         best_t b;
         memset(&b, 0, sizeof b);
         search_instance(&s, o, &b, st);
+        space_free(&s);
         if (!b.have)
             return es_fail(e, "search: no valid mapping of '%s' on arch '%s' (every candidate overflows the buffer "
                               "or lacks a unit for some op)", in->name, a->name);
