@@ -429,8 +429,22 @@ int mp_tensor_uses(const mp_tensor_desc *t, const char *rank)
     size_t b = base_len(rank);
     if (b == 3 && !memcmp(rank, "rep", 3))
         return t->role != MP_T_WEIGHT;
-    for (int i = 0; t->ranks[i]; i++)
-        if (t->ranks[i][0] == rank[0] && base_len(t->ranks[i]) == b && !memcmp(t->ranks[i], rank, b))
+    for (int i = 0; t->ranks[i]; i++) {
+        /* base_len(q) == b && !memcmp(q, rank, b), in one pass: q starts
+         * with rank's base (whose last char is no digit unless b == 1) and
+         * has only digits after it */
+        const char *q = t->ranks[i];
+        if (q[0] != rank[0])
+            continue;
+        size_t k = b ? 1 : 0; /* b == 0: both empty */
+        while (k < b && q[k] == rank[k])
+            k++;
+        if (k < b)
+            continue;
+        while (q[k] >= '0' && q[k] <= '9')
+            k++;
+        if (!q[k])
             return 1;
+    }
     return 0;
 }

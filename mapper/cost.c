@@ -7,9 +7,20 @@
 #include "mapper/account.h"
 #include "mapper/resolve.h"
 
+/* !strcmp, inline: the cost model compares short names in its inner loops,
+ * where a libc call per comparison showed in the search's profile. */
+static inline int streq(const char *x, const char *y)
+{
+    while (*x && *x == *y) {
+        x++;
+        y++;
+    }
+    return *x == *y;
+}
+
 static double rank_size(const mp_cascade_map *cm, const char *r)
 {
-    if (!strcmp(r, "rep"))
+    if (streq(r, "rep"))
         return (double)cm->repeat;
     int64_t v = mp_cmap_rank(cm, r);
     return v < 0 ? 1.0 : (double)v;
@@ -35,15 +46,28 @@ typedef struct ctx {
     /* reads (by einsums other than its producer) and writes of each tensor
      * per group: what group_touches answers, counted once per costing */
     unsigned char reads[MP_MAX_GROUPS][MP_CAT_MAX_T], writes[MP_MAX_GROUPS][MP_CAT_MAX_T];
-    /* ctx_sizes: real elements per tensor and real points per einsum */
-    double tsize[MP_CAT_MAX_T], epts[MP_CAT_MAX_E];
+    int last_reader[MP_CAT_MAX_T];  /* largest group of an einsum reading the tensor (read_later) */
+    int cross_done;                    /* cross filled (on first use) */
+    unsigned char cross[MP_CAT_MAX_T]; /* crosses_without_link */
+    /* real elements per tensor and real points per einsum (mp_cost_cascade only) */
+    const double *tsize, *epts;
+    const mp_cost_sizes *z; /* the instance's sizes, NULL: look them up */
 } ctx;
 
 static int lookup(const mp_cascade_desc *cd, const char *name, int guess)
 {
-    if (guess < cd->n_einsums && !strcmp(cd->einsums[guess].name, name))
+    if (guess < cd->n_einsums && streq(cd->einsums[guess].name, name))
         return guess;
     return mp_catalog_einsum_index(cd, name);
+}
+
+static int linked(const mp_arch *a, const char *u1, const char *u2)
+{
+    for (int i = 0; i < a->n_links; i++)
+        if ((streq(a->links[i].from, u1) && streq(a->links[i].to, u2)) ||
+            (streq(a->links[i].from, u2) && streq(a->links[i].to, u1)))
+            return 1;
+    return 0;
 }
 
 static int ctx_init(ctx *x, const mp_arch *a, const mp_cascade_map *cm)
@@ -77,7 +101,16 @@ static int ctx_init(ctx *x, const mp_arch *a, const mp_cascade_map *cm)
     }
     memset(x->reads, 0, sizeof x->reads);
     memset(x->writes, 0, sizeof x->writes);
+    x->cross_done = 0;
+    x->z = NULL;
+    for (int t = 0; t < MP_CAT_MAX_T; t++)
+        x->last_reader[t] = -1;
     for (int i = 0; i < x->cd->n_einsums; i++) {
+        for (int k = 0; k < x->ix->nin[i]; k++) {
+            int t = x->ix->in[i][k];
+            if (x->group[i] > x->last_reader[t])
+                x->last_reader[t] = x->group[i];
+        }
         int g = x->group[i];
         if (g < 0 || g >= MP_MAX_GROUPS)
             continue;
@@ -89,27 +122,30 @@ static int ctx_init(ctx *x, const mp_arch *a, const mp_cascade_map *cm)
     return 0;
 }
 
-/* The costing's size tables (mp_cost_cascade only; fits checks need none). */
-static void ctx_sizes(ctx *x, const mp_cascade_map *cm)
+void mp_cost_sizes_init(mp_cost_sizes *z, const mp_cascade_map *cm)
 {
-    for (int t = 0; t < x->cd->n_tensors; t++)
-        x->tsize[t] = tensor_size(cm, &x->cd->tensors[t]);
-    for (int i = 0; i < x->cd->n_einsums; i++)
-        x->epts[i] = mp_einsum_real_points(cm, &x->cd->einsums[i]);
+    z->cd = mp_catalog_find(cm->cascade);
+    if (!z->cd)
+        return;
+    for (int t = 0; t < z->cd->n_tensors; t++)
+        z->tsize[t] = tensor_size(cm, &z->cd->tensors[t]);
+    for (int i = 0; i < z->cd->n_einsums; i++)
+        z->epts[i] = mp_einsum_real_points(cm, &z->cd->einsums[i]);
+    for (int t = 0; t < z->cd->n_tensors; t++)
+        for (int i = 0; i < MP_CAT_RANKS && z->cd->tensors[t].ranks[i]; i++)
+            z->trank[t][i] = rank_size(cm, z->cd->tensors[t].ranks[i]);
+    for (int i = 0; i < z->cd->n_einsums; i++)
+        for (int k = 0; k < MP_CAT_RANKS && z->cd->einsums[i].space[k]; k++)
+            z->esize[i][k] = mp_cmap_rank(cm, z->cd->einsums[i].space[k]);
+    z->p_size = rank_size(cm, "p");
+    z->m_size = rank_size(cm, "m");
 }
 
 static int is_mem_level(const mp_arch *a, const mp_level *l)
 {
-    return !strcmp(l->store, a->mem.name);
+    return streq(l->store, a->mem.name);
 }
 
-/* Factor of rank r over the DRAM level (exact rank name; "rep" included). */
-static double dram_factor(const mp_arch *a, const mp_group *g, const char *r)
-{
-    if (g->n_levels == 0 || !is_mem_level(a, &g->levels[0]))
-        return 1;
-    return (double)mp_level_factor(&g->levels[0], r);
-}
 
 /* Number of times tensor t crosses the boundary below the first `nlev`
  * levels: loops (temporal, outer to inner) irrelevant to t that sit outside
@@ -136,7 +172,7 @@ static double reload(const mp_group *g, int nlev, const mp_tensor_desc *t)
 static int spilled(const mp_group *g, const char *t)
 {
     for (int i = 0; i < g->n_spill; i++)
-        if (!strcmp(g->spill[i], t))
+        if (streq(g->spill[i], t))
             return 1;
     return 0;
 }
@@ -146,7 +182,7 @@ static int spilled(const mp_group *g, const char *t)
 static int in_bypass(const mp_group *g, const char *t)
 {
     for (int i = 0; i < g->n_bypass; i++)
-        if (!strcmp(g->bypass[i], t))
+        if (streq(g->bypass[i], t))
             return 1;
     return 0;
 }
@@ -160,7 +196,7 @@ static int tile_levels(const mp_group *g)
 static int kept(const mp_group *g, const char *t)
 {
     for (int i = 0; i < g->n_keep; i++)
-        if (!strcmp(g->keep_onchip[i], t))
+        if (streq(g->keep_onchip[i], t))
             return 1;
     return 0;
 }
@@ -168,12 +204,7 @@ static int kept(const mp_group *g, const char *t)
 /* Is tensor t (index) read by an einsum of a group after gi? */
 static int read_later(const ctx *x, int gi, int t)
 {
-    for (int i = 0; i < x->cd->n_einsums; i++)
-        if (x->group[i] > gi)
-            for (int k = 0; k < x->ix->nin[i]; k++)
-                if (x->ix->in[i][k] == t)
-                    return 1;
-    return 0;
+    return x->last_reader[t] > gi;
 }
 
 /* Reads (by einsums other than its producer) and writes of tensor t in group gi. */
@@ -185,35 +216,34 @@ static int group_touches(const ctx *x, int gi, int t, int *reads, int *writes)
 }
 
 /* A per-tile intermediate passed between two units with no direct link
- * between them is staged in the global buffer. */
-static int linked(const mp_arch *a, const char *u1, const char *u2)
+ * between them is staged in the global buffer (ctx_init finds which). */
+static int crosses_without_link(const mp_arch *a, ctx *x, int t)
 {
-    for (int i = 0; i < a->n_links; i++)
-        if ((!strcmp(a->links[i].from, u1) && !strcmp(a->links[i].to, u2)) ||
-            (!strcmp(a->links[i].from, u2) && !strcmp(a->links[i].to, u1)))
-            return 1;
-    return 0;
-}
-
-static int crosses_without_link(const mp_arch *a, const ctx *x, int t)
-{
-    int p = x->ix->producer[t];
-    if (p < 0 || x->unit[p] < 0)
-        return 0;
-    for (int i = 0; i < x->cd->n_einsums; i++)
-        for (int k = 0; k < x->ix->nin[i]; k++)
-            if (x->ix->in[i][k] == t && x->unit[i] >= 0 && x->unit[i] != x->unit[p] &&
-                !linked(a, a->units[x->unit[i]].name, a->units[x->unit[p]].name))
-                return 1;
-    return 0;
+    if (!x->cross_done) {
+        memset(x->cross, 0, sizeof x->cross);
+        for (int i = 0; i < x->cd->n_einsums; i++)
+            for (int k = 0; k < x->ix->nin[i]; k++) {
+                /* an input from a producer on another unit, no link between them */
+                int u = x->ix->in[i][k], p = x->ix->producer[u];
+                if (p >= 0 && x->unit[p] >= 0 && x->unit[i] >= 0 && x->unit[i] != x->unit[p] && !x->cross[u] &&
+                    !linked(a, a->units[x->unit[i]].name, a->units[x->unit[p]].name))
+                    x->cross[u] = 1;
+            }
+        x->cross_done = 1;
+    }
+    return x->cross[t];
 }
 
 /* *fibre_bytes gets the part of the footprint that is the fibre region. */
-static double footprint_parts(const mp_arch *a, const mp_cascade_map *cm, const ctx *x, int gi, double *fibre_bytes)
+static double footprint_parts(const mp_arch *a, const mp_cascade_map *cm, ctx *x, int gi, double *fibre_bytes)
 {
     const mp_group *g = &cm->groups[gi];
     const mp_cascade_desc *cd = x->cd;
-    double rep_ext = (double)cm->repeat / dram_factor(a, g, "rep");
+    /* DF(r): factor of rank r over the DRAM level (exact rank name; "rep"
+     * included), 1 when the group has no DRAM level */
+    const mp_level *L0 = g->n_levels == 0 || !is_mem_level(a, &g->levels[0]) ? NULL : &g->levels[0];
+#define DF(r) (L0 ? (double)mp_level_factor(L0, (r)) : 1.0)
+    double rep_ext = (double)cm->repeat / DF("rep");
     double bytes = 0, fibre_rows = 0, fibre_m = 0;
     int any_fibre = 0, any_spill = 0;
     for (int ti = 0; ti < cd->n_tensors; ti++) {
@@ -233,23 +263,24 @@ static double footprint_parts(const mp_arch *a, const mp_cascade_map *cm, const 
                 continue;
             }
             any_fibre = 1;
-            fibre_rows = rank_size(cm, "p") / dram_factor(a, g, "p");
-            fibre_m = rank_size(cm, "m");
+            fibre_rows = (x->z ? x->z->p_size : rank_size(cm, "p")) / DF("p");
+            fibre_m = x->z ? x->z->m_size : rank_size(cm, "m");
             continue;
         }
         double s = t->role == MP_T_WEIGHT ? 1 : rep_ext;
         for (int i = 0; t->ranks[i]; i++)
-            s *= rank_size(cm, t->ranks[i]) / dram_factor(a, g, t->ranks[i]);
+            s *= (x->z ? x->z->trank[ti][i] : rank_size(cm, t->ranks[i])) / DF(t->ranks[i]);
         bytes += s;
     }
     /* One region holds the fibres (QK, SN, A overwrite each other in place);
      * with some of them spilled the 1D side works on one row at a time. */
+#undef DF
     double region = any_fibre ? rep_ext * fibre_m * (any_spill ? 1 : fibre_rows) : 0;
     *fibre_bytes = region * a->word_bytes;
     return (bytes + region) * a->word_bytes;
 }
 
-static double footprint(const mp_arch *a, const mp_cascade_map *cm, const ctx *x, int gi)
+static double footprint(const mp_arch *a, const mp_cascade_map *cm, ctx *x, int gi)
 {
     double fb;
     return footprint_parts(a, cm, x, gi, &fb);
@@ -258,13 +289,13 @@ static double footprint(const mp_arch *a, const mp_cascade_map *cm, const ctx *x
 static int overbooked(const mp_group *g)
 {
     for (int i = 0; i < g->n_spill; i++)
-        if (!strcmp(g->spill[i], MP_SPILL_OVERFLOW))
+        if (streq(g->spill[i], MP_SPILL_OVERFLOW))
             return 1;
     return 0;
 }
 
 /* Fit of group gi (see mp_group_fits); *need = its footprint. */
-static int group_fits(const mp_arch *a, const mp_cascade_map *cm, const ctx *x, int gi, double *need, double *frac)
+static int group_fits(const mp_arch *a, const mp_cascade_map *cm, ctx *x, int gi, double *need, double *frac)
 {
     const mp_store *b = mp_arch_buffer(a);
     double fb, fp = footprint_parts(a, cm, x, gi, &fb);
@@ -278,12 +309,14 @@ static int group_fits(const mp_arch *a, const mp_cascade_map *cm, const ctx *x, 
     return 1;
 }
 
-int mp_cascade_fits(const mp_arch *a, const mp_cascade_map *cm)
+int mp_cascade_fits(const mp_arch *a, const mp_cascade_map *cm, const mp_cost_sizes *z)
 {
     ctx x;
     double need, f;
     if (ctx_init(&x, a, cm))
         return 1;
+    if (z && z->cd == x.cd)
+        x.z = z;
     for (int g = 0; g < cm->n_groups; g++)
         if (!group_fits(a, cm, &x, g, &need, &f))
             return 0;
@@ -324,7 +357,7 @@ double mp_group_footprint(const mp_arch *a, const mp_cascade_map *cm, const mp_g
 static const mp_store *rf_of(const mp_arch *a, const char *unit)
 {
     for (int i = 0; i < a->n_stores; i++)
-        if (a->stores[i].kind == MP_STORE_REGFILE && !strcmp(a->stores[i].unit, unit))
+        if (a->stores[i].kind == MP_STORE_REGFILE && streq(a->stores[i].unit, unit))
             return &a->stores[i];
     return NULL;
 }
@@ -339,7 +372,7 @@ static double parallel(const mp_unit *u, const mp_group *g, const mp_einsum_desc
                 continue;
             int in_space = 0;
             for (int k = 0; ed->space[k]; k++)
-                if (!strcmp(ed->space[k], lp->rank))
+                if (streq(ed->space[k], lp->rank))
                     in_space = 1;
             if (!in_space)
                 continue;
@@ -382,7 +415,7 @@ static int slot_pos(const mp_group *g, const char *einsum, int *phase, int *slot
 static int lag_of(const mp_group *g, const char *einsum)
 {
     for (int i = 0; i < g->n_einsums; i++)
-        if (!strcmp(g->einsums[i], einsum))
+        if (streq(g->einsums[i], einsum))
             return g->lag[i];
     return 0;
 }
@@ -392,7 +425,7 @@ static int lag_of(const mp_group *g, const char *einsum)
 static int iterates(const mp_einsum_desc *ed, const char *rank)
 {
     for (int k = 0; ed->space[k]; k++)
-        if (!strcmp(ed->space[k], rank))
+        if (streq(ed->space[k], rank))
             return 1;
     return 0;
 }
@@ -409,7 +442,7 @@ static double outside_inner(const mp_group *g, const mp_einsum_desc *ed)
             const mp_loop *lp = &g->levels[l].loops[i];
             char b[MP_ENAME];
             mp_rank_base(lp->rank, b, sizeof b);
-            if (lp->kind != MP_LOOP_TEMPORAL || !strcmp(b, "rep") || iterates(ed, lp->rank))
+            if (lp->kind != MP_LOOP_TEMPORAL || streq(b, "rep") || iterates(ed, lp->rank))
                 continue;
             outside = 1;
             lacked *= (double)lp->factor;
@@ -707,10 +740,31 @@ static void copy_name(char *dst, const char *src, size_t n)
 
 int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_err *e)
 {
+    return mp_cost_cascade_sized(a, cm, NULL, c, e);
+}
+
+/* prune: return 1, c untouched, when some group does not fit the buffer. */
+static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cost_sizes *z, mp_cost *c, int prune,
+                        es_err *e)
+{
     ctx x;
     if (ctx_init(&x, a, cm))
         return es_fail(e, "mapping: unknown cascade '%s'", cm->cascade);
-    ctx_sizes(&x, cm);
+    mp_cost_sizes own;
+    if (!z || z->cd != x.cd) {
+        mp_cost_sizes_init(&own, cm);
+        z = &own;
+    }
+    x.tsize = z->tsize;
+    x.epts = z->epts;
+    x.z = z;
+    double gneed[MP_MAX_GROUPS], gfrac[MP_MAX_GROUPS];
+    int gfits[MP_MAX_GROUPS];
+    for (int gi = 0; gi < cm->n_groups; gi++) {
+        gfits[gi] = group_fits(a, cm, &x, gi, &gneed[gi], &gfrac[gi]);
+        if (prune && !gfits[gi])
+            return 1;
+    }
     const mp_cascade_desc *cd = x.cd;
     const mp_store *buf = mp_arch_buffer(a);
     double bw_per_cycle = a->mem.bandwidth_Bps / a->clock_hz;
@@ -732,7 +786,7 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
             /* ops count real points; the array's time the padded tiles
              * (ragged last tiles, docs/mapper.md) */
             double pts = x.epts[i];
-            double cyc = ceil(mp_einsum_padded_points(cm, g, ed) / parallel(u, g, ed)) * oc->cycles;
+            double cyc = ceil(mp_einsum_padded_points_sized(cm, g, ed, x.z->esize[i]) / parallel(u, g, ed)) * oc->cycles;
             ecyc[i] = cyc;
             ucyc[ui] += cyc;
             sum += cyc;
@@ -751,11 +805,12 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
              * report, so the table stays bounded by the layer's structure */
             mp_einsum_cost *y = NULL;
             for (int k = 0; k < c->n_einsums && !y; k++)
-                if (c->einsums[k].unit == ui && !strcmp(c->einsums[k].name, ed->name) &&
-                    !strcmp(c->einsums[k].cascade_label, cm->label))
+                if (c->einsums[k].unit == ui && streq(c->einsums[k].name, ed->name) &&
+                    streq(c->einsums[k].cascade_label, cm->label))
                     y = &c->einsums[k];
             if (!y && c->n_einsums < MP_MAX_EC) {
                 y = &c->einsums[c->n_einsums++];
+                memset(y, 0, sizeof *y); /* callers may zero only up to einsums */
                 copy_name(y->name, ed->name, sizeof y->name);
                 copy_name(y->cascade_label, cm->label, sizeof y->cascade_label);
                 y->unit = ui;
@@ -833,10 +888,10 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
         double rd, wr, fills, brd, bwr;
         double drains;
         group_traffic(a, cm, &x, gi, &rd, &wr, &fills, &drains);
-        double frd, fwr, need, frac;
+        double frd, fwr, need = gneed[gi], frac = gfrac[gi];
         group_buffer(cm, &x, gi, fills, &brd, &bwr, &frd, &fwr);
         brd += drains; /* a drain to DRAM is a buffer read, as in the simulator */
-        int fits = group_fits(a, cm, &x, gi, &need, &frac);
+        int fits = gfits[gi];
         /* overbooked: that fraction of the fibres' buffer traffic goes to
          * DRAM instead; the buffer actions stay (the artifact's rule) */
         rd += frac * frd * a->word_bytes;
@@ -886,6 +941,17 @@ int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_e
         c->lb_io_bytes += cm->repeat * fmax(compulsory, io) * a->word_bytes;
     }
     return 0;
+}
+
+int mp_cost_cascade_sized(const mp_arch *a, const mp_cascade_map *cm, const mp_cost_sizes *z, mp_cost *c,
+                          es_err *e)
+{
+    return cost_cascade(a, cm, z, c, 0, e);
+}
+
+int mp_cost_cascade_fit(const mp_arch *a, const mp_cascade_map *cm, const mp_cost_sizes *z, mp_cost *c, es_err *e)
+{
+    return cost_cascade(a, cm, z, c, 1, e);
 }
 
 void mp_cost_finish(const mp_arch *a, mp_cost *c)

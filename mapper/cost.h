@@ -67,6 +67,28 @@ int mp_cost_eval(const mp_arch *a, const mp_mapping *m, mp_cost *c, es_err *e);
 /* The same for one cascade map, accumulated into c (c zeroed by caller or
  * mp_cost_eval).  Used by the search's inner loop. */
 int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_err *e);
+/* Per-instance invariants of the costing: real elements of each tensor and
+ * real points of each einsum of cm's cascade (they depend only on its
+ * cascade, ranks and repeat).  A search computes them once per instance and
+ * variant; cd is NULL for an unknown cascade. */
+typedef struct mp_cost_sizes {
+    const mp_cascade_desc *cd;
+    double tsize[MP_CAT_MAX_T], epts[MP_CAT_MAX_E];
+    double trank[MP_CAT_MAX_T][MP_CAT_RANKS]; /* size of each rank of each tensor */
+    double p_size, m_size;                     /* of ranks p and m (1 when absent) */
+    int64_t esize[MP_CAT_MAX_E][MP_CAT_RANKS]; /* mp_cmap_rank of each rank of each einsum's space */
+} mp_cost_sizes;
+void mp_cost_sizes_init(mp_cost_sizes *z, const mp_cascade_map *cm);
+/* Does every group of cm fit (mp_group_fits of each, names resolved once)?
+ * z as for mp_cost_cascade_sized, or NULL. */
+int mp_cascade_fits(const mp_arch *a, const mp_cascade_map *cm, const mp_cost_sizes *z);
+/* mp_cost_cascade with z from mp_cost_sizes_init of a map with the same
+ * cascade, ranks and repeat as cm (NULL: computed here). */
+int mp_cost_cascade_sized(const mp_arch *a, const mp_cascade_map *cm, const mp_cost_sizes *z, mp_cost *c,
+                          es_err *e);
+/* The same, but first checks that every group fits the buffer (what
+ * mp_cascade_fits answers): 1, c untouched, when one does not. */
+int mp_cost_cascade_fit(const mp_arch *a, const mp_cascade_map *cm, const mp_cost_sizes *z, mp_cost *c, es_err *e);
 /* Finish: latency, utilization and energy totals from the accumulators. */
 void mp_cost_finish(const mp_arch *a, mp_cost *c);
 
@@ -84,8 +106,6 @@ double mp_cascade_max_footprint(const mp_arch *a, const mp_cascade_map *cm);
  * fraction of the fibre region that an overbooked group spills (0 when it
  * fits); an overbooked group fits while its other tiles do. */
 int mp_group_fits(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g, double *frac);
-/* Does every group of cm fit (mp_group_fits of each, names resolved once)? */
-int mp_cascade_fits(const mp_arch *a, const mp_cascade_map *cm);
 /* Is group g's `bypass` list valid: no output whose producer iterates a tile
  * loop over a rank the output lacks (its partial sums would leave the array
  * per step)?  0, or -1 with a one-line message.  The cost model's check and

@@ -89,9 +89,15 @@ double mp_tensor_real_elems(const mp_cascade_map *cm, const mp_tensor_desc *t)
 
 double mp_einsum_padded_points(const mp_cascade_map *cm, const mp_group *g, const mp_einsum_desc *ed)
 {
+    return mp_einsum_padded_points_sized(cm, g, ed, NULL);
+}
+
+double mp_einsum_padded_points_sized(const mp_cascade_map *cm, const mp_group *g, const mp_einsum_desc *ed,
+                                     const int64_t *size)
+{
     double n = (double)cm->repeat;
     for (int i = 0; ed->space[i]; i++) {
-        int64_t v = mp_cmap_rank(cm, ed->space[i]);
+        int64_t v = size ? size[i] : mp_cmap_rank(cm, ed->space[i]);
         int64_t have = g ? mp_group_rank_product(g, ed->space[i]) : 1;
         if (have > v)
             v = have;

@@ -38,6 +38,10 @@ int mp_resolve_cascade(const mp_arch *a, mp_cascade_map *cm, es_err *e);
 double mp_einsum_real_points(const mp_cascade_map *cm, const mp_einsum_desc *ed);
 double mp_tensor_real_elems(const mp_cascade_map *cm, const mp_tensor_desc *t);
 double mp_einsum_padded_points(const mp_cascade_map *cm, const mp_group *g, const mp_einsum_desc *ed);
+/* The same with size[i] = mp_cmap_rank(cm, ed->space[i]) looked up by the
+ * caller (the search's cost model, once per instance); NULL: looked up. */
+double mp_einsum_padded_points_sized(const mp_cascade_map *cm, const mp_group *g, const mp_einsum_desc *ed,
+                                     const int64_t *size);
 /* Do the loop factors of `rank` in g cover `size` with at most one partial
  * (last) tile of the outermost factor > 1?  Equal products always do. */
 int mp_rank_covered(const mp_group *g, const char *rank, int64_t size);

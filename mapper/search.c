@@ -63,6 +63,12 @@ typedef struct space {
     /* decode_explicit's start per variant: the map's header (cascade, label,
      * instance ranks, repeat) as a zeroed map gets it, built once */
     mp_cascade_map *head[2];
+    mp_cost_sizes sizes[2]; /* of head[v] */
+    /* names as decode_explicit's zeroed fields get them, padded with zeros,
+     * so one fixed-size copy writes the same bytes as es_strlcpy */
+    char ename[2][MP_CAT_MAX_E][MP_ENAME];
+    char uname[MP_MAX_UNITS][MP_NAME];
+    char store[3][MP_NAME]; /* dram, buffer (or pe), pe */
 } space;
 
 static void divisors(int64_t n, int64_t *out, int *cnt)
@@ -182,7 +188,16 @@ static int space_init(space *s, const mp_arch *a, const md_inst *in)
         es_strlcpy(h->label, in->name, MP_NAME);
         mp_cmap_set_instance(h, in);
         s->head[v] = h;
+        mp_cost_sizes_init(&s->sizes[v], h);
+        for (int i = 0; i < s->cd[v]->n_einsums && i < MP_CAT_MAX_E; i++)
+            es_strlcpy(s->ename[v][i], s->cd[v]->einsums[i].name, MP_ENAME);
     }
+    for (int k = 0; k < a->n_units && k < MP_MAX_UNITS; k++)
+        es_strlcpy(s->uname[k], a->units[k].name, MP_NAME);
+    const mp_store *buf = mp_arch_buffer(a);
+    es_strlcpy(s->store[0], a->mem.name, MP_NAME);
+    es_strlcpy(s->store[1], buf ? buf->name : "pe", MP_NAME);
+    es_strlcpy(s->store[2], "pe", MP_NAME);
     return 0;
 }
 
@@ -192,10 +207,18 @@ static void space_free(space *s)
         free(s->head[v]);
 }
 
+/* es_strlcpy into a name field that may hold stale bytes: the field ends
+ * as it would in a zeroed struct */
+static void set_name(char dst[MP_ENAME], const char *src)
+{
+    memset(dst, 0, MP_ENAME);
+    es_strlcpy(dst, src, MP_ENAME);
+}
+
 static void add_loop(mp_level *l, const char *r, int64_t f, mp_loop_kind k)
 {
     mp_loop *x = &l->loops[l->n++];
-    es_strlcpy(x->rank, r, MP_ENAME);
+    set_name(x->rank, r);
     x->factor = f;
     x->kind = k;
 }
@@ -268,47 +291,55 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
     const mp_arch *a = s->a;
     int v = s->is_attn ? gn[G_VARIANT] : 0;
     const mp_cascade_desc *cd = s->cd[v];
-    /* all but the (large) epoch arrays, which only interleaved groups use */
-    memcpy(cm, s->head[v], offsetof(mp_cascade_map, groups));
-    int64_t p0 = s->p0s[gn[G_P0]];
+    /* the checks that fail a point before anything is written (a failed
+     * decode leaves cm unspecified) */
     if (gn[G_P1] < 1 || gn[G_P1] > s->ndiv[gn[G_P0]])
         return -1;
-    int64_t p1 = s->divs[gn[G_P0]][gn[G_P1] - 1];
-    int64_t p2 = (s->T + p0 - 1) / p0 / p1;
-    for (int i = 0; i < cd->n_einsums; i++) {
-        int gi = G_BIND0 + i;
-        if (gn[gi] >= s->nunits[v][i])
+    for (int i = 0; i < cd->n_einsums; i++)
+        if (gn[G_BIND0 + i] >= s->nunits[v][i])
             return -1;
-        mp_binding *b = &cm->bindings[cm->n_bindings++];
-        es_strlcpy(b->einsum, cd->einsums[i].name, MP_ENAME);
-        es_strlcpy(b->unit, a->units[s->units[v][i][gn[gi]]].name, MP_NAME);
-    }
-    const mp_store *buf = mp_arch_buffer(a);
-    /* fusion groups: 1-pass and linear fuse everything; 3-pass splits the
-     * einsum list where the partition mask has a bit */
-    int cut = s->is_attn && v == 1 ? gn[G_PART] : 0;
     if (!(s->is_attn && v == 1) && gn[G_PART])
         return -1;
     if (s->is_attn && v == 0 && gn[G_SPILL])
         return -1;
+    /* all but the (large) epoch arrays, which only interleaved groups use */
+    memcpy(cm, s->head[v], offsetof(mp_cascade_map, groups));
+    int64_t p0 = s->p0s[gn[G_P0]];
+    int64_t p1 = s->divs[gn[G_P0]][gn[G_P1] - 1];
+    int64_t p2 = (s->T + p0 - 1) / p0 / p1;
+    for (int i = 0; i < cd->n_einsums; i++) {
+        int gi = G_BIND0 + i;
+        mp_binding *b = &cm->bindings[cm->n_bindings++];
+        memcpy(b->einsum, s->ename[v][i], MP_ENAME);
+        memcpy(b->unit, s->uname[s->units[v][i][gn[gi]]], MP_NAME);
+    }
+    /* fusion groups: 1-pass and linear fuse everything; 3-pass splits the
+     * einsum list where the partition mask has a bit */
+    int cut = s->is_attn && v == 1 ? gn[G_PART] : 0;
     int start = 0;
     for (int i = 0; i < cd->n_einsums; i++) {
         if (i + 1 < cd->n_einsums && !(cut & (1 << i)))
             continue;
         mp_group *g = &cm->groups[cm->n_groups++];
         memset(g, 0, offsetof(mp_group, phases));
-        memset(g->granularity, 0, sizeof *g - offsetof(mp_group, granularity));
+        /* of the rest, what this decode fills starts as in a zeroed group
+         * (names written whole below); entries past the counts, which
+         * nothing reads, are not cleared: clearing them took a fifth of
+         * the decode */
+        memset(g->granularity, 0, sizeof g->granularity);
+        g->n_spill = g->n_keep = g->n_bypass = 0;
+        for (int l = 0; l < 3; l++)
+            g->levels[l].n = 0;
         g->name[0] = 'g';
         g->name[1] = (char)('0' + cm->n_groups - 1);
         g->name[2] = 0;
         for (int k = start; k <= i; k++)
-            es_strlcpy(g->einsums[g->n_einsums++], cd->einsums[k].name, MP_ENAME);
+            memcpy(g->einsums[g->n_einsums++], s->ename[v][k], MP_ENAME);
         start = i + 1;
         g->schedule = (mp_sched_kind)(s->is_attn ? gn[G_SCHED] : gn[G_SCHED] ? MP_SCHED_SEQUENTIAL : MP_SCHED_PIPELINED);
         g->n_levels = 3;
-        es_strlcpy(g->levels[0].store, a->mem.name, MP_NAME);
-        es_strlcpy(g->levels[1].store, buf ? buf->name : "pe", MP_NAME);
-        snprintf(g->levels[2].store, MP_NAME, "pe");
+        for (int l = 0; l < 3; l++)
+            memcpy(g->levels[l].store, s->store[l], MP_NAME);
         mp_level *D = &g->levels[0], *B = &g->levels[1], *E = &g->levels[2];
         add_loop(D, "rep", cm->repeat, MP_LOOP_TEMPORAL);
         if (s->is_attn) {
@@ -333,7 +364,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
                 add_loop(E, "m0", m0in / s->M0, MP_LOOP_TEMPORAL);
             es_strlcpy(g->granularity, v == 0 ? "tile" : p2 == 1 ? "head" : "row", sizeof g->granularity);
             if (v == 1 && gn[G_SPILL] == 2) /* FLAT's overbooked buffer */
-                es_strlcpy(g->spill[g->n_spill++], MP_SPILL_OVERFLOW, MP_ENAME);
+                set_name(g->spill[g->n_spill++], MP_SPILL_OVERFLOW);
             if (v == 1 && gn[G_SPILL] == 1) {
                 /* spill the fibres that cross units */
                 for (int t = 0; t < cd->n_tensors; t++) {
@@ -343,7 +374,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
                     for (int k = 0; k < g->n_einsums; k++)
                         touched |= !strcmp(g->einsums[k], cd->tensors[t].name);
                     if (touched && strcmp(cd->tensors[t].name, "SN"))
-                        es_strlcpy(g->spill[g->n_spill++], cd->tensors[t].name, MP_ENAME);
+                        set_name(g->spill[g->n_spill++], cd->tensors[t].name);
                 }
             }
         } else {
@@ -394,9 +425,9 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
     return 0;
 }
 
-static int fits_all(const space *s, const mp_cascade_map *cm)
+static int fits_all(const space *s, const int *gn, const mp_cascade_map *cm)
 {
-    return mp_cascade_fits(s->a, cm);
+    return mp_cascade_fits(s->a, cm, &s->sizes[s->is_attn ? gn[G_VARIANT] : 0]);
 }
 
 /* Gene G_P1 = 0 means "the largest tile factor that fits" (the P1 rule).
@@ -416,7 +447,7 @@ static int decode(const space *s, const int *gn, mp_cascade_map *cm, int *fits)
         g2[G_P1] = mid;
         int rc = decode_explicit(s, g2, cm);
         last = mid;
-        if (rc == 0 && fits_all(s, cm)) {
+        if (rc == 0 && fits_all(s, g2, cm)) {
             found = mid;
             hi = mid - 1;
         } else if (rc == 0) {
@@ -458,16 +489,21 @@ static int try_genes(const space *s, const int *gn, mp_objective ob, best_t *b, 
         st->pruned++;
         return 0;
     }
-    if (!fits && !fits_all(s, &cm)) {
+    mp_cost c;
+    memset(&c, 0, offsetof(mp_cost, einsums)); /* the cost zeroes the entries it adds */
+    c.valid = 1;
+    es_err e;
+    /* decode_explicit starts every map of variant v from head[v] */
+    const mp_cost_sizes *z = &s->sizes[s->is_attn ? gn[G_VARIANT] : 0];
+    /* the P1 rule checked the fit already; otherwise one that does not fit
+     * is pruned (the cost model checks the fit first) */
+    int rc = fits ? mp_cost_cascade_sized(s->a, &cm, z, &c, &e) : mp_cost_cascade_fit(s->a, &cm, z, &c, &e);
+    if (rc == 1) {
         st->pruned++;
         return 0;
     }
-    mp_cost c;
-    memset(&c, 0, sizeof c);
-    c.valid = 1;
-    es_err e;
     st->evaluated++;
-    if (mp_cost_cascade(s->a, &cm, &c, &e) || !c.valid)
+    if (rc || !c.valid)
         return 0;
     mp_cost_finish(s->a, &c);
     st->valid++;
@@ -481,7 +517,8 @@ static int try_genes(const space *s, const int *gn, mp_objective ob, best_t *b, 
         b->sec = sec;
         b->have = 1;
         b->obj = *val;
-        b->cm = cm;
+        /* the header and the used groups (the rest is never read) */
+        memcpy(&b->cm, &cm, offsetof(mp_cascade_map, groups) + (size_t)cm.n_groups * sizeof cm.groups[0]);
         b->cost = c;
         return 1;
     }
