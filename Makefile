@@ -1,5 +1,5 @@
 # einsim build.  `make run` and `make test` work as the first command on a
-# fresh Debian 12 machine: both go through `deps` (scripts/deps.sh), which
+# fresh Debian 12 machine: both go through `deps` (.ci/deps.sh), which
 # apt-installs what is missing and fetches the GPT-2 tokenizer files.
 #
 #   make            build build/bin/einsim
@@ -83,25 +83,25 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $$(call test_libs,%)
 	$(CC) $(LDFLAGS) $< $(call test_libs,$*) $(TEST_LDLIBS) $(LDLIBS) -o $@
 
 deps:
-	@sh scripts/deps.sh
+	@sh .ci/deps.sh
 
 # -k: one broken room does not stop the other rooms' tests from building;
-# scripts/run-tests.sh counts a test that failed to build as a failure.
+# tests/run.sh counts a test that failed to build as a failure.
 build-tests: $(EINSIM) $(TEST_BINS)
 build-bench: $(EINSIM) $(BENCH_BINS)
 
 # The main job: FuseMax vs its baselines on a bundled model (see README).
 run: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all
-	@sh scripts/run-default.sh $(EINSIM)
+	@sh experiments/default/run.sh $(EINSIM)
 
 test: deps
 	@$(MAKE) --no-print-directory -k -j$(NPROC) build-tests || echo "make test: some targets failed to build (counted below)"
-	@sh scripts/run-tests.sh $(BUILD)
+	@sh tests/run.sh $(BUILD)
 
 bench: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) build-bench
-	@sh scripts/run-bench.sh $(BUILD)
+	@sh tests/bench/run.sh $(BUILD)
 
 install: $(EINSIM)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/einsim

@@ -1,5 +1,5 @@
 # Helpers for end-to-end tests.  Each check prints one "PASS name" or
-# "FAIL name: why" line; scripts/run-tests.sh counts them.
+# "FAIL name: why" line; tests/run.sh counts them.
 # $EINSIM is the binary under test (absolute path).
 : "${EINSIM:?EINSIM must be set (run through make test)}"
 TMPD=$(mktemp -d)

@@ -2,7 +2,7 @@
 # atomically; bad inputs exit 2 with one line.
 . "$(dirname "$0")/lib.sh"
 if ! command -v jq >/dev/null 2>&1; then
-    fail sim_needs_jq "jq is not installed (Debian package jq; scripts/deps.sh should install it)"
+    fail sim_needs_jq "jq is not installed (Debian package jq; .ci/deps.sh should install it)"
     exit 0
 fi
 D=$TMPD/sim
