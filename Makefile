@@ -36,10 +36,10 @@ TEST_LDLIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 # Rooms, upstream first (DESIGN §1).  A room's library is every .c under it,
 # except sim/sc (C++) and the CLI entry point.
-ROOMS := base golden models mapper sim
+ROOMS := golden models mapper sim
 room_srcs = $(shell find $(1) -name '*.c' -not -path 'sim/sc/*' -not -name 'main.c' 2>/dev/null | sort)
 room_lib  = $(BUILD)/lib/libes_$(1).a
-LIBS_DOWNSTREAM_FIRST := $(foreach r,sim mapper models golden base,$(call room_lib,$(r)))
+LIBS_DOWNSTREAM_FIRST := $(foreach r,sim mapper models golden,$(call room_lib,$(r)))
 
 define ROOM_RULES
 $(1)_SRCS := $$(call room_srcs,$(1))
@@ -73,7 +73,7 @@ $(EINSIM): $(BUILD)/obj/sim/cli/main.o $(LIBS_DOWNSTREAM_FIRST)
 
 # A test links only its room and the rooms upstream of it, so a room's tests
 # build while a downstream room is broken (tests/bench links everything).
-upstream_of = $(if $(filter base,$(1)),base,$(if $(filter golden,$(1)),golden base,$(if $(filter models,$(1)),models golden base,$(if $(filter mapper,$(1)),mapper models golden base,sim mapper models golden base))))
+upstream_of = $(if $(filter golden,$(1)),golden,$(if $(filter models,$(1)),models golden,$(if $(filter mapper,$(1)),mapper models golden,sim mapper models golden)))
 test_libs = $(foreach r,$(call upstream_of,$(firstword $(subst /, ,$(1)))),$(call room_lib,$(r)))
 # Keep test objects (they are intermediate files of the pattern chain).
 .SECONDARY:

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/rng.h"
+#include "golden/base/rng.h"
 #include "golden/kcheck.h"
 #include "golden/kernels.h"
 

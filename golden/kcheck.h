@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 #include "golden/numfmt.h"
 
 #define GD_KC_LINES 12

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 /* ---- GEMM: C[M x N] = A[M x K] . B[K x N] (+ C if accumulate) ------------ */
 /* Reference path: for each (i, j) the sum over k runs in increasing k with one

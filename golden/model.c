@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/io.h"
-#include "base/rng.h"
+#include "golden/base/io.h"
+#include "golden/base/rng.h"
 #include "golden/kernels.h"
 #include "golden/safetensors.h"
 

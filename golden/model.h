@@ -22,7 +22,7 @@
 
 #include <stdint.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 typedef enum gd_family { GD_FAM_GPT2, GD_FAM_BERT, GD_FAM_LLAMA } gd_family;
 

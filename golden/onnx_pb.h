@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 enum {
     GD_ONNX_FLOAT = 1,

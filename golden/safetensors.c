@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/io.h"
+#include "golden/base/io.h"
 #include "golden/numfmt.h"
 
 /* A header larger than this is certainly corrupt (the reference

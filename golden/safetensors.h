@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 #define GD_ST_MAX_DIMS 8
 

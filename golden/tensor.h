@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/err.h"
-#include "base/rng.h"
+#include "golden/base/err.h"
+#include "golden/base/rng.h"
 #include "golden/numfmt.h"
 
 #define GD_TENSOR_MAX_DIM 4

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/io.h"
+#include "golden/base/io.h"
 
 /* ---- string -> int hash map (open addressing, FNV-1a) ------------------- */
 typedef struct smap {

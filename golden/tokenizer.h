@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 typedef struct gd_tokenizer gd_tokenizer;
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/io.h"
-#include "base/yaml.h"
+#include "golden/base/io.h"
+#include "golden/base/yaml.h"
 #include "mapper/arch.h"
 
 static const char *const op_names[MP_OP__COUNT] = {"add", "sub", "mul", "mac", "max", "min",

@@ -43,7 +43,7 @@
 
 #include <stdint.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 #include "mapper/energy.h"
 
 #define MP_NAME 48

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 #define CAS_NAME 32        /* tensor, rank and einsum names (NUL included) */
 #define CAS_MAX_RANKS 32   /* ranks of one cascade */

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/rng.h"
+#include "golden/base/rng.h"
 #include "golden/kernels.h"
 #include "mapper/cascade.h"
 

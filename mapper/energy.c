@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/io.h"
-#include "base/yaml.h"
+#include "golden/base/io.h"
+#include "golden/base/yaml.h"
 #include "mapper/energy.h"
 
 static int parse_tree(const es_ynode *root, mp_energy *t, es_err *e)

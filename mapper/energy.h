@@ -6,7 +6,7 @@
 #ifndef MP_ENERGY_H
 #define MP_ENERGY_H
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 #define MP_MAX_ENERGY 48
 

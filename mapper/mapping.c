@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/io.h"
-#include "base/yaml.h"
+#include "golden/base/io.h"
+#include "golden/base/yaml.h"
 #include "mapper/catalog.h"
 #include "mapper/mapping.h"
 

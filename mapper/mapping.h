@@ -92,7 +92,7 @@
 
 #include <stdint.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 #include "mapper/arch.h"
 
 #define MP_MAX_EINSUMS 16

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/str.h"
+#include "golden/base/str.h"
 #include "mapper/catalog.h"
 #include "mapper/cost.h"
 #include "mapper/resolve.h"

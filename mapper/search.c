@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/str.h"
-#include "base/rng.h"
+#include "golden/base/str.h"
+#include "golden/base/rng.h"
 #include "mapper/catalog.h"
 #include "mapper/resolve.h"
 #include "mapper/search.h"

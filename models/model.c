@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/io.h"
-#include "base/yaml.h"
+#include "golden/base/io.h"
+#include "golden/base/yaml.h"
 #include "models/models.h"
 
 /* ---------------------------------------------------------------- enums */

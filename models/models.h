@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 /* ------------------------------------------------------------------ model */
 

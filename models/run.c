@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/yaml.h"
+#include "golden/base/yaml.h"
 #include "models/models.h"
 
 void md_run_free(md_run *r)

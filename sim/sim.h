@@ -13,7 +13,7 @@
 #ifndef SIM_SIM_H
 #define SIM_SIM_H
 
-#include "base/err.h"
+#include "golden/base/err.h"
 #include "mapper/arch.h"
 #include "mapper/mapping.h"
 #include "sim/array/systolic.h"

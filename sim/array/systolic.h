@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 typedef enum { SA_OS, SA_WS, SA_IS } sa_dataflow;
 typedef enum { SA_TIMING_NATIVE, SA_TIMING_SCALESIM } sa_timing;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 #include "cli.h"
 
 int cli_parse(int argc, char **argv, int first, cli_opt *opts, const char **pos, int maxpos,

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/err.h"
-#include "base/io.h"
+#include "golden/base/err.h"
+#include "golden/base/io.h"
 #include "cli.h"
 
 static const char usage[] =

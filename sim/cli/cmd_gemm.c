@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 #include "cli.h"
 #include "sim/array/systolic.h"
 #include "sim/report/report.h"

@@ -9,8 +9,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "base/err.h"
-#include "base/io.h"
+#include "golden/base/err.h"
+#include "golden/base/io.h"
 #include "cli.h"
 #include "mapper/arch.h"
 #include "mapper/cost.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 #include "cli.h"
 #include "mapper/resolve.h"
 #include "models/models.h"

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/err.h"
-#include "base/io.h"
+#include "golden/base/err.h"
+#include "golden/base/io.h"
 #include "golden/kernels.h"
 #include "cli.h"
 

@@ -1,7 +1,7 @@
 /* sim/cli/runopts.c: see runopts.h. */
 #include "runopts.h"
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_run *r)
 {

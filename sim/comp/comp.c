@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 void sim_sig_push(sim_sig *s, int64_t x)
 {

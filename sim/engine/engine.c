@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 void sim_engine_init(sim_engine *en) { memset(en, 0, sizeof *en); }
 

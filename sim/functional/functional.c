@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/rng.h"
+#include "golden/base/rng.h"
 #include "golden/kernels.h"
 
 #define FN_SLOTS 32

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 #include "mapper/arch.h"
 #include "mapper/mapping.h"
 #include "sim/prog/prog.h"

@@ -13,7 +13,7 @@
 #ifndef SIM_LOWER_H
 #define SIM_LOWER_H
 
-#include "base/err.h"
+#include "golden/base/err.h"
 #include "mapper/account.h"
 #include "mapper/arch.h"
 #include "mapper/mapping.h"

@@ -34,7 +34,7 @@
 
 #include <stdint.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 #define SP_MAX_OPS 48
 #define SP_MAX_DEPS 12

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/io.h"
+#include "golden/base/io.h"
 
 void sim_report_init(sim_report *r, const char *command)
 {

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "base/err.h"
+#include "golden/base/err.h"
 
 #define SIM_REP_NAME 64
 #define SIM_REP_UNITS 8

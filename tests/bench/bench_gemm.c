@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/rng.h"
+#include "golden/base/rng.h"
 #include "golden/kernels.h"
 #include "tests/bench/bench_common.h"
 

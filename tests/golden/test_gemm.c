@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/rng.h"
+#include "golden/base/rng.h"
 #include "golden/kernels.h"
 
 typedef struct shape { int M, N, K; } shape;

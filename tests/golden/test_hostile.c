@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/err.h"
-#include "base/rng.h"
-#include "base/yaml.h"
+#include "golden/base/err.h"
+#include "golden/base/rng.h"
+#include "golden/base/yaml.h"
 #include "golden/kcheck.h"
 #include "golden/onnx_pb.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/io.h"
+#include "golden/base/io.h"
 #include "golden/model.h"
 
 static void tiny(gd_config *c, gd_family f)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/rng.h"
+#include "golden/base/rng.h"
 #include "golden/kernels.h"
 
 #define U 0x1p-24

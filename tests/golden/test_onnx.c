@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/err.h"
-#include "base/io.h"
-#include "base/rng.h"
+#include "golden/base/err.h"
+#include "golden/base/io.h"
+#include "golden/base/rng.h"
 #include "golden/kernels.h"
 #include "golden/numfmt.h"
 #include "golden/onnx_pb.h"

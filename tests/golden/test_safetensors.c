@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/io.h"
+#include "golden/base/io.h"
 #include "golden/numfmt.h"
 #include "golden/safetensors.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/io.h"
+#include "golden/base/io.h"
 #include "mapper/arch.h"
 #include "mapper/cost.h"
 #include "mapper/mapping.h"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/io.h"
+#include "golden/base/io.h"
 #include "mapper/cascade.h"
 
 static cas_cascade *load_bound(const char *name, const char *ranks)

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "base/rng.h"
+#include "golden/base/rng.h"
 #include "sim/array/systolic.h"
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/base.h"
+#include "golden/base/base.h"
 
 static es_ydoc *parse(const char *text, es_err *e)
 {
