@@ -421,14 +421,6 @@ static int order_einsums(cas_cascade *c, es_err *e)
     return 0;
 }
 
-static int space_has(const cas_einsum *E, int r)
-{
-    for (int i = 0; i < E->nspace; i++)
-        if (E->space[i] == r)
-            return 1;
-    return 0;
-}
-
 /* Inside the loop over the iterative rank L, an einsum may read a tensor
  * produced in the loop only at the current slice (L, or L+1 for an iterative
  * tensor, which the loop has just written): a final slice (M1), a later one,
@@ -441,7 +433,7 @@ static int check_loop_reads(const cas_cascade *c, const cas_einsum *E, const cas
     if (x->kind != CAS_E_REF)
         return 0;
     const cas_tensor *t = &c->tensor[x->tensor];
-    if (t->producer < 0 || !space_has(&c->einsum[t->producer], L))
+    if (t->producer < 0 || !cas_space_has(&c->einsum[t->producer], L))
         return 0;
     int pos = -1;
     for (int i = 0; i < t->nranks; i++)
@@ -502,7 +494,7 @@ int cas_check(cas_cascade *c, es_err *e)
     if (order_einsums(c, e))
         return -1;
     for (int i = 0; it >= 0 && i < c->neinsums; i++)
-        if (space_has(&c->einsum[i], it) && check_loop_reads(c, &c->einsum[i], c->einsum[i].rhs, it, e))
+        if (cas_space_has(&c->einsum[i], it) && check_loop_reads(c, &c->einsum[i], c->einsum[i].rhs, it, e))
             return -1;
     return 0;
 }

@@ -13,4 +13,13 @@ int cas_einsum_deps(const cas_cascade *c, int ei, int *dep, int *via);
 int cas_read_carried(const cas_cascade *c, const cas_expr *ref);
 void cas_expr_free(cas_expr *x);
 
+/* 1 if rank r is in the einsum's iteration space. */
+static inline int cas_space_has(const cas_einsum *E, int r)
+{
+    for (int i = 0; i < E->nspace; i++)
+        if (E->space[i] == r)
+            return 1;
+    return 0;
+}
+
 #endif

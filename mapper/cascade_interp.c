@@ -237,14 +237,6 @@ static int run_einsum(evalctx *x, int ei, int fixed, int64_t fixed_val, int mode
     }
 }
 
-static int space_has(const cas_einsum *E, int r)
-{
-    for (int i = 0; i < E->nspace; i++)
-        if (E->space[i] == r)
-            return 1;
-    return 0;
-}
-
 static int out_has(const cas_einsum *E, int r)
 {
     for (int i = 0; i < E->nout_space; i++)
@@ -298,7 +290,7 @@ int cas_run(cas_env *v, es_err *e)
         int after = 0;
         for (int j = 0; j < nd; j++)
             after |= phase[dep[j]] >= 1;
-        if (space_has(&c->einsum[ei], L)) {
+        if (cas_space_has(&c->einsum[ei], L)) {
             for (int j = 0; j < nd; j++)
                 if (phase[dep[j]] == 2)
                     return es_fail_at(e, c->file, c->einsum[ei].loc.line, c->einsum[ei].loc.col,

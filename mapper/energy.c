@@ -7,8 +7,9 @@
 #include "golden/base/yaml.h"
 #include "mapper/energy.h"
 
-static int parse_tree(const es_ynode *root, mp_energy *t, es_err *e)
+static int parse_tree(const es_ynode *root, void *out, es_err *e)
 {
+    mp_energy *t = out;
     static const char *const top[] = {"name", "technology", "actions", "area", NULL};
     static const char *const act[] = {"energy_pj", "leak_pj", NULL};
     memset(t, 0, sizeof *t);
@@ -58,25 +59,12 @@ static int parse_tree(const es_ynode *root, mp_energy *t, es_err *e)
 
 int mp_energy_parse(const char *fname, const char *text, mp_energy *out, es_err *e)
 {
-    es_ydoc *d = es_yaml_parse_string(fname, text, strlen(text), e);
-    if (!d)
-        return -1;
-    int rc = parse_tree(d->root, out, e);
-    es_yaml_free(d);
-    return rc;
+    return es_yaml_read_string(fname, text, parse_tree, out, e);
 }
 
 int mp_energy_load(const char *name_or_path, mp_energy *out, es_err *e)
 {
-    char path[4096];
-    if (es_find_bundled("energy", name_or_path, ".yaml", path, sizeof path, e))
-        return -1;
-    es_ydoc *d = es_yaml_load(path, e);
-    if (!d)
-        return -1;
-    int rc = parse_tree(d->root, out, e);
-    es_yaml_free(d);
-    return rc;
+    return es_yaml_read_bundled("energy", name_or_path, parse_tree, out, e);
 }
 
 double mp_energy_of(const mp_energy *t, const char *action)

@@ -210,12 +210,8 @@ int cmd_map(int argc, char **argv)
         if (!cli_get(o, need[i]))
             es_fatal(ES_EXIT_BADINPUT, "map: missing --%s (see 'einsim map --help')", need[i]);
     es_err e;
-    mp_arch *a = mp_arch_load(cli_get(o, "arch"), &e);
-    if (!a)
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     md_model model;
-    if (md_model_load(cli_get(o, "model"), &model, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    mp_arch *a = cli_load_arch_model(o, &model);
     static cli_run cr; /* run.seqs points into it */
     cli_run_options(o, "map", 0, &cr);
     md_run run = cr.run;

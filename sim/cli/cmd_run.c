@@ -39,12 +39,8 @@ int cmd_run(int argc, char **argv)
     if (!cli_get(o, "arch") || !cli_get(o, "model"))
         es_fatal(ES_EXIT_BADINPUT, "run: --arch and --model are required (see 'einsim run --help')");
     es_err e;
-    mp_arch *a = mp_arch_load(cli_get(o, "arch"), &e);
-    if (!a)
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     md_model model;
-    if (md_model_load(cli_get(o, "model"), &model, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    mp_arch *a = cli_load_arch_model(o, &model);
     if (cli_get(o, "heads")) {
         model.n_heads = cli_int(o, "heads", 1, 1, 1024);
         model.n_kv_heads = model.n_heads;

@@ -33,3 +33,14 @@ void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_ru
         run->seqs = r->seqs, run->n_seqs = r->nseqs, run->batch = r->nseqs;
     }
 }
+
+mp_arch *cli_load_arch_model(const cli_opt *o, md_model *model)
+{
+    es_err e;
+    mp_arch *a = mp_arch_load(cli_get(o, "arch"), &e);
+    if (!a)
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    if (md_model_load(cli_get(o, "model"), model, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    return a;
+}

@@ -5,6 +5,7 @@
 #define SIM_CLI_RUNOPTS_H
 
 #include "cli.h"
+#include "mapper/arch.h"
 #include "models/models.h"
 
 #define CLI_RUN_MAX_SEQS 4096
@@ -21,5 +22,8 @@ typedef struct cli_run {
 /* Fill r from the options (cmd names the subcommand in messages; dflt_seq is
  * the length when none of --seq, --seqs, --prompt is given, 0 = required). */
 void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_run *r);
+/* Load --arch and --model (bundled names or paths); exits 2 with the
+ * loader's located message on failure.  The caller checked both are given. */
+mp_arch *cli_load_arch_model(const cli_opt *o, md_model *model);
 
 #endif
