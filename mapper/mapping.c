@@ -277,7 +277,7 @@ static int parse_schedule(const es_ynode *v, mp_group *g, es_err *e)
 
 static int parse_group(const es_ynode *v, mp_group *g, es_err *e)
 {
-    static const char *const keys[] = {"name", "einsums", "granularity", "spill", "keep_onchip",
+    static const char *const keys[] = {"name", "einsums", "granularity", "max_rows", "spill", "keep_onchip",
                                        "bypass", "schedule", "nest", NULL};
     if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e) ||
         key_name(v, "name", 1, g->name, sizeof g->name, e))
@@ -293,6 +293,14 @@ static int parse_group(const es_ynode *v, mp_group *g, es_err *e)
     if (strcmp(g->granularity, "tile") && strcmp(g->granularity, "row") && strcmp(g->granularity, "head") &&
         strcmp(g->granularity, "auto"))
         return es_y_fail(es_y_get(v, "granularity"), e, "expected tile, row, head or auto, got '%s'", g->granularity);
+    if ((n = es_y_get(v, "max_rows"))) {
+        if (es_y_int(v, "max_rows", 1, &g->max_rows, e))
+            return -1;
+        if (g->max_rows < 1)
+            return es_y_fail(n, e, "expected a positive number of rows, got %" PRId64, g->max_rows);
+        if (!strcmp(g->granularity, "tile"))
+            return es_y_fail(n, e, "max_rows bounds row granularity; group '%s' has granularity tile", g->name);
+    }
     if ((n = es_y_get(v, "spill")) && name_list(n, g->spill, MP_MAX_EINSUMS, &g->n_spill, e))
         return -1;
     if ((n = es_y_get(v, "keep_onchip")) && name_list(n, g->keep_onchip, MP_MAX_EINSUMS, &g->n_keep, e))
@@ -547,7 +555,10 @@ static void write_group(sbuf *b, const mp_group *g)
     sb_printf(b, "      - name: %s\n        einsums: [", g->name);
     for (int i = 0; i < g->n_einsums; i++)
         sb_printf(b, "%s%s", i ? ", " : "", g->einsums[i]);
-    sb_printf(b, "]\n        granularity: %s\n        spill: [", g->granularity);
+    sb_printf(b, "]\n        granularity: %s\n", g->granularity);
+    if (g->max_rows)
+        sb_printf(b, "        max_rows: %" PRId64 "\n", g->max_rows);
+    sb_printf(b, "        spill: [");
     for (int i = 0; i < g->n_spill; i++)
         sb_printf(b, "%s%s", i ? ", " : "", g->spill[i]);
     sb_printf(b, "]\n        keep_onchip: [");

@@ -145,6 +145,9 @@ typedef struct mp_group {
     int n_phases;             /* INTERLEAVED: phases of one epoch */
     mp_phase phases[MP_MAX_PHASES];
     char granularity[MP_ENAME]; /* "tile", "row", "head" */
+    /* row granularity: at most this many rows of p per tile (all levels
+     * below DRAM); 0 = unbounded.  Head granularity is not bounded. */
+    int64_t max_rows;
     int n_spill;
     char spill[MP_MAX_EINSUMS][MP_ENAME]; /* intermediate tensors sent off chip */
     int n_keep;

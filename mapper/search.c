@@ -327,6 +327,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
          * nothing reads, are not cleared: clearing them took a fifth of
          * the decode */
         memset(g->granularity, 0, sizeof g->granularity);
+        g->max_rows = 0;
         g->n_spill = g->n_keep = g->n_bypass = 0;
         for (int l = 0; l < 3; l++)
             g->levels[l].n = 0;

@@ -36,7 +36,7 @@ for scope in attention layer; do
 done
 t1=$(date +%s.%N)
 mv "$RES.tmp" "$RES"
-awk -v t0="$t0" -v t1="$t1" -F, -f "$HERE/table.awk" "$HERE/reference.csv" "$RES" >"$HERE/table.md.tmp"
+awk -v t0="$t0" -v t1="$t1" -F, -f "$HERE/table.awk" "$HERE/reference.csv" "$HERE/flat-reference.csv" "$RES" >"$HERE/table.md.tmp"
 mv "$HERE/table.md.tmp" "$HERE/table.md"
 awk -F, -f "$HERE/ratios.awk" "$RES" >"$OUT/ratios.dat"
 if command -v gnuplot >/dev/null 2>&1; then

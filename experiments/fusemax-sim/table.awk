@@ -1,4 +1,5 @@
-# Builds table.md from reference.csv (first file) and out/results.csv.
+# Builds table.md from reference.csv (first file), flat-reference.csv
+# (second) and out/results.csv (third).
 # Averages are arithmetic means over the 24 points of per-point ratios, as
 # the paper computes its headlines (fusemax.md §1).
 #
@@ -13,7 +14,9 @@
 FNR == 1 { file++ }
 file == 1 && /^#/ { next }
 file == 1 && $1 != "model" { k = $1 "," $2; rf[k] = $3; rfe[k] = $4; ra[k] = $5; rae[k] = $6; rue[k] = $8; ru[k] = $7; rl[k] = $9; next }
-file == 2 && $1 != "scope" {
+file == 2 && /^#/ { next }
+file == 2 && $1 != "model" { rfl[$1 "," $2] = $3; next }
+file == 3 && $1 != "scope" {
   k = $3 "," $4; L[$1, $2, k] = $6; E[$1, $2, k] = $7; U2[$1, $2, k] = $8; U1[$1, $2, k] = $9
   D[$1, $2, k] = $10 + $11; W += $12; SIM += $13; FF += $14; runs++
   EA[$1, $2, k] = $7 - $15 * (1 - 1 / 65536) - $16 * (1 - 1 / 256); GB[$1, $2, k] = $17
@@ -59,7 +62,7 @@ END {
   row("end-to-end speedup vs unfused", avg["layer", 2], 7.6, "x")
   printf "\n## Per-point attention latency and energy vs the artifact's published CSVs (simulated / published)\n\n"
   printf "Energy columns use the artifact's register-file convention (EA, see table.awk); the two (einsim) columns give einsim's own energy.  Implied buffer scale: (published - (EA - buffer)) / buffer, the factor on einsim's global-buffer energy per word that would close the gap.\n\n"
-  printf "| model | seq | fusemax | fusemax-arch | unfused | linear layers (layer - attention, fusemax) | fusemax energy | fusemax-arch energy | unfused energy | fusemax energy (einsim) | unfused energy (einsim) | implied buffer scale, fusemax | implied buffer scale, unfused |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+  printf "| model | seq | fusemax | fusemax-arch | unfused | linear layers (layer - attention, fusemax) | fusemax energy | fusemax-arch energy | unfused energy | fusemax energy (einsim) | unfused energy (einsim) | implied buffer scale, fusemax | implied buffer scale, unfused | flat |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
   for (n = 1; n <= nk; n++) {
     k = keys[n]; split(k, kk, ",")
     if (!(k in rf)) continue
@@ -71,17 +74,18 @@ END {
     # the buffer energy the published total leaves room for, over einsim's
     a[10] = (rfe[k] - EA["attention", "fusemax", k] + GB["attention", "fusemax", k]) / GB["attention", "fusemax", k]
     a[11] = (rue[k] - EA["attention", "unfused", k] + GB["attention", "unfused", k]) / GB["attention", "unfused", k]
+    a[12] = L["attention", "flat", k] / rfl[k]
     nm++
     printf "| %s | %s |", kk[1], kk[2]
-    for (i = 1; i <= 11; i++) { mm[i] += a[i]; ww[i] = dev(a[i], ww[i]); printf " %.4f |", a[i] }
+    for (i = 1; i <= 12; i++) { mm[i] += a[i]; ww[i] = dev(a[i], ww[i]); printf " %.4f |", a[i] }
     printf "\n"
   }
   printf "| mean | |"
-  for (i = 1; i <= 11; i++) printf " %.4f |", mm[i] / nm
+  for (i = 1; i <= 12; i++) printf " %.4f |", mm[i] / nm
   imp = (mm[10] + mm[11]) / (2 * nm)
   printf "\n| worst deviation | |"
   for (i = 1; i <= 9; i++) printf " %.1f%% |", 100 * ww[i]
-  printf " | |"
+  printf " | | %.1f%% |", 100 * ww[12]
   printf "\n"
   # Sensitivity of the headline energy ratios to the one unknown figure, the
   # global buffer's energy per word (artifact RF convention; buffer energy of

@@ -43,6 +43,20 @@ sed 's/bypass: \[Q, K, V\]/bypass: [Q, K, V, AV]/' "$TMPD/m.yaml" >"$TMPD/bad.ya
 expect_err flat_bypass_partial_sums 2 "bypass AV: its partial sums would leave" \
     "$EINSIM" run --arch flat --model xlm --seq 65536 --batch 64 --mapping "$TMPD/bad.yaml"
 
+# max_rows (FLAT's row granularity bound) is checked: a positive count, only
+# with row/head/auto granularity, and a resolved mapping must keep to it.
+FT=$(dirname "$0")/../../mapper/mappings/flat.yaml
+sed 's/max_rows: 1024/max_rows: 0/' "$FT" >"$TMPD/bad.yaml"
+expect_err flat_max_rows_positive 2 "bad.yaml:[0-9]+:[0-9]+: .*expected a positive number of rows, got 0" \
+    "$EINSIM" run --arch flat --model xlm --seq 4096 --batch 64 --mapping "$TMPD/bad.yaml"
+sed 's/granularity: auto/granularity: tile/' "$FT" >"$TMPD/bad.yaml"
+expect_err flat_max_rows_tile 2 "bad.yaml:[0-9]+:[0-9]+: .*max_rows bounds row granularity; group 'fused' has granularity tile" \
+    "$EINSIM" run --arch flat --model xlm --seq 4096 --batch 64 --mapping "$TMPD/bad.yaml"
+if grep -q 'max_rows: 1024' "$TMPD/m.yaml"; then pass flat_max_rows_written; else fail flat_max_rows_written "resolved mapping lacks max_rows"; fi
+sed 's/max_rows: 1024/max_rows: 128/' "$TMPD/m.yaml" >"$TMPD/bad.yaml"
+expect_err flat_max_rows_resolved 2 "256 rows of p per tile exceed max_rows 128" \
+    "$EINSIM" run --arch flat --model xlm --seq 65536 --batch 64 --mapping "$TMPD/bad.yaml"
+
 # Fast-forward stays exact with bypassed tensors (streamed reads every step).
 if "$EINSIM" run --arch flat --model bert-base --seq 4096 --batch 2 --full --json "$TMPD/full.json" >/dev/null 2>"$TMPD/err" &&
    "$EINSIM" run --arch flat --model bert-base --seq 4096 --batch 2 --json "$TMPD/ff.json" >/dev/null 2>>"$TMPD/err"; then

@@ -182,6 +182,11 @@ static void test_flat_closed_form(void **state)
      * (8 B per score) */
     hand(&pt, "flat", "bert-base", 262144, MD_SCOPE_ATTENTION);
     assert_int_equal(pt.m.cascades[0].groups[0].n_spill, 2);
+    /* rows of 1024 (max_rows): K and V cross once per block, Q and the
+     * output once, 8 B per score -- the published FLAT traffic at this point
+     * exactly (artifact attn-flat.csv, experiments/fusemax-sim/flat-reference.csv) */
+    assert_int_equal(262144 / factor(&pt.m, "dram", "p"), 1024);
+    NEAR(pt.c.dram_read_bytes + pt.c.dram_write_bytes, 435458144206848.0);
     done(&pt);
     hand(&pt, "flat", "bert-base", 1048576, MD_SCOPE_ATTENTION);
     assert_int_equal(pt.m.cascades[0].groups[0].n_spill, 2);
@@ -192,6 +197,48 @@ static void test_flat_closed_form(void **state)
     NEAR(pt.c.cycles, fmax(4 * B * H * P * M / 256,
                            (pt.c.dram_read_bytes + pt.c.dram_write_bytes) / (400.0 * 1073741824.0 / 940e6)));
     done(&pt);
+}
+
+/* max_rows bounds row granularity only.  Lifted, the FLAT search at 256K
+ * takes larger blocks (K and V re-read less often): faster than the bounded
+ * FLAT, so the bound is what places the evaluated FLAT, not the search. */
+static void test_flat_max_rows(void **state)
+{
+    (void)state;
+    es_err e;
+    mp_arch *a = mp_arch_load("flat", &e);
+    assert_non_null(a);
+    md_model md;
+    assert_int_equal(md_model_load("xlm", &md, &e), 0);
+    double lat[2];
+    int64_t rows[2];
+    for (int bounded = 0; bounded < 2; bounded++) {
+        md_run r;
+        md_run_init(&r);
+        r.seq = 262144;
+        r.batch = 64;
+        r.scope = MD_SCOPE_ATTENTION;
+        md_workload w;
+        assert_int_equal(md_expand(&md, &r, &w, &e), 0);
+        mp_mapping t, m;
+        assert_int_equal(mp_mapping_load("flat", &t, &e), 0);
+        assert_int_equal(t.cascades[0].groups[0].max_rows, 1024);
+        if (!bounded)
+            t.cascades[0].groups[0].max_rows = 0;
+        int skipped;
+        assert_int_equal(mp_resolve(a, &t, &w, &m, &skipped, &e), 0);
+        mp_cost c;
+        assert_int_equal(mp_cost_eval(a, &m, &c, &e), 0);
+        lat[bounded] = c.latency_s;
+        rows[bounded] = 262144 / factor(&m, "dram", "p");
+        mp_mapping_free(&m);
+        mp_mapping_free(&t);
+        md_workload_free(&w);
+    }
+    assert_int_equal(rows[1], 1024);
+    assert_true(rows[0] > 1024);
+    assert_true(lat[0] < lat[1]);
+    mp_arch_free(a);
 }
 
 /* Unfused: three phases, each max(mem, compute), summed:
@@ -417,7 +464,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fusemax_p1),      cmocka_unit_test(test_fusemax_closed_form),
-        cmocka_unit_test(test_flat_closed_form), cmocka_unit_test(test_unfused_phases),
+        cmocka_unit_test(test_flat_closed_form), cmocka_unit_test(test_flat_max_rows), cmocka_unit_test(test_unfused_phases),
         cmocka_unit_test(test_fusemax_arch),    cmocka_unit_test(test_fusemax_cascade),
         cmocka_unit_test(test_layer_linear),    cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_lag_check),       cmocka_unit_test(test_search),
