@@ -260,9 +260,38 @@ int es_find_bundled(const char *kind, const char *name, const char *ext, char *o
         }
     }
     /* List the valid names so the user can fix a typo. */
+    int nn;
+    char **all = es_bundled_names(kind, ext, &nn, NULL, 0);
     char names[600] = "";
     size_t used = 0;
-    for (int i = 0; i < n && !names[0]; i++) {
+    for (int i = 0; i < nn; i++) {
+        int w = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", all[i]);
+        if (w < 0 || (size_t)w >= sizeof names - used) {
+            snprintf(names + sizeof names - 5, 5, "...");
+            break;
+        }
+        used += (size_t)w;
+    }
+    es_names_free(all);
+    return es_fail(e, "unknown %s name '%s'; expected a path or one of: %s", kind, name,
+                   names[0] ? names : "(none bundled)");
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **es_bundled_names(const char *kind, const char *ext, int *n, char *dir, size_t dirsz)
+{
+    char dirs[4][PATH_MAX];
+    int nd = candidate_dirs(kind, dirs);
+    size_t el = ext ? strlen(ext) : 0;
+    char **v = es_xcalloc(1, sizeof *v);
+    int cnt = 0, cap = 0;
+    if (dir && dirsz)
+        dir[0] = 0;
+    for (int i = 0; i < nd && !cnt; i++) {
         DIR *d = opendir(dirs[i]);
         if (!d)
             continue;
@@ -271,16 +300,27 @@ int es_find_bundled(const char *kind, const char *name, const char *ext, char *o
             size_t l = strlen(de->d_name);
             if (de->d_name[0] == '.' || (el && (l <= el || strcmp(de->d_name + l - el, ext))))
                 continue;
-            int w = snprintf(names + used, sizeof names - used, "%s%.*s", used ? ", " : "",
-                             (int)(l - el), de->d_name);
-            if (w < 0 || (size_t)w >= sizeof names - used) {
-                snprintf(names + sizeof names - 5, 5, "...");
-                break;
+            if (cnt + 1 >= cap) {
+                cap = cap ? 2 * cap : 16;
+                v = es_xrealloc(v, (size_t)cap * sizeof *v);
             }
-            used += (size_t)w;
+            v[cnt] = es_xmalloc(l - el + 1);
+            memcpy(v[cnt], de->d_name, l - el);
+            v[cnt++][l - el] = 0;
         }
         closedir(d);
+        if (cnt && dir && dirsz)
+            snprintf(dir, dirsz, "%s", dirs[i]);
     }
-    return es_fail(e, "unknown %s name '%s'; expected a path or one of: %s", kind, name,
-                   names[0] ? names : "(none bundled)");
+    qsort(v, (size_t)cnt, sizeof *v, cmp_names);
+    v[cnt] = NULL;
+    *n = cnt;
+    return v;
+}
+
+void es_names_free(char **names)
+{
+    for (int i = 0; names && names[i]; i++)
+        free(names[i]);
+    free(names);
 }

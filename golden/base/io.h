@@ -37,6 +37,13 @@ int es_find_bundled(const char *kind, const char *name, const char *ext, char *o
                     es_err *e);
 /* Directory holding bundled files of a kind (first that exists), or NULL. */
 const char *es_bundled_dir(const char *kind, char *out, size_t outsz);
+/* The bundled files of a kind: their names less ext (NULL ext: every file
+ * not starting with '.'), from the first candidate directory holding any,
+ * sorted so listings are deterministic.  Returns a NULL-terminated malloc'd
+ * array (free with es_names_free; empty when none) and sets *n and, when
+ * dir is not NULL, the directory (empty when none). */
+char **es_bundled_names(const char *kind, const char *ext, int *n, char *dir, size_t dirsz);
+void es_names_free(char **names);
 /* Record argv[0] so bundled files can be found relative to the binary. */
 void es_set_argv0(const char *argv0);
 

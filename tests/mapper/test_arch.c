@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,28 +117,18 @@ static void test_bad_specs(void **state)
 static void test_bundled(void **state)
 {
     (void)state;
-    char dir[4096];
-    assert_non_null(es_bundled_dir("arch", dir, sizeof dir));
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        if (l < 6 || strcmp(de->d_name + l - 5, ".yaml"))
-            continue;
-        char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)(l - 5), de->d_name);
+    int n;
+    char **names = es_bundled_names("arch", ".yaml", &n, NULL, 0);
+    for (int i = 0; i < n; i++) {
         es_err e;
-        mp_arch *a = mp_arch_load(name, &e);
+        mp_arch *a = mp_arch_load(names[i], &e);
         if (!a)
-            fail_msg("%s: %s", name, e.msg);
-        assert_string_equal(a->name, name);
+            fail_msg("%s: %s", names[i], e.msg);
+        assert_string_equal(a->name, names[i]);
         assert_non_null(mp_arch_buffer(a));
         mp_arch_free(a);
-        n++;
     }
-    closedir(d);
+    es_names_free(names);
     assert_true(n >= 6);
     /* the FuseMax and FLAT figures of fusemax.md §2 */
     es_err e;
