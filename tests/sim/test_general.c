@@ -19,6 +19,8 @@
 #include "models/models.h"
 #include "sim/sim.h"
 
+#include "runs.h"
+
 typedef struct gcase {
     const char *arch, *model;
     md_phase phase;
@@ -27,31 +29,6 @@ typedef struct gcase {
     int nseqs;
     int64_t seqs[4];
 } gcase;
-
-static int run(const mp_arch *a, const mp_mapping *m, int ff, sim_report *r, es_err *e)
-{
-    sim_run_opts o;
-    sim_run_opts_init(&o);
-    o.fast_forward = ff;
-    sim_report_init(r, "run");
-    return sim_run_mapping(a, m, &o, r, e);
-}
-
-static void same(const sim_report *x, const sim_report *y)
-{
-    assert_int_equal(x->cycles, y->cycles);
-    assert_int_equal(x->n_units, y->n_units);
-    for (int i = 0; i < x->n_units; i++)
-        assert_int_equal(x->units[i].busy_cycles, y->units[i].busy_cycles);
-    assert_int_equal(x->n_einsums, y->n_einsums);
-    for (int i = 0; i < x->n_einsums; i++) {
-        assert_int_equal(x->einsums[i].cycles, y->einsums[i].cycles);
-        assert_true(fabs(x->einsums[i].ops - y->einsums[i].ops) <= 1e-9 * x->einsums[i].ops);
-    }
-    assert_true(fabs(x->dram_bytes_read - y->dram_bytes_read) <= 1e-9 * x->dram_bytes_read);
-    assert_true(fabs(x->dram_bytes_written - y->dram_bytes_written) <= 1e-9 * x->dram_bytes_written);
-    assert_true(fabs(x->energy_pj - y->energy_pj) <= 1e-9 * x->energy_pj);
-}
 
 static sim_report full_g, ff_g;
 
@@ -86,7 +63,7 @@ static int simulate(const gcase *c, mp_arch **ap, md_workload *w)
     mp_mapping_free(&tmpl_g);
     if (run(a, &map_g, 0, &full_g, &e) || run(a, &map_g, 1, &ff_g, &e))
         fail_msg("%s %s: %s", c->arch, c->model, e.msg);
-    same(&full_g, &ff_g);
+    same(&full_g, &ff_g, 1e-9);
     assert_int_equal(ff_g.simulated_cycles + ff_g.fast_forwarded_cycles, ff_g.cycles);
     /* the cost model costs the same mapping */
     static mp_cost mc;
