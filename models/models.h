@@ -153,9 +153,6 @@ typedef struct md_run {
 void md_run_init(md_run *r);
 /* Free what md_run_load allocated (safe on an md_run_init'ed run). */
 void md_run_free(md_run *r);
-/* Parse a comma-separated list of lengths ("512,77,1024") into a malloc'ed
- * array; `what` names the option in messages.  0 or -1. */
-int md_seqs_parse(const char *s, const char *what, int64_t **out, int *n, es_err *e);
 /* Read a run file (YAML; keys as md_run: phase, scope, batch, seq, seqs,
  * prompt, gen, attention, m0, splits, elem_bytes) over the values already in
  * r (so a caller can apply command-line options afterwards).  Located errors. */

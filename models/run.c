@@ -2,7 +2,6 @@
  * a run file (YAML, DESIGN §4: run options come from the command line or a
  * run file).  The file overrides the values already in the md_run, so the
  * CLI can load a file first and apply its own options after. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,35 +12,6 @@ void md_run_free(md_run *r)
 {
     free(r->seqs_owned);
     r->seqs_owned = NULL;
-}
-
-int md_seqs_parse(const char *s, const char *what, int64_t **out, int *n, es_err *e)
-{
-    *out = NULL;
-    *n = 0;
-    int cap = 0;
-    const char *p = s;
-    for (;;) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || errno || v <= 0 || (*end && *end != ',')) {
-            int item = *n + 1;
-            free(*out);
-            *out = NULL;
-            *n = 0;
-            return es_fail(e, "%s '%s': expected positive integers separated by commas (at item %d)", what, s,
-                           item);
-        }
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *out = es_xrealloc(*out, (size_t)cap * sizeof **out);
-        }
-        (*out)[(*n)++] = v;
-        if (!*end)
-            return 0;
-        p = end + 1;
-    }
 }
 
 static const char *const RUN_KEYS[] = {"phase", "scope", "batch", "seq", "seqs", "prompt", "gen", "attention",

@@ -438,22 +438,11 @@ static void test_bad_runs(void **state)
     assert_int_equal(sc, MD_SCOPE_LAYER);
 }
 
-/* Run options from a length list and from a run file. */
+/* Run options from a run file. */
 static void test_run_options_from_text(void **state)
 {
     (void)state;
     es_err e;
-    int64_t *v;
-    int n;
-    assert_int_equal(md_seqs_parse("512,77,1024", "--seqs", &v, &n, &e), 0);
-    assert_int_equal(n, 3);
-    assert_int_equal(v[1], 77);
-    free(v);
-    assert_int_equal(md_seqs_parse("512,,3", "--seqs", &v, &n, &e), -1);
-    assert_string_equal(e.msg, "--seqs '512,,3': expected positive integers separated by commas (at item 2)");
-    assert_null(v);
-    assert_int_equal(md_seqs_parse("12,-4", "--seqs", &v, &n, &e), -1);
-
     md_run r;
     md_run_init(&r);
     assert_int_equal(md_run_parse("run.yaml",
