@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "golden/base/io.h"
+#include "golden/numfmt.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "onnx_pb.c copies little-endian raw_data directly: little-endian hosts only"
@@ -337,26 +338,8 @@ float *gd_onnx_tensor_f32(const gd_onnx_tensor *t, es_err *e)
         case GD_ONNX_UINT32: out[i] = (float)u.u32; break;
         case GD_ONNX_INT64: out[i] = (float)u.i64; break;
         case GD_ONNX_UINT64: out[i] = (float)u.u64; break;
-        case GD_ONNX_FLOAT16: {
-            /* inline decode keeps this file independent of numfmt; exact */
-            uint32_t s = (uint32_t)(u.u16 >> 15) << 31, ex = (u.u16 >> 10) & 31, m = u.u16 & 1023, b;
-            if (ex == 31)
-                b = s | 0x7F800000u | (m << 13);
-            else if (ex)
-                b = s | ((ex + 112) << 23) | (m << 13);
-            else {
-                float v = (float)m * (1.0f / 16777216.0f); /* m * 2^-24 */
-                memcpy(&b, &v, 4);
-                b |= s;
-            }
-            memcpy(&out[i], &b, 4);
-            break;
-        }
-        case GD_ONNX_BFLOAT16: {
-            uint32_t b = (uint32_t)u.u16 << 16;
-            memcpy(&out[i], &b, 4);
-            break;
-        }
+        case GD_ONNX_FLOAT16: out[i] = gd_f16_to_f32(u.u16); break;
+        case GD_ONNX_BFLOAT16: out[i] = gd_bf16_to_f32(u.u16); break;
         default:
             free(out);
             es_fail(e, "tensor '%s': data_type %d has no fp32 form", t->name, t->data_type);
