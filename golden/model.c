@@ -583,14 +583,15 @@ static void add_into(float *x, const float *y, size_t n)
         x[i] += y[i];
 }
 
-/* RoPE with Llama 3's frequency scaling (HF _compute_llama3_parameters):
- * long wavelengths divided by factor, short kept, a linear blend between.
- * Same rotation arithmetic as gd_rope. */
-static void rope_llama3(const gd_config *c, float *x, int n_tok, int n_heads, const int *pos)
+/* Llama 3's RoPE frequency scaling (HF _compute_llama3_parameters): long
+ * wavelengths divided by factor, short kept, a linear blend between.  Returns
+ * head_dim/2 inverse frequencies for gd_rope_freq (caller frees). */
+static double *rope_llama3_freq(const gd_config *c)
 {
     int hd = c->head_dim, half = hd / 2;
     double orig = c->rope_original_max_seq;
     double low_wl = orig / c->rope_low_freq_factor, high_wl = orig / c->rope_high_freq_factor;
+    double *inv_freq = es_xmalloc((size_t)(half > 0 ? half : 1) * sizeof *inv_freq);
     for (int i = 0; i < half; i++) {
         double f = pow(c->rope_theta, -2.0 * i / hd);
         double wl = 2.0 * M_PI / f;
@@ -600,24 +601,16 @@ static void rope_llama3(const gd_config *c, float *x, int n_tok, int n_heads, co
             double s = (orig / wl - c->rope_low_freq_factor) / (c->rope_high_freq_factor - c->rope_low_freq_factor);
             f = (1.0 - s) * f / c->rope_factor + s * f;
         }
-        for (int t = 0; t < n_tok; t++) {
-            double ang = (double)pos[t] * f;
-            float cs = (float)cos(ang), sn = (float)sin(ang);
-            for (int h = 0; h < n_heads; h++) {
-                float *xh = x + ((size_t)t * n_heads + h) * hd;
-                float a = xh[i], b = xh[i + half];
-                float ac = a * cs, bs = b * sn, as = a * sn, bc = b * cs;
-                xh[i] = ac - bs;
-                xh[i + half] = as + bc;
-            }
-        }
+        inv_freq[i] = f;
     }
+    return inv_freq;
 }
 
-static void rope(const gd_config *c, float *x, int n_tok, int n_heads, const int *pos)
+/* inv_freq: rope_llama3_freq's table when c->rope_llama3, else unused. */
+static void rope(const gd_config *c, const double *inv_freq, float *x, int n_tok, int n_heads, const int *pos)
 {
     if (c->rope_llama3)
-        rope_llama3(c, x, n_tok, n_heads, pos);
+        gd_rope_freq(x, n_tok, n_heads, c->head_dim, pos, inv_freq, 1);
     else
         gd_rope(x, n_tok, n_heads, c->head_dim, pos, (float)c->rope_theta, 1);
 }
@@ -666,6 +659,7 @@ static int run(const gd_model *m, gd_kv *kv, const int *tokens, const int *offse
     float *f1 = es_xmalloc((size_t)T * F * sizeof *f1);
     float *f3 = c->family == GD_FAM_LLAMA ? es_xmalloc((size_t)T * F * sizeof *f3) : NULL;
     float *qh = c->family == GD_FAM_GPT2 ? es_xmalloc((size_t)T * qd * sizeof *qh) : NULL;
+    double *inv_freq = c->family == GD_FAM_LLAMA && c->rope_llama3 ? rope_llama3_freq(c) : NULL;
 
     /* Embeddings. */
     for (int t = 0; t < T; t++) {
@@ -715,8 +709,8 @@ static int run(const gd_model *m, gd_kv *kv, const int *tokens, const int *offse
             linear(m, T, d, kvd, in, L->wk, 0, L->bk, kdst);
             linear(m, T, d, kvd, in, L->wv, 0, L->bv, vdst);
             if (c->family == GD_FAM_LLAMA) {
-                rope(c, q, T, H, pos);
-                rope(c, kdst, T, KV, pos);
+                rope(c, inv_freq, q, T, H, pos);
+                rope(c, inv_freq, kdst, T, KV, pos);
             }
             Q = q;
         }
@@ -791,6 +785,7 @@ done:
     free(f1);
     free(f3);
     free(qh);
+    free(inv_freq);
     return rc;
 }
 
