@@ -196,6 +196,22 @@ float gd_bf16_to_f32(uint16_t h) { return decode(&FMT_BF16, h); }
 float gd_e4m3_to_f32(uint8_t b) { return decode(&FMT_E4M3, b); }
 float gd_e5m2_to_f32(uint8_t b) { return decode(&FMT_E5M2, b); }
 
+float gd_f32_load_le(const unsigned char *p)
+{
+    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+void gd_f32_store_le(unsigned char *p, float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    for (int b = 0; b < 4; b++)
+        p[b] = (unsigned char)(u >> (8 * b));
+}
+
 /* ---- integers ---------------------------------------------------------- */
 
 float gd_round_integral(float x, gd_round r)

@@ -81,6 +81,9 @@ float gd_f16_to_f32(uint16_t h);
 float gd_bf16_to_f32(uint16_t h);
 float gd_e4m3_to_f32(uint8_t b);
 float gd_e5m2_to_f32(uint8_t b);
+/* fp32 as 4 little-endian bytes, whatever the host order (bits kept). */
+float gd_f32_load_le(const unsigned char *p);
+void gd_f32_store_le(unsigned char *p, float x);
 
 /* Generic forms for a floating dtype t (GD_F32 is the identity on bits).
  * gd_encode_f64 rounds a double once, directly to t (used for int32 -> fp32

@@ -245,11 +245,8 @@ int gd_st_read_f32(const gd_safetensors *st, const char *name, int ndim, const i
     int64_t n = t->numel;
     switch (t->dtype) {
     case GD_ST_F32:
-        for (int64_t i = 0; i < n; i++) {
-            uint32_t u = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 |
-                         (uint32_t)p[4 * i + 3] << 24;
-            memcpy(&out[i], &u, 4);
-        }
+        for (int64_t i = 0; i < n; i++)
+            out[i] = gd_f32_load_le(p + 4 * i);
         return 0;
     case GD_ST_F16:
         for (int64_t i = 0; i < n; i++)
@@ -329,10 +326,8 @@ int gd_st_write(const char *path, const gd_st_write_entry *t, int n, es_err *e)
         for (int64_t j = 0; j < numel; j++) {
             float f = t[i].data[j];
             if (t[i].dtype == GD_ST_F32) {
-                uint32_t u;
-                memcpy(&u, &f, 4);
-                for (int b = 0; b < 4; b++)
-                    buf[used++] = (unsigned char)(u >> (8 * b));
+                gd_f32_store_le(buf + used, f);
+                used += 4;
             } else {
                 uint16_t h = t[i].dtype == GD_ST_F16 ? gd_f32_to_f16(f, GD_RND_NEAREST_EVEN, GD_OVF_INF)
                                                 : gd_f32_to_bf16(f, GD_RND_NEAREST_EVEN, GD_OVF_INF);

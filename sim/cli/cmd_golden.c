@@ -21,6 +21,7 @@
 #include "golden/kcheck.h"
 #include "golden/kernels.h"
 #include "golden/model.h"
+#include "golden/numfmt.h"
 #include "golden/tokenizer.h"
 #include "models/models.h"
 
@@ -147,10 +148,8 @@ static int parse_tokens(const char *s, int **out)
 static void write_rows(es_out *o, const float *x, size_t n, es_err *e)
 {
     for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &x[i], 4);
-        unsigned char b[4] = {(unsigned char)u, (unsigned char)(u >> 8), (unsigned char)(u >> 16),
-                              (unsigned char)(u >> 24)};
+        unsigned char b[4];
+        gd_f32_store_le(b, x[i]);
         fwrite(b, 1, 4, o->fp);
     }
     if (es_out_commit(o, e) != 0)
@@ -212,11 +211,8 @@ static float *read_f32(const char *path, size_t *count)
     if (n == 0 || n % 4)
         es_fatal(ES_EXIT_BADINPUT, "%s: %zu bytes; expected a non-empty multiple of 4 (raw fp32 little-endian)", path, n);
     float *x = es_xmalloc(n);
-    for (size_t i = 0; i < n / 4; i++) {
-        const unsigned char *b = (const unsigned char *)buf + 4 * i;
-        uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-        memcpy(&x[i], &u, 4);
-    }
+    for (size_t i = 0; i < n / 4; i++)
+        x[i] = gd_f32_load_le((const unsigned char *)buf + 4 * i);
     free(buf);
     *count = n / 4;
     return x;
