@@ -47,6 +47,24 @@ double es_rng_normal(es_rng *r)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
+double es_rng_normal_polar(es_normal_gen *g)
+{
+    if (g->have) {
+        g->have = 0;
+        return g->next;
+    }
+    double u, v, s;
+    do {
+        u = 2.0 * es_rng_double(&g->r) - 1.0;
+        v = 2.0 * es_rng_double(&g->r) - 1.0;
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    double f = sqrt(-2.0 * log(s) / s);
+    g->next = v * f;
+    g->have = 1;
+    return u * f;
+}
+
 uint64_t es_rng_below(es_rng *r, uint64_t n)
 {
     if (n <= 1)
