@@ -154,12 +154,7 @@ static es_ynode *parse_node(ctx *c, yaml_event_t *ev, const char *path)
                     free_node(keyloc);
                     goto fail;
                 }
-            char sub[256];
-            if (path[0])
-                snprintf(sub, sizeof sub, "%s.%s", path, key);
-            else
-                snprintf(sub, sizeof sub, "%s", key);
-            set_path(keyloc, path, key);
+            set_path(keyloc, path, key); /* the child's path too */
             yaml_event_t v;
             if (next_event(c, &v)) {
                 free(key);
@@ -167,7 +162,7 @@ static es_ynode *parse_node(ctx *c, yaml_event_t *ev, const char *path)
                 goto fail;
             }
             c->depth++;
-            es_ynode *child = parse_node(c, &v, sub);
+            es_ynode *child = parse_node(c, &v, keyloc->path);
             c->depth--;
             if (!child) {
                 free(key);
@@ -320,12 +315,8 @@ static int lookup(const es_ynode *map, const char *key, int required, es_ynode *
         return -1;
     es_ynode *n = es_y_get(map, key);
     if (!n) {
-        if (required) {
-            if (map->path[0])
-                return es_fail_at(e, map->file, map->line, map->col,
-                                  "key '%s': missing required key '%s'", map->path, key);
-            return es_fail_at(e, map->file, map->line, map->col, "missing required key '%s'", key);
-        }
+        if (required)
+            return es_y_fail(map, e, "missing required key '%s'", key);
         return 0;
     }
     if (n->kind != ES_Y_SCALAR)
