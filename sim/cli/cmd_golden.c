@@ -23,6 +23,7 @@
 #include "golden/model.h"
 #include "golden/numfmt.h"
 #include "golden/tokenizer.h"
+#include "models/golden.h"
 #include "models/models.h"
 
 static const char *usage_text =
@@ -51,72 +52,6 @@ static const char *usage_text =
     "                   byte-identical from run to run)\n";
 
 static void die(const es_err *e) { es_fatal(ES_EXIT_BADINPUT, "%s", e->msg); }
-
-/* models/ struct -> golden config; golden implements each family's standard
- * choices, so a YAML that asks for something else is refused by key. */
-static void config_from_md(const md_model *md, gd_config *c)
-{
-    const char *f = md->file;
-    gd_family fam;
-    switch (md->family) {
-    case MD_FAM_GPT2:
-        fam = GD_FAM_GPT2;
-        break;
-    case MD_FAM_BERT:
-        fam = GD_FAM_BERT;
-        break;
-    case MD_FAM_LLAMA:
-        fam = GD_FAM_LLAMA;
-        break;
-    default:
-        es_fatal(ES_EXIT_BADINPUT, "%s: golden forward supports the gpt2, bert and llama families, not '%s'", f,
-                 md_family_name(md->family));
-    }
-    static const md_act want_act[] = {MD_ACT_GELU_TANH, MD_ACT_GELU, MD_ACT_SWIGLU};
-    static const md_norm want_norm[] = {MD_NORM_LAYERNORM, MD_NORM_LAYERNORM, MD_NORM_RMSNORM};
-    static const md_normpos want_np[] = {MD_NORMPOS_PRE, MD_NORMPOS_POST, MD_NORMPOS_PRE};
-    static const md_pos want_pos[] = {MD_POS_LEARNED, MD_POS_LEARNED, MD_POS_ROPE};
-    if (md->ffn_act != want_act[fam])
-        es_fatal(ES_EXIT_BADINPUT, "%s: key 'ffn_act': golden %s uses %s, the model says %s", f,
-                 gd_family_name(fam), md_act_name(want_act[fam]), md_act_name(md->ffn_act));
-    if (md->norm != want_norm[fam] || md->norm_pos != want_np[fam])
-        es_fatal(ES_EXIT_BADINPUT, "%s: key 'norm': golden %s uses %s-%s, the model differs", f,
-                 gd_family_name(fam), want_np[fam] == MD_NORMPOS_PRE ? "pre" : "post", md_norm_name(want_norm[fam]));
-    if (md->pos != want_pos[fam])
-        es_fatal(ES_EXIT_BADINPUT, "%s: key 'pos': golden %s uses %s positions, the model says %s", f,
-                 gd_family_name(fam), md_pos_name(want_pos[fam]), md_pos_name(md->pos));
-    if (fam == GD_FAM_LLAMA && (md->qkv_bias || md->o_bias || md->ffn_bias))
-        es_fatal(ES_EXIT_BADINPUT, "%s: key 'bias': golden llama has no biases", f);
-    if (fam == GD_FAM_GPT2 && !md->tied_embeddings)
-        es_fatal(ES_EXIT_BADINPUT, "%s: key 'tied_embeddings': golden gpt2 ties the LM head to wte", f);
-    if (md->d_model > INT_MAX || md->vocab > INT_MAX || md->max_seq > INT_MAX || md->ffn_dim > INT_MAX)
-        es_fatal(ES_EXIT_BADINPUT, "%s: sizes too large for the golden model", f);
-    gd_config_default(c, fam);
-    c->vocab = (int)md->vocab;
-    c->d_model = (int)md->d_model;
-    c->n_layers = (int)md->n_layers;
-    c->n_heads = (int)md->n_heads;
-    c->n_kv_heads = (int)(md->n_kv_heads > 0 ? md->n_kv_heads : md->n_heads);
-    c->head_dim = (int)(md->head_dim > 0 ? md->head_dim : md->d_model / md->n_heads);
-    c->ffn_dim = (int)md->ffn_dim;
-    c->max_seq = (int)md->max_seq;
-    c->type_vocab = (int)md->type_vocab;
-    c->norm_eps = (float)md->norm_eps;
-    c->tied = md->tied_embeddings;
-    if (fam == GD_FAM_LLAMA) {
-        c->rope_theta = md->rope_theta;
-        if (md->rope_scaling == MD_ROPE_SCALING_LLAMA3) {
-            c->rope_llama3 = 1;
-            c->rope_factor = md->rope_factor;
-            c->rope_low_freq_factor = md->rope_low_freq_factor;
-            c->rope_high_freq_factor = md->rope_high_freq_factor;
-            c->rope_original_max_seq = (int)md->rope_original_max_seq;
-        }
-    }
-    es_err e;
-    if (gd_config_check(c, &e) != 0)
-        es_fatal(ES_EXIT_BADINPUT, "%s: %s", f, e.msg);
-}
 
 static int parse_tokens(const char *s, int **out)
 {
@@ -401,7 +336,8 @@ int cmd_golden(int argc, char **argv)
         md_model md;
         if (md_model_load(model, &md, &e) != 0)
             die(&e);
-        config_from_md(&md, &c);
+        if (md_golden_config(&md, &c, &e) != 0)
+            es_fatal(ES_EXIT_BADINPUT, "%s: %s", md.file, e.msg);
         snprintf(name, sizeof name, "%s", md.name);
     } else {
         char dirbuf[4096], cfg[4200];
