@@ -420,8 +420,6 @@ static int lag_of(const mp_group *g, const char *einsum)
     return 0;
 }
 
-/* Does the einsum iterate the group's innermost tiled rank (m1)?  AV does
- * not: it runs once per finished outer tile and is exempt from lag checks. */
 static int iterates(const mp_einsum_desc *ed, const char *rank)
 {
     for (int k = 0; ed->space[k]; k++)
@@ -430,10 +428,7 @@ static int iterates(const mp_einsum_desc *ed, const char *rank)
     return 0;
 }
 
-/* An Einsum outside the innermost tile loop (its space lacks the rank of a
- * temporal loop above the PE level: AV after the last m1) runs once per
- * `lacked` tiles.  Returns that product of factors, 0 when it is inside. */
-static double outside_inner(const mp_group *g, const mp_einsum_desc *ed)
+double mp_einsum_outside_inner(const mp_group *g, const mp_einsum_desc *ed)
 {
     double lacked = 1;
     int outside = 0;
@@ -454,8 +449,8 @@ static int check_epoch(const mp_cascade_map *cm, const mp_cascade_desc *cd, cons
 {
     for (int i = 0; i < g->n_einsums; i++) {
         const mp_einsum_desc *c = mp_catalog_einsum(cd, g->einsums[i]);
-        if (!c || !iterates(c, "m1"))
-            continue;
+        if (!c || mp_einsum_outside_inner(g, c))
+            continue; /* AV: once per finished outer tile, exempt */
         int pc, sc;
         const char *uc;
         if (slot_pos(g, c->name, &pc, &sc, &uc))
@@ -838,7 +833,7 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
                 slack[u] = HUGE_VAL;
             for (int k = 0; k < g->n_einsums; k++) {
                 int i = lookup(cd, g->einsums[k], x.first[gi] + k);
-                double lacked = outside_inner(g, &cd->einsums[i]);
+                double lacked = mp_einsum_outside_inner(g, &cd->einsums[i]);
                 double st = ufree[x.unit[i]];
                 for (int q = 0; q < x.ix->nin[i]; q++) {
                     int p = x.ix->producer[x.ix->in[i][q]];
@@ -855,7 +850,7 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
             double extra = 0;
             for (int k = 0; k < g->n_einsums; k++) {
                 int i = lookup(cd, g->einsums[k], x.first[gi] + k);
-                double lacked = outside_inner(g, &cd->einsums[i]);
+                double lacked = mp_einsum_outside_inner(g, &cd->einsums[i]);
                 if (lacked == 0)
                     continue;
                 double carry = fmax(0, done_at[i] - span), delay = fmax(0, carry - slack[x.unit[i]]);

@@ -111,6 +111,13 @@ int mp_group_fits(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g,
  * per step)?  0, or -1 with a one-line message.  The cost model's check and
  * the simulator's lowering both call it. */
 int mp_group_bypass_check(const mp_cascade_map *cm, const mp_group *g, es_err *e);
+/* Does Einsum ed run outside group g's innermost tile loop: does its space
+ * lack the rank of a temporal loop above the PE level (rep aside; factor-1
+ * loops count: AV after the last m1 even when M1 = 1)?  Such an Einsum runs
+ * once per `lacked` tiles and is exempt from the epoch lag rules.  Returns
+ * that product of the lacked loops' factors, 0 when it is inside.  The cost
+ * model, the search's lag fixpoint and the simulator's lowering all use it. */
+double mp_einsum_outside_inner(const mp_group *g, const mp_einsum_desc *ed);
 /* Check a mapping against an arch: bindings name existing units that have
  * the Einsum's op, loop ranks exist, epochs respect lags (producers first).
  * Returns 0 or -1 with a one-line message naming cascade, einsum/unit. */

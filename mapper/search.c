@@ -233,19 +233,13 @@ static int lag_fixpoint(const space *sp, const int *gn, int v, const mp_cascade_
     int unit[MP_CAT_MAX_E];
     for (int i = 0; i < cd->n_einsums; i++)
         unit[i] = sp->units[v][i][gn[G_BIND0 + i]];
-    int is1 = !strcmp(cd->name, "attention-1pass");
     for (int it = 0; it < 32; it++) {
         int changed = 0;
         for (int k = 0; k < g->n_einsums; k++) {
             int i = first + k;
             const mp_einsum_desc *c = &cd->einsums[i];
-            if (is1) {
-                int in_m1 = 0;
-                for (int r = 0; c->space[r]; r++)
-                    in_m1 |= c->space[r][0] == 'm' && c->space[r][1] == '1';
-                if (!in_m1)
-                    continue; /* AV: once per finished outer tile */
-            }
+            if (mp_einsum_outside_inner(g, c))
+                continue; /* AV: once per finished outer tile */
             for (int q = 0; q < ix->nin[i]; q++) {
                 int t = ix->in[i][q];
                 if (t == ix->out[i])

@@ -350,22 +350,6 @@ static int64_t carried_len(const gctx *x, const mp_tensor_desc *t, const char *c
     return 0;
 }
 
-/* Does an Einsum's space lack the rank of a tile loop of the mapping (factor
- * 1 loops included: AV outside m1 even when M1 = 1)? */
-static int outside_inner_loop(const gctx *x, const char *const *space)
-{
-    const mp_group *g = x->g;
-    for (int li = 0; li + 1 < g->n_levels; li++)
-        for (int k = 0; k < g->levels[li].n; k++) {
-            char b[MP_ENAME];
-            base_of(g->levels[li].loops[k].rank, b);
-            if (strcmp(b, "rep") && g->levels[li].loops[k].kind == MP_LOOP_TEMPORAL &&
-                !in_list(space, g->levels[li].loops[k].rank))
-                return 1;
-        }
-    return 0;
-}
-
 /* ---- one group ------------------------------------------------------------- */
 typedef struct eop {
     const mp_einsum_desc *d;
@@ -604,7 +588,7 @@ static int lower_group(gctx *x)
      * (mapping.h, INTERLEAVED). */
     if (g->schedule == MP_SCHED_INTERLEAVED)
         for (int i = 0; i < ne; i++) {
-            if (!outside_inner_loop(x, ev[i].d->space))
+            if (!mp_einsum_outside_inner(x->g, ev[i].d))
                 continue;
             for (int j = 0; j < ne; j++) {
                 if (ev[j].cat >= ev[i].cat)
@@ -680,7 +664,7 @@ static int lower_group(gctx *x)
          * while it runs, subject to its unit (FIFO) and its dependencies, so
          * it does not hold the step open (docs/cycles.md). */
         for (int i = 0; i < ne; i++)
-            if (outside_inner_loop(x, ev[i].d->space))
+            if (mp_einsum_outside_inner(x->g, ev[i].d))
                 sg->ops[ev[i].op].async = 1;
     }
     for (int i = 0; i < ne; i++) /* room for prefetch at stage 0 */
