@@ -673,18 +673,41 @@ static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx 
     *wr *= a->word_bytes;
 }
 
-/* Is tensor t a spilled fibre of group gi that bypasses the buffer when
- * Einsum i (of the group) reads (in = 1) or writes it (group_traffic)? */
-static int bypasses(const ctx *x, const mp_group *g, int gi, int ti, int in)
+/* The bypass rule: tensor t of group g bypasses the buffer when the group
+ * lists it in `bypass`, or when it is a spilled fibre written (in = 0: its
+ * producer's unit writes it off chip) or read (in = 1) by only one Einsum
+ * of the group (streamed to it); readers counts the group's reads of t by
+ * Einsums other than its producer. */
+static int bypass_rule(const mp_group *g, const mp_tensor_desc *t, int in, int readers)
 {
-    const mp_tensor_desc *t = &x->cd->tensors[ti];
     if (in_bypass(g, t->name))
         return 1;
     if (t->role != MP_T_FIBRE || !spilled(g, t->name))
         return 0;
+    return !in || readers == 1;
+}
+
+/* Is tensor t a spilled fibre of group gi that bypasses the buffer when
+ * Einsum i (of the group) reads (in = 1) or writes it (group_traffic)? */
+static int bypasses(const ctx *x, const mp_group *g, int gi, int ti, int in)
+{
     int r, w;
     group_touches(x, gi, ti, &r, &w);
-    return !in || r == 1;
+    return bypass_rule(g, &x->cd->tensors[ti], in, r);
+}
+
+int mp_group_bypasses(const mp_cascade_desc *cd, const mp_group *g, const char *tensor, int in)
+{
+    const mp_tensor_desc *t = mp_catalog_tensor(cd, tensor);
+    if (!t)
+        return 0;
+    int readers = 0;
+    for (int i = 0; i < g->n_einsums; i++) {
+        const mp_einsum_desc *d = mp_catalog_einsum(cd, g->einsums[i]);
+        for (int k = 0; d && !streq(d->out, tensor) && d->in[k]; k++)
+            readers += streq(d->in[k], tensor);
+    }
+    return bypass_rule(g, t, in, readers);
 }
 
 /* Buffer reads/writes (words) of a group: each Einsum input and output that

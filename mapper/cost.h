@@ -111,6 +111,12 @@ int mp_group_fits(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g,
  * per step)?  0, or -1 with a one-line message.  The cost model's check and
  * the simulator's lowering both call it. */
 int mp_group_bypass_check(const mp_cascade_map *cm, const mp_group *g, es_err *e);
+/* Does tensor `tensor` of cascade cd bypass group g's buffer when an Einsum
+ * of g reads (in = 1) or writes it (in = 0)?  Listed in g's `bypass`, or a
+ * spilled fibre that is written, or read by only one Einsum of the group;
+ * 0 for a name the cascade lacks.  The cost model's rule (group_traffic);
+ * the simulator's lowering asks it by name. */
+int mp_group_bypasses(const mp_cascade_desc *cd, const mp_group *g, const char *tensor, int in);
 /* Does Einsum ed run outside group g's innermost tile loop: does its space
  * lack the rank of a temporal loop above the PE level (rep aside; factor-1
  * loops count: AV after the last m1 even when M1 = 1)?  Such an Einsum runs

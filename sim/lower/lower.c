@@ -374,26 +374,6 @@ static const mp_einsum_desc *producer_in_cascade(const mp_cascade_desc *cd, cons
 }
 
 
-/* A spilled fibre bypasses the buffer when written (its producer's unit
- * writes it off chip) and when read by only one Einsum of the group
- * (streamed to it); the cost model's rule (mapper/cost.c group_traffic). */
-static int bypasses(const gctx *x, const mp_tensor_desc *t, int in)
-{
-    if (t && name_in((char(*)[MP_ENAME])x->g->bypass, x->g->n_bypass, t->name))
-        return 1;
-    if (!t || t->role != MP_T_FIBRE || !name_in((char(*)[MP_ENAME])x->g->spill, x->g->n_spill, t->name))
-        return 0;
-    if (!in)
-        return 1;
-    int readers = 0;
-    for (int i = 0; i < x->g->n_einsums; i++) {
-        const mp_einsum_desc *d = mp_catalog_einsum(x->cd, x->g->einsums[i]);
-        for (int k = 0; d && strcmp(d->out, t->name) && d->in[k]; k++)
-            readers += !strcmp(d->in[k], t->name);
-    }
-    return readers == 1;
-}
-
 static int lower_group(gctx *x)
 {
     const mp_group *g = x->g;
@@ -523,10 +503,10 @@ static int lower_group(gctx *x)
             double rw = 0, ww = 0, rrows = 0, wrows = 0;
             for (int k = 0; d->in[k]; k++) {
                 const mp_tensor_desc *t = mp_catalog_tensor(x->cd, d->in[k]);
-                if (t && t->role != MP_T_TILE && !bypasses(x, t, 1))
+                if (t && t->role != MP_T_TILE && !mp_group_bypasses(x->cd, x->g, t->name, 1))
                     rw += tile_elems(x, t), rrows += ceil(tile_elems(x, t) / wpr);
             }
-            if (to && to->role != MP_T_TILE && !bypasses(x, to, 0))
+            if (to && to->role != MP_T_TILE && !mp_group_bypasses(x->cd, x->g, to->name, 0))
                 ww += tile_elems(x, to), wrows += ceil(tile_elems(x, to) / wpr);
             op_act(lw, a, op, gb->read_action, gb->name, rw);
             op_act(lw, a, op, gb->write_action, gb->name, ww);
@@ -776,7 +756,7 @@ static int lower_group(gctx *x)
                 op->async = 1;
                 op->stage = cons_min_stage - SIM_PREFETCH_STEPS;
                 op->first_mask = spilled && prod >= 0 ? 0 : irr_in;
-                if (bypasses(x, t, 1)) {
+                if (mp_group_bypasses(x->cd, x->g, t->name, 1)) {
                     /* streamed to its readers on every tile step one of
                      * them runs (one transfer serves all readers of a step) */
                     op->first_mask = 0;
@@ -791,7 +771,7 @@ static int lower_group(gctx *x)
                         if (!strcmp(ev[i].d->in[k], t->name))
                             add_dep(lw, sg, ev[i].op, oi, sg->ops[ev[i].op].stage - op->stage);
                 op_act(lw, a, op, a->mem.read_action, "dram", b);
-                if (gb && !bypasses(x, t, 1)) /* a fill is a buffer write */
+                if (gb && !mp_group_bypasses(x->cd, x->g, t->name, 1)) /* a fill is a buffer write */
                     op_act(lw, a, op, gb->write_action, gb->name, b / wb);
                 /* Double buffering: the group's first DRAM tile of t is
                  * loaded in a burst ahead of its use (the op above, now
@@ -825,7 +805,7 @@ static int lower_group(gctx *x)
                             if (!strcmp(ev[i].d->in[k], t->name))
                                 add_dep(lw, sg, ev[i].op, oj, sg->ops[ev[i].op].stage - os->stage);
                     op_act(lw, a, os, a->mem.read_action, "dram", os->bytes_rd);
-                    if (gb && !bypasses(x, t, 1))
+                    if (gb && !mp_group_bypasses(x->cd, x->g, t->name, 1))
                         op_act(lw, a, os, gb->write_action, gb->name, os->bytes_rd / wb);
                 }
             } else {
@@ -833,10 +813,11 @@ static int lower_group(gctx *x)
                 op->bytes_wr = b;
                 op->async = 1;
                 op->stage = po->stage + 1;
-                op->last_mask = spilled || bypasses(x, t, 0) ? po->last_mask : irr_in | po->last_mask;
+                op->last_mask =
+                    spilled || mp_group_bypasses(x->cd, x->g, t->name, 0) ? po->last_mask : irr_in | po->last_mask;
                 add_dep(lw, sg, oi, ev[prod].op, 1);
                 op_act(lw, a, op, a->mem.write_action, "dram", b);
-                if (gb && !bypasses(x, t, 0)) /* a drain is a buffer read */
+                if (gb && !mp_group_bypasses(x->cd, x->g, t->name, 0)) /* a drain is a buffer read */
                     op_act(lw, a, op, gb->read_action, gb->name, b / wb);
             }
         }
