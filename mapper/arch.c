@@ -432,6 +432,14 @@ const mp_store *mp_arch_buffer(const mp_arch *a)
     return NULL;
 }
 
+const mp_store *mp_arch_regfile(const mp_arch *a, const char *unit)
+{
+    for (int i = 0; i < a->n_stores; i++)
+        if (a->stores[i].kind == MP_STORE_REGFILE && !strcmp(a->stores[i].unit, unit))
+            return &a->stores[i];
+    return NULL;
+}
+
 const mp_op_cost *mp_unit_op(const mp_unit *u, mp_op op)
 {
     for (int i = 0; i < u->n_ops; i++)

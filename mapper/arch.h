@@ -167,6 +167,8 @@ const mp_store *mp_arch_store(const mp_arch *a, const char *name);
 const mp_op_cost *mp_unit_op(const mp_unit *u, mp_op op);
 /* The global buffer (first BUFFER level), NULL if none. */
 const mp_store *mp_arch_buffer(const mp_arch *a);
+/* The register file of a unit (store of kind regfile naming it), or NULL. */
+const mp_store *mp_arch_regfile(const mp_arch *a, const char *unit);
 /* Peak point-ops per cycle of a unit for an op (rows*cols / cycles). */
 double mp_unit_peak(const mp_unit *u, mp_op op);
 /* Energy of one point-op on a unit (sum of its actions), pJ; -1 if unsupported. */

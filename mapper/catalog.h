@@ -10,6 +10,8 @@
 #ifndef MP_CATALOG_H
 #define MP_CATALOG_H
 
+#include <string.h>
+
 #include "mapper/arch.h"
 
 #define MP_CAT_RANKS 8 /* ranks of a tensor or space, NULL included */
@@ -74,5 +76,18 @@ const mp_tensor_desc *mp_catalog_tensor(const mp_cascade_desc *c, const char *na
 int mp_tensor_uses(const mp_tensor_desc *t, const char *rank);
 /* Base name of a rank: trailing digits stripped ("m1" -> "m"). */
 void mp_rank_base(const char *rank, char *out, size_t n);
+
+/* Is a cascade (by name) an attention variant (attention-1pass, -3pass,
+ * -decode...: the name starts with "attention")? */
+static inline int mp_cascade_is_attention(const char *cascade)
+{
+    return !strncmp(cascade, "attention", 9);
+}
+/* Is it one the search explores (attention or linear), rather than a norm,
+ * residual or activation that keeps a bundled template? */
+static inline int mp_cascade_is_core(const char *cascade)
+{
+    return !strcmp(cascade, "linear") || mp_cascade_is_attention(cascade);
+}
 
 #endif

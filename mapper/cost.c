@@ -354,14 +354,6 @@ double mp_group_footprint(const mp_arch *a, const mp_cascade_map *cm, const mp_g
     return footprint(a, cm, &x, (int)(g - cm->groups));
 }
 
-static const mp_store *rf_of(const mp_arch *a, const char *unit)
-{
-    for (int i = 0; i < a->n_stores; i++)
-        if (a->stores[i].kind == MP_STORE_REGFILE && streq(a->stores[i].unit, unit))
-            return &a->stores[i];
-    return NULL;
-}
-
 static double parallel(const mp_unit *u, const mp_group *g, const mp_einsum_desc *ed)
 {
     double rows = 1, cols = 1;
@@ -812,7 +804,7 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
                 fill = u->fill_cycles;
             c->busy[ui] += cyc;
             double ej = mp_energy_charge(a, MP_ACCT_COMPUTE, oc->energy_pj, pts), erf = 0;
-            const mp_store *rf = rf_of(a, u->name);
+            const mp_store *rf = mp_arch_regfile(a, u->name);
             if (rf)
                 erf = mp_energy_charge(a, MP_ACCT_REGFILE, rf->read_pj, pts * x.ix->nin[i]) +
                       mp_energy_charge(a, MP_ACCT_REGFILE, rf->write_pj, pts);

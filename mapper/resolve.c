@@ -441,7 +441,7 @@ static int resolve_all(const mp_arch *a, const mp_mapping *tmpl, const md_worklo
     for (int i = 0; i < w->n_inst; i++) {
         const md_inst *in = &w->inst[i];
         const mp_cascade_map *t = find_template(tmpl, in, used);
-        int core = !strcmp(in->cascade, "linear") || !strncmp(in->cascade, "attention", 9);
+        int core = mp_cascade_is_core(in->cascade);
         if (!t && !core) { /* norms, residuals, activations: mapped only when the mapping has a template */
             (*skipped)++;
             continue;

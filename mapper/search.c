@@ -115,7 +115,7 @@ static int space_init(space *s, const mp_arch *a, const md_inst *in)
     memset(s, 0, sizeof *s);
     s->a = a;
     s->in = in;
-    s->is_attn = !strncmp(in->cascade, "attention", 9);
+    s->is_attn = mp_cascade_is_attention(in->cascade);
     for (int g = 0; g < G_N; g++)
         s->range[g] = 1;
     int cols = 0, rows = 0;
@@ -597,7 +597,7 @@ static int search_all(const mp_arch *a, const md_workload *w, const mp_search_op
         return -1;
     for (int i = 0; i < w->n_inst; i++) {
         const md_inst *in = &w->inst[i];
-        if (strcmp(in->cascade, "linear") && strncmp(in->cascade, "attention", 9))
+        if (!mp_cascade_is_core(in->cascade))
             continue;
         if (!strcmp(in->name, "attention"))
             best->seq = md_inst_rank(in, "m");

@@ -265,7 +265,7 @@ int cmd_map(int argc, char **argv)
         int added = 0;
         for (int i = 0; have_hand && i < hand.n_cascades; i++) {
             const char *cn = hand.cascades[i].cascade;
-            if (!strcmp(cn, "linear") || !strncmp(cn, "attention", 9))
+            if (mp_cascade_is_core(cn))
                 continue;
             *mp_mapping_add(&chosen) = hand.cascades[i];
             added = 1;

@@ -205,19 +205,11 @@ static int comp_of_unit(sim_lowered *lw, const mp_arch *a, const char *unit)
     return i;
 }
 
-static const mp_store *rf_of(const mp_arch *a, const char *unit)
-{
-    for (int i = 0; i < a->n_stores; i++)
-        if (a->stores[i].kind == MP_STORE_REGFILE && !strcmp(a->stores[i].unit, unit))
-            return &a->stores[i];
-    return NULL;
-}
-
 static int report_einsum(sim_lowered *lw, const gctx *x, const char *name, int comp)
 {
     sp_prog *p = &lw->prog;
     char full[24];
-    if (strncmp(x->c->cascade, "attention", 9)) /* several linear layers, norms...: name each */
+    if (!mp_cascade_is_attention(x->c->cascade)) /* several linear layers, norms...: name each */
         snprintf(full, sizeof full, "%s.%s", x->c->label, name);
     else
         snprintf(full, sizeof full, "%s", name);
@@ -357,23 +349,6 @@ typedef struct eop {
     int stage, phase, order, cat;
 } eop;
 
-static int einsum_index_in_cat(const mp_cascade_desc *cd, const char *name)
-{
-    for (int i = 0; i < cd->n_einsums; i++)
-        if (!strcmp(cd->einsums[i].name, name))
-            return i;
-    return -1;
-}
-
-static const mp_einsum_desc *producer_in_cascade(const mp_cascade_desc *cd, const char *tensor)
-{
-    for (int i = 0; i < cd->n_einsums; i++)
-        if (!strcmp(cd->einsums[i].out, tensor))
-            return &cd->einsums[i];
-    return NULL;
-}
-
-
 static int lower_group(gctx *x)
 {
     const mp_group *g = x->g;
@@ -487,7 +462,7 @@ static int lower_group(gctx *x)
         op->last_mask = last_mask_of(x, d->space);
         for (int k = 0; k < oc->n_actions; k++)
             op_act(lw, a, op, oc->actions[k].action, uname, pts * real_ratio * oc->actions[k].count);
-        const mp_store *rf_s = rf_of(a, uname);
+        const mp_store *rf_s = mp_arch_regfile(a, uname);
         int nin = 0;
         for (int k = 0; d->in[k]; k++)
             nin++;
@@ -514,7 +489,7 @@ static int lower_group(gctx *x)
             if (port > op->cycles) /* the buffer's ports, not the array, bound this tile */
                 op->cycles = port;
         }
-        ev[ne] = (eop){d, sg->nops, 0, phase_of[i], i, einsum_index_in_cat(x->cd, name)};
+        ev[ne] = (eop){d, sg->nops, 0, phase_of[i], i, mp_catalog_einsum_index(x->cd, name)};
         ne++, sg->nops++;
     }
 
@@ -684,8 +659,7 @@ static int lower_group(gctx *x)
                     cons_min_stage = sg->ops[ev[i].op].stage;
         }
         int consumed = cons_min_stage < (1 << 20);
-        const mp_einsum_desc *pd = producer_in_cascade(x->cd, t->name);
-        int prod_elsewhere = pd && prod < 0;
+        int prod_elsewhere = mp_catalog_index(x->cd)->producer[t - x->cd->tensors] >= 0 && prod < 0;
         int cons_elsewhere = 0, kept = name_in((char(*)[MP_ENAME])g->keep_onchip, g->n_keep, t->name);
         for (int gi = 0; gi < x->c->n_groups; gi++) {
             const mp_group *og = &x->c->groups[gi];
