@@ -6,21 +6,11 @@
 #include "mapper/cost.h"
 #include "mapper/account.h"
 #include "mapper/resolve.h"
-
-/* !strcmp, inline: the cost model compares short names in its inner loops,
- * where a libc call per comparison showed in the search's profile. */
-static inline int streq(const char *x, const char *y)
-{
-    while (*x && *x == *y) {
-        x++;
-        y++;
-    }
-    return *x == *y;
-}
+#include "golden/base/str.h"
 
 static double rank_size(const mp_cascade_map *cm, const char *r)
 {
-    if (streq(r, "rep"))
+    if (mp_streq(r, "rep"))
         return (double)cm->repeat;
     int64_t v = mp_cmap_rank(cm, r);
     return v < 0 ? 1.0 : (double)v;
@@ -56,7 +46,7 @@ typedef struct ctx {
 
 static int lookup(const mp_cascade_desc *cd, const char *name, int guess)
 {
-    if (guess < cd->n_einsums && streq(cd->einsums[guess].name, name))
+    if (guess < cd->n_einsums && mp_streq(cd->einsums[guess].name, name))
         return guess;
     return mp_catalog_einsum_index(cd, name);
 }
@@ -64,8 +54,8 @@ static int lookup(const mp_cascade_desc *cd, const char *name, int guess)
 static int linked(const mp_arch *a, const char *u1, const char *u2)
 {
     for (int i = 0; i < a->n_links; i++)
-        if ((streq(a->links[i].from, u1) && streq(a->links[i].to, u2)) ||
-            (streq(a->links[i].from, u2) && streq(a->links[i].to, u1)))
+        if ((mp_streq(a->links[i].from, u1) && mp_streq(a->links[i].to, u2)) ||
+            (mp_streq(a->links[i].from, u2) && mp_streq(a->links[i].to, u1)))
             return 1;
     return 0;
 }
@@ -143,7 +133,7 @@ void mp_cost_sizes_init(mp_cost_sizes *z, const mp_cascade_map *cm)
 
 static int is_mem_level(const mp_arch *a, const mp_level *l)
 {
-    return streq(l->store, a->mem.name);
+    return mp_streq(l->store, a->mem.name);
 }
 
 
@@ -172,7 +162,7 @@ static double reload(const mp_group *g, int nlev, const mp_tensor_desc *t)
 static int spilled(const mp_group *g, const char *t)
 {
     for (int i = 0; i < g->n_spill; i++)
-        if (streq(g->spill[i], t))
+        if (mp_streq(g->spill[i], t))
             return 1;
     return 0;
 }
@@ -182,7 +172,7 @@ static int spilled(const mp_group *g, const char *t)
 static int in_bypass(const mp_group *g, const char *t)
 {
     for (int i = 0; i < g->n_bypass; i++)
-        if (streq(g->bypass[i], t))
+        if (mp_streq(g->bypass[i], t))
             return 1;
     return 0;
 }
@@ -196,7 +186,7 @@ static int tile_levels(const mp_group *g)
 static int kept(const mp_group *g, const char *t)
 {
     for (int i = 0; i < g->n_keep; i++)
-        if (streq(g->keep_onchip[i], t))
+        if (mp_streq(g->keep_onchip[i], t))
             return 1;
     return 0;
 }
@@ -289,7 +279,7 @@ static double footprint(const mp_arch *a, const mp_cascade_map *cm, ctx *x, int 
 static int overbooked(const mp_group *g)
 {
     for (int i = 0; i < g->n_spill; i++)
-        if (streq(g->spill[i], MP_SPILL_OVERFLOW))
+        if (mp_streq(g->spill[i], MP_SPILL_OVERFLOW))
             return 1;
     return 0;
 }
@@ -364,7 +354,7 @@ static double parallel(const mp_unit *u, const mp_group *g, const mp_einsum_desc
                 continue;
             int in_space = 0;
             for (int k = 0; ed->space[k]; k++)
-                if (streq(ed->space[k], lp->rank))
+                if (mp_streq(ed->space[k], lp->rank))
                     in_space = 1;
             if (!in_space)
                 continue;
@@ -407,7 +397,7 @@ static int slot_pos(const mp_group *g, const char *einsum, int *phase, int *slot
 static int lag_of(const mp_group *g, const char *einsum)
 {
     for (int i = 0; i < g->n_einsums; i++)
-        if (streq(g->einsums[i], einsum))
+        if (mp_streq(g->einsums[i], einsum))
             return g->lag[i];
     return 0;
 }
@@ -415,7 +405,7 @@ static int lag_of(const mp_group *g, const char *einsum)
 static int iterates(const mp_einsum_desc *ed, const char *rank)
 {
     for (int k = 0; ed->space[k]; k++)
-        if (streq(ed->space[k], rank))
+        if (mp_streq(ed->space[k], rank))
             return 1;
     return 0;
 }
@@ -429,7 +419,7 @@ double mp_einsum_outside_inner(const mp_group *g, const mp_einsum_desc *ed)
             const mp_loop *lp = &g->levels[l].loops[i];
             char b[MP_ENAME];
             mp_rank_base(lp->rank, b, sizeof b);
-            if (lp->kind != MP_LOOP_TEMPORAL || streq(b, "rep") || iterates(ed, lp->rank))
+            if (lp->kind != MP_LOOP_TEMPORAL || mp_streq(b, "rep") || iterates(ed, lp->rank))
                 continue;
             outside = 1;
             lacked *= (double)lp->factor;
@@ -696,8 +686,8 @@ int mp_group_bypasses(const mp_cascade_desc *cd, const mp_group *g, const char *
     int readers = 0;
     for (int i = 0; i < g->n_einsums; i++) {
         const mp_einsum_desc *d = mp_catalog_einsum(cd, g->einsums[i]);
-        for (int k = 0; d && !streq(d->out, tensor) && d->in[k]; k++)
-            readers += streq(d->in[k], tensor);
+        for (int k = 0; d && !mp_streq(d->out, tensor) && d->in[k]; k++)
+            readers += mp_streq(d->in[k], tensor);
     }
     return bypass_rule(g, t, in, readers);
 }
@@ -739,15 +729,6 @@ static void group_buffer(const mp_cascade_map *cm, const ctx *x, int gi, double 
     }
 }
 
-static void copy_name(char *dst, const char *src, size_t n)
-{
-    size_t k = strlen(src);
-    if (k >= n)
-        k = n - 1;
-    memcpy(dst, src, k);
-    dst[k] = 0;
-}
-
 int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_err *e)
 {
     return mp_cost_cascade_sized(a, cm, NULL, c, e);
@@ -780,7 +761,7 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
     double bw_per_cycle = a->mem.bandwidth_Bps / a->clock_hz;
     for (int gi = 0; gi < cm->n_groups; gi++) {
         const mp_group *g = &cm->groups[gi];
-        double ucyc[MP_MAX_UNITS] = {0}, ecyc[MP_CAT_MAX_E] = {0}, sum = 0;
+        double ucyc[MP_MAX_UNITS] = {0}, ecyc[MP_CAT_MAX_E] = {0};
         int fill = 0;
         for (int k = 0; k < g->n_einsums; k++) {
             int i = lookup(cd, g->einsums[k], x.first[gi] + k);
@@ -799,7 +780,6 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
             double cyc = ceil(mp_einsum_padded_points_sized(cm, g, ed, x.z->esize[i]) / parallel(u, g, ed)) * oc->cycles;
             ecyc[i] = cyc;
             ucyc[ui] += cyc;
-            sum += cyc;
             if (u->fill_cycles > fill)
                 fill = u->fill_cycles;
             c->busy[ui] += cyc;
@@ -815,14 +795,14 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
              * report, so the table stays bounded by the layer's structure */
             mp_einsum_cost *y = NULL;
             for (int k = 0; k < c->n_einsums && !y; k++)
-                if (c->einsums[k].unit == ui && streq(c->einsums[k].name, ed->name) &&
-                    streq(c->einsums[k].cascade_label, cm->label))
+                if (c->einsums[k].unit == ui && mp_streq(c->einsums[k].name, ed->name) &&
+                    mp_streq(c->einsums[k].cascade_label, cm->label))
                     y = &c->einsums[k];
             if (!y && c->n_einsums < MP_MAX_EC) {
                 y = &c->einsums[c->n_einsums++];
                 memset(y, 0, sizeof *y); /* callers may zero only up to einsums */
-                copy_name(y->name, ed->name, sizeof y->name);
-                copy_name(y->cascade_label, cm->label, sizeof y->cascade_label);
+                es_strlcpy(y->name, ed->name, sizeof y->name);
+                es_strlcpy(y->cascade_label, cm->label, sizeof y->cascade_label);
                 y->unit = ui;
             }
             if (y) {
@@ -872,7 +852,6 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
                 extra = fmax(extra, (steps / lacked - 1) * delay + carry);
             }
             comp = steps * span + extra;
-            (void)sum;
         } else if (g->schedule == MP_SCHED_PIPELINED) {
             for (int u = 0; u < a->n_units; u++)
                 comp = fmax(comp, ucyc[u]);
@@ -967,7 +946,6 @@ int mp_cost_cascade_fit(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
 void mp_cost_finish(const mp_arch *a, mp_cost *c)
 {
     c->latency_s = c->cycles / a->clock_hz;
-    c->e_dram_pj += 0;
     c->energy_pj = c->e_compute_pj + c->e_rf_pj + c->e_buffer_pj + c->e_dram_pj;
     c->lb_compute_cycles = 0;
     for (int u = 0; u < a->n_units; u++) {

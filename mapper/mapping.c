@@ -28,21 +28,10 @@ const char *mp_loop_kind_name(mp_loop_kind k)
 
 /* ---------------------------------------------------------------- lookups */
 
-/* !strcmp for the short rank names of the cost model's inner loops, inline
- * (a libc call per loop dominated the search's profile). */
-static inline int name_eq(const char *x, const char *y)
-{
-    while (*x && *x == *y) {
-        x++;
-        y++;
-    }
-    return *x == *y;
-}
-
 int64_t mp_cmap_rank(const mp_cascade_map *c, const char *rank)
 {
     for (int i = 0; i < c->n_ranks; i++)
-        if (c->ranks[i].rank[0] == rank[0] && name_eq(c->ranks[i].rank, rank))
+        if (c->ranks[i].rank[0] == rank[0] && mp_streq(c->ranks[i].rank, rank))
             return c->ranks[i].size;
     return -1;
 }
@@ -68,7 +57,7 @@ int64_t mp_level_factor(const mp_level *l, const char *rank)
 {
     int64_t f = 1;
     for (int i = 0; i < l->n; i++)
-        if (l->loops[i].rank[0] == rank[0] && name_eq(l->loops[i].rank, rank))
+        if (l->loops[i].rank[0] == rank[0] && mp_streq(l->loops[i].rank, rank))
             f *= l->loops[i].factor;
     return f;
 }
