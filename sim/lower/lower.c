@@ -201,7 +201,6 @@ static int comp_of_unit(sim_lowered *lw, const mp_arch *a, const char *unit)
     memset(c, 0, sizeof *c);
     c->ops = &sim_array_ops;
     snprintf(c->name, sizeof c->name, "%s", unit);
-    lw->comp_unit[i] = ui;
     return i;
 }
 
@@ -397,7 +396,6 @@ static int lower_group(gctx *x)
             return es_fail(e, "arch %s: more than %d simulated components (units + memory, SP_MAX_COMPS)", a->name,
                            SP_MAX_COMPS);
         /* points of one tile, PEs it spans */
-        double pts = 1;
         char seen[MP_CAT_RANKS][MP_ENAME];
         int ns = 0;
         for (int k = 0; d->space[k]; k++) {
@@ -406,27 +404,25 @@ static int lower_group(gctx *x)
             for (int j = 0; j < ns; j++)
                 dup |= !strcmp(seen[j], b);
             if (!dup)
-                snprintf(seen[ns++], MP_ENAME, "%s", b), pts *= (double)extent(x, b);
+                snprintf(seen[ns++], MP_ENAME, "%s", b);
         }
         const char *rb = x->rows ? x->rows->rank : "", *cb = x->cols ? x->cols->rank : "";
         int64_t rf = x->rows && in_list(d->space, rb) ? x->rows->factor : 1;
         int64_t cf = x->cols && in_list(d->space, cb) ? x->cols->factor : 1;
         /* ragged tiles: the array spends a whole tile (extents padded to
          * the spatial factors); ops and compute energy count real points */
-        double real_ratio = 1;
+        double real_ratio = 1, pts = 1;
         {
-            double padded = 1, tiles = 1;
+            double tiles = 1;
             for (int k = 0; k < ns; k++) {
                 double ext = (double)extent(x, seen[k]);
                 int64_t sf = (rf > 1 && !strcmp(seen[k], rb)) ? rf : (cf > 1 && !strcmp(seen[k], cb)) ? cf : 1;
-                padded *= ceil(ext / (double)sf) * (double)sf;
+                pts *= ceil(ext / (double)sf) * (double)sf;
             }
             for (int l = 0; l < x->nl; l++)
                 if (!strcmp(x->l[l].base, "rep") || in_list(d->space, x->l[l].rank))
                     tiles *= (double)x->l[l].f;
             double real = mp_einsum_real_points(x->c, d);
-            if (padded != pts)
-                pts = padded;
             if (real != pts * tiles && pts * tiles > 0)
                 real_ratio = real / (pts * tiles);
         }
@@ -627,7 +623,7 @@ static int lower_group(gctx *x)
 
     /* transfers and the buffer footprint */
     const mp_store *gb = mp_arch_buffer(a);
-    double wb = a->word_bytes, foot = 0, big = 0;
+    double wb = a->word_bytes, big = 0;
     const char *big_name = "";
     int mem = lw->mem_comp;
     const char *seen_t[64];
@@ -697,11 +693,8 @@ static int lower_group(gctx *x)
             if (padded > 0 && real != padded)
                 step_b *= real / padded;
         }
-        if (t->role != MP_T_TILE && !spilled) {
-            foot += tile_b;
-            if (tile_b > big)
-                big = tile_b, big_name = t->name;
-        }
+        if (t->role != MP_T_TILE && !spilled && tile_b > big)
+            big = tile_b, big_name = t->name;
         for (int dir = 0; dir < 2; dir++) {
             if ((dir == 0 && !rd) || (dir == 1 && !wr))
                 continue;
@@ -724,7 +717,6 @@ static int lower_group(gctx *x)
             for (int l = inner + 1; l < x->nl; l++)
                 if (!is_rel(t, x->l[l].rank))
                     irr_in |= 1u << l;
-            (void)tile_b;
             if (dir == 0) {
                 op->bytes_rd = b;
                 op->async = 1;
@@ -799,7 +791,7 @@ static int lower_group(gctx *x)
     /* capacity: the footprint definition shared with the cost model (fibres
      * of a multi-pass cascade overwrite each other in one region; a fibre
      * streamed to or from another group is never whole here) */
-    foot = mp_group_footprint(a, x->c, g);
+    double foot = mp_group_footprint(a, x->c, g);
     if (mp_group_bypass_check(x->c, g, e)) /* the cost model's rule */
         return -1;
     /* an overbooked buffer (spill: [overflow], FLAT) spills that fraction of
@@ -858,7 +850,6 @@ int sim_lower(const mp_arch *a, const mp_mapping *m, sim_lowered *lw, es_err *e)
     lw->comps[0].ops = &sim_membw_ops;
     snprintf(lw->comps[0].name, sizeof lw->comps[0].name, "%s", p->comp_names[0]);
     lw->comps[0].bytes_per_cycle = a->mem.bandwidth_Bps / a->clock_hz;
-    lw->comp_unit[0] = -1;
     if (a->mem.kind != MP_MEM_BANDWIDTH)
         return es_fail(e, "arch %s: off-chip memory kind 'device' is not simulated yet (only bandwidth)", a->name);
     for (int ci = 0; ci < m->n_cascades; ci++) {

@@ -25,7 +25,6 @@ typedef struct sim_lowered {
     sim_comp comps[SP_MAX_COMPS];
     sim_comp *comp_ptr[SP_MAX_COMPS];
     int mem_comp;
-    int comp_unit[SP_MAX_COMPS]; /* arch unit index, -1 for memory */
     double act_pj[SP_MAX_ACTS];          /* energy per action */
     char act_component[SP_MAX_ACTS][48]; /* energy_breakdown component of each action */
     mp_acct_class act_cls[SP_MAX_ACTS];  /* how its raw count becomes actions (mapper/account.h) */
