@@ -591,6 +591,10 @@ static int check_cascade(const mp_arch *a, const mp_cascade_map *cm, es_err *e)
                                        cm->label, g->name, en, bu, g->phases[p].slots[s].unit);
                 }
     }
+    /* what mp_resolve enforces, for a resolved mapping costed as written */
+    for (int gi = 0; gi < cm->n_groups; gi++)
+        if (mp_group_rows_check(cm, &cm->groups[gi], e))
+            return -1;
     return 0;
 }
 

@@ -62,6 +62,36 @@ int64_t mp_level_factor(const mp_level *l, const char *rank)
     return f;
 }
 
+int mp_group_whole_head(const mp_group *g)
+{
+    return (g->n_levels ? mp_level_factor(&g->levels[0], "p") : 1) == 1;
+}
+
+/* Rows of p per tile: the p factors of every level below DRAM. */
+static int64_t rows_per_tile(const mp_group *g)
+{
+    int64_t rows = 1;
+    for (int l = 1; l < g->n_levels; l++)
+        rows *= mp_level_factor(&g->levels[l], "p");
+    return rows;
+}
+
+int mp_group_rows_allowed(const mp_group *g)
+{
+    if (!g->max_rows)
+        return 1;
+    int head = strcmp(g->granularity, "row") && mp_group_whole_head(g);
+    return head || rows_per_tile(g) <= g->max_rows;
+}
+
+int mp_group_rows_check(const mp_cascade_map *cm, const mp_group *g, es_err *e)
+{
+    if (mp_group_rows_allowed(g))
+        return 0;
+    return es_fail(e, "mapping: cascade '%s' group '%s': %lld rows of p per tile exceed max_rows %lld", cm->label,
+                   g->name, (long long)rows_per_tile(g), (long long)g->max_rows);
+}
+
 int64_t mp_group_rank_product(const mp_group *g, const char *rank)
 {
     int64_t f = 1;

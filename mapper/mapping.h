@@ -225,5 +225,15 @@ int mp_group_index_of(const mp_cascade_map *c, const char *einsum);
 int64_t mp_group_rank_product(const mp_group *g, const char *rank);
 /* Loop factor of rank at a level (1 if absent). */
 int64_t mp_level_factor(const mp_level *l, const char *rank);
+/* Does a tile of group g hold a whole head: is p's factor at the first
+ * (DRAM) level 1, all of p below DRAM (also for a group with no levels)? */
+int mp_group_whole_head(const mp_group *g);
+/* Does group g keep to its max_rows (0: unbounded)?  max_rows bounds the
+ * rows of p per tile (p's factors of every level below DRAM); a whole head
+ * under granularity head or auto is not bounded. */
+int mp_group_rows_allowed(const mp_group *g);
+/* The same as a check: 0, or -1 with the message naming cascade, group,
+ * rows and max_rows (mp_resolve and mp_mapping_check both use it). */
+int mp_group_rows_check(const mp_cascade_map *cm, const mp_group *g, es_err *e);
 
 #endif

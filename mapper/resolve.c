@@ -175,30 +175,6 @@ static int fill_simple(const mp_cascade_map *cm, mp_group *g, pair *pairs, int *
     return 0;
 }
 
-static int fits(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g)
-{
-    return mp_group_fits(a, cm, g, NULL);
-}
-
-/* Rows of p per tile: the p factors of every level below DRAM. */
-static int64_t rows_per_tile(const mp_group *g)
-{
-    int64_t rows = 1;
-    for (int l = 1; l < g->n_levels; l++)
-        rows *= mp_level_factor(&g->levels[l], "p");
-    return rows;
-}
-
-/* max_rows bounds row granularity; a whole head (granularity head, or auto
- * with all of p below DRAM) is another granularity and not bounded. */
-static int rows_allowed(const mp_group *g)
-{
-    if (!g->max_rows)
-        return 1;
-    int head = strcmp(g->granularity, "row") && g->n_levels && mp_level_factor(&g->levels[0], "p") == 1;
-    return head || rows_per_tile(g) <= g->max_rows;
-}
-
 static int choose_pairs(const mp_arch *a, const mp_cascade_map *cm, mp_group *g, pair *pairs, int np)
 {
     int ok = 1;
@@ -209,7 +185,7 @@ static int choose_pairs(const mp_arch *a, const mp_cascade_map *cm, mp_group *g,
                 continue;
             pairs[k].inner->factor = d;
             pairs[k].outer->factor = pairs[k].rest / d;
-            if (fits(a, cm, g) && rows_allowed(g)) {
+            if (mp_group_rows_allowed(g) && mp_group_fits(a, cm, g, NULL)) {
                 best = d;
                 break;
             }
@@ -334,7 +310,7 @@ static int search_fibres(const mp_arch *a, mp_cascade_map *cm, mp_group *g, cons
                 if (bp && !g->n_bypass)
                     continue;
             }
-            if (!rows_allowed(g) || !fits(a, cm, g))
+            if (!mp_group_rows_allowed(g) || !mp_group_fits(a, cm, g, NULL))
                 continue;
             mp_cost c;
             memset(&c, 0, sizeof c);
@@ -390,13 +366,10 @@ int mp_resolve_cascade(const mp_arch *a, mp_cascade_map *cm, es_err *e)
                 return -1;
             choose_pairs(a, cm, g, pairs, np);
         }
-        if (!rows_allowed(g))
-            return es_fail(e, "mapping: cascade '%s' group '%s': %lld rows of p per tile exceed max_rows %lld",
-                           cm->label, g->name, (long long)rows_per_tile(g), (long long)g->max_rows);
-        if (!strcmp(g->granularity, "auto")) {
-            int64_t pd = g->n_levels ? mp_level_factor(&g->levels[0], "p") : 1;
-            snprintf(g->granularity, sizeof g->granularity, "%s", pd == 1 ? "head" : "row");
-        }
+        if (mp_group_rows_check(cm, g, e))
+            return -1;
+        if (!strcmp(g->granularity, "auto"))
+            snprintf(g->granularity, sizeof g->granularity, "%s", mp_group_whole_head(g) ? "head" : "row");
     }
     return 0;
 }

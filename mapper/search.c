@@ -357,7 +357,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
             add_loop(E, v == 0 ? "m0" : "m", s->M0, MP_LOOP_SPATIAL_ROWS);
             if (m0in > s->M0) /* the key tile is taller than the array: fold it */
                 add_loop(E, "m0", m0in / s->M0, MP_LOOP_TEMPORAL);
-            es_strlcpy(g->granularity, v == 0 ? "tile" : p2 == 1 ? "head" : "row", sizeof g->granularity);
+            es_strlcpy(g->granularity, v == 0 ? "tile" : mp_group_whole_head(g) ? "head" : "row", sizeof g->granularity);
             if (v == 1 && gn[G_SPILL] == 2) /* FLAT's overbooked buffer */
                 set_name(g->spill[g->n_spill++], MP_SPILL_OVERFLOW);
             if (v == 1 && gn[G_SPILL] == 1) {
