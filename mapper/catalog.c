@@ -386,6 +386,14 @@ int mp_catalog_einsum_index(const mp_cascade_desc *c, const char *name)
     return -1;
 }
 
+int mp_einsum_touches(const mp_einsum_desc *d, const char *tensor)
+{
+    for (int k = 0; d->in[k]; k++)
+        if (!strcmp(d->in[k], tensor))
+            return 1;
+    return !strcmp(d->out, tensor);
+}
+
 const mp_einsum_desc *mp_catalog_einsum(const mp_cascade_desc *c, const char *name)
 {
     for (int i = 0; i < c->n_einsums; i++)

@@ -72,6 +72,8 @@ const mp_cat_index *mp_catalog_index(const mp_cascade_desc *c);
 int mp_catalog_einsum_index(const mp_cascade_desc *c, const char *name);
 const mp_einsum_desc *mp_catalog_einsum(const mp_cascade_desc *c, const char *name);
 const mp_tensor_desc *mp_catalog_tensor(const mp_cascade_desc *c, const char *name);
+/* Does Einsum d read or write the tensor named `tensor`? */
+int mp_einsum_touches(const mp_einsum_desc *d, const char *tensor);
 /* Does tensor t use rank r (compared by base name: m1, m0 and m share "m")? */
 int mp_tensor_uses(const mp_tensor_desc *t, const char *rank);
 /* Base name of a rank: trailing digits stripped ("m1" -> "m"). */

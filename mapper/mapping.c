@@ -357,9 +357,7 @@ static int check_bypass(const es_ynode *gv, const mp_cascade_map *c, const mp_gr
         int touched = 0;
         for (int j = 0; t && j < g->n_einsums; j++) {
             const mp_einsum_desc *d = mp_catalog_einsum(cd, g->einsums[j]);
-            for (int k = 0; d && d->in[k]; k++)
-                touched |= !strcmp(d->in[k], t->name);
-            touched |= d && !strcmp(d->out, t->name);
+            touched |= d && mp_einsum_touches(d, t->name);
         }
         if (!t || !touched || (t->role != MP_T_INPUT && t->role != MP_T_WEIGHT && t->role != MP_T_OUTPUT))
             return es_y_fail(bn->items[b], e,

@@ -259,9 +259,7 @@ static void auto_bypass(const mp_cascade_map *cm, mp_group *g, int mode)
         int touched = 0;
         for (int j = 0; j < g->n_einsums; j++) {
             const mp_einsum_desc *d = mp_catalog_einsum(cd, g->einsums[j]);
-            for (int k = 0; d && d->in[k]; k++)
-                touched |= !strcmp(d->in[k], td->name);
-            touched |= d && !strcmp(d->out, td->name);
+            touched |= d && mp_einsum_touches(d, td->name);
         }
         if (touched && g->n_bypass < MP_MAX_EINSUMS)
             snprintf(g->bypass[g->n_bypass++], MP_ENAME, "%s", td->name);
