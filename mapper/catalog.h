@@ -79,17 +79,6 @@ int mp_tensor_uses(const mp_tensor_desc *t, const char *rank);
 /* Base name of a rank: trailing digits stripped ("m1" -> "m"). */
 void mp_rank_base(const char *rank, char *out, size_t n);
 
-/* !strcmp, inline: the cost model and the mapping lookups compare short
- * names in the search's inner loops, where a libc call per comparison
- * showed in its profile. */
-static inline int mp_streq(const char *x, const char *y)
-{
-    while (*x && *x == *y) {
-        x++;
-        y++;
-    }
-    return *x == *y;
-}
 /* Is a cascade (by name) an attention variant (attention-1pass, -3pass,
  * -decode...: the name starts with "attention")? */
 static inline int mp_cascade_is_attention(const char *cascade)

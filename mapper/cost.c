@@ -10,7 +10,7 @@
 
 static double rank_size(const mp_cascade_map *cm, const char *r)
 {
-    if (mp_streq(r, "rep"))
+    if (es_streq(r, "rep"))
         return (double)cm->repeat;
     int64_t v = mp_cmap_rank(cm, r);
     return v < 0 ? 1.0 : (double)v;
@@ -46,7 +46,7 @@ typedef struct ctx {
 
 static int lookup(const mp_cascade_desc *cd, const char *name, int guess)
 {
-    if (guess < cd->n_einsums && mp_streq(cd->einsums[guess].name, name))
+    if (guess < cd->n_einsums && es_streq(cd->einsums[guess].name, name))
         return guess;
     return mp_catalog_einsum_index(cd, name);
 }
@@ -54,8 +54,8 @@ static int lookup(const mp_cascade_desc *cd, const char *name, int guess)
 static int linked(const mp_arch *a, const char *u1, const char *u2)
 {
     for (int i = 0; i < a->n_links; i++)
-        if ((mp_streq(a->links[i].from, u1) && mp_streq(a->links[i].to, u2)) ||
-            (mp_streq(a->links[i].from, u2) && mp_streq(a->links[i].to, u1)))
+        if ((es_streq(a->links[i].from, u1) && es_streq(a->links[i].to, u2)) ||
+            (es_streq(a->links[i].from, u2) && es_streq(a->links[i].to, u1)))
             return 1;
     return 0;
 }
@@ -133,7 +133,7 @@ void mp_cost_sizes_init(mp_cost_sizes *z, const mp_cascade_map *cm)
 
 static int is_mem_level(const mp_arch *a, const mp_level *l)
 {
-    return mp_streq(l->store, a->mem.name);
+    return es_streq(l->store, a->mem.name);
 }
 
 
@@ -162,7 +162,7 @@ static double reload(const mp_group *g, int nlev, const mp_tensor_desc *t)
 static int spilled(const mp_group *g, const char *t)
 {
     for (int i = 0; i < g->n_spill; i++)
-        if (mp_streq(g->spill[i], t))
+        if (es_streq(g->spill[i], t))
             return 1;
     return 0;
 }
@@ -172,7 +172,7 @@ static int spilled(const mp_group *g, const char *t)
 static int in_bypass(const mp_group *g, const char *t)
 {
     for (int i = 0; i < g->n_bypass; i++)
-        if (mp_streq(g->bypass[i], t))
+        if (es_streq(g->bypass[i], t))
             return 1;
     return 0;
 }
@@ -186,7 +186,7 @@ static int tile_levels(const mp_group *g)
 static int kept(const mp_group *g, const char *t)
 {
     for (int i = 0; i < g->n_keep; i++)
-        if (mp_streq(g->keep_onchip[i], t))
+        if (es_streq(g->keep_onchip[i], t))
             return 1;
     return 0;
 }
@@ -279,7 +279,7 @@ static double footprint(const mp_arch *a, const mp_cascade_map *cm, ctx *x, int 
 static int overbooked(const mp_group *g)
 {
     for (int i = 0; i < g->n_spill; i++)
-        if (mp_streq(g->spill[i], MP_SPILL_OVERFLOW))
+        if (es_streq(g->spill[i], MP_SPILL_OVERFLOW))
             return 1;
     return 0;
 }
@@ -354,7 +354,7 @@ static double parallel(const mp_unit *u, const mp_group *g, const mp_einsum_desc
                 continue;
             int in_space = 0;
             for (int k = 0; ed->space[k]; k++)
-                if (mp_streq(ed->space[k], lp->rank))
+                if (es_streq(ed->space[k], lp->rank))
                     in_space = 1;
             if (!in_space)
                 continue;
@@ -397,7 +397,7 @@ static int slot_pos(const mp_group *g, const char *einsum, int *phase, int *slot
 static int lag_of(const mp_group *g, const char *einsum)
 {
     for (int i = 0; i < g->n_einsums; i++)
-        if (mp_streq(g->einsums[i], einsum))
+        if (es_streq(g->einsums[i], einsum))
             return g->lag[i];
     return 0;
 }
@@ -405,7 +405,7 @@ static int lag_of(const mp_group *g, const char *einsum)
 static int iterates(const mp_einsum_desc *ed, const char *rank)
 {
     for (int k = 0; ed->space[k]; k++)
-        if (mp_streq(ed->space[k], rank))
+        if (es_streq(ed->space[k], rank))
             return 1;
     return 0;
 }
@@ -419,7 +419,7 @@ double mp_einsum_outside_inner(const mp_group *g, const mp_einsum_desc *ed)
             const mp_loop *lp = &g->levels[l].loops[i];
             char b[MP_ENAME];
             mp_rank_base(lp->rank, b, sizeof b);
-            if (lp->kind != MP_LOOP_TEMPORAL || mp_streq(b, "rep") || iterates(ed, lp->rank))
+            if (lp->kind != MP_LOOP_TEMPORAL || es_streq(b, "rep") || iterates(ed, lp->rank))
                 continue;
             outside = 1;
             lacked *= (double)lp->factor;
@@ -690,8 +690,8 @@ int mp_group_bypasses(const mp_cascade_desc *cd, const mp_group *g, const char *
     int readers = 0;
     for (int i = 0; i < g->n_einsums; i++) {
         const mp_einsum_desc *d = mp_catalog_einsum(cd, g->einsums[i]);
-        for (int k = 0; d && !mp_streq(d->out, tensor) && d->in[k]; k++)
-            readers += mp_streq(d->in[k], tensor);
+        for (int k = 0; d && !es_streq(d->out, tensor) && d->in[k]; k++)
+            readers += es_streq(d->in[k], tensor);
     }
     return bypass_rule(g, t, in, readers);
 }
@@ -799,8 +799,8 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
              * report, so the table stays bounded by the layer's structure */
             mp_einsum_cost *y = NULL;
             for (int k = 0; k < c->n_einsums && !y; k++)
-                if (c->einsums[k].unit == ui && mp_streq(c->einsums[k].name, ed->name) &&
-                    mp_streq(c->einsums[k].cascade_label, cm->label))
+                if (c->einsums[k].unit == ui && es_streq(c->einsums[k].name, ed->name) &&
+                    es_streq(c->einsums[k].cascade_label, cm->label))
                     y = &c->einsums[k];
             if (!y && c->n_einsums < MP_MAX_EC) {
                 y = &c->einsums[c->n_einsums++];

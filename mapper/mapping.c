@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "golden/base/io.h"
+#include "golden/base/str.h"
 #include "golden/base/yaml.h"
 #include "mapper/catalog.h"
 #include "mapper/mapping.h"
@@ -31,7 +32,7 @@ const char *mp_loop_kind_name(mp_loop_kind k)
 int64_t mp_cmap_rank(const mp_cascade_map *c, const char *rank)
 {
     for (int i = 0; i < c->n_ranks; i++)
-        if (c->ranks[i].rank[0] == rank[0] && mp_streq(c->ranks[i].rank, rank))
+        if (c->ranks[i].rank[0] == rank[0] && es_streq(c->ranks[i].rank, rank))
             return c->ranks[i].size;
     return -1;
 }
@@ -57,7 +58,7 @@ int64_t mp_level_factor(const mp_level *l, const char *rank)
 {
     int64_t f = 1;
     for (int i = 0; i < l->n; i++)
-        if (l->loops[i].rank[0] == rank[0] && mp_streq(l->loops[i].rank, rank))
+        if (l->loops[i].rank[0] == rank[0] && es_streq(l->loops[i].rank, rank))
             f *= l->loops[i].factor;
     return f;
 }
