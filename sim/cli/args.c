@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "golden/base/err.h"
+#include "golden/base/io.h"
 #include "cli.h"
 
 int cli_parse(int argc, char **argv, int first, cli_opt *opts, const char **pos, int maxpos,
@@ -141,4 +144,18 @@ int cli_int_list(const char *optname, const char *s, int64_t *out, int maxn)
     if (n == 0)
         es_fatal(ES_EXIT_BADINPUT, "--%s: expected at least one value", optname);
     return n;
+}
+
+void cli_write_json(cJSON *j, const char *path)
+{
+    es_err e;
+    es_out o;
+    char *s = cJSON_Print(j);
+    if (es_out_open(&o, path, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    fputs(s, o.fp);
+    fputc('\n', o.fp);
+    free(s);
+    if (es_out_commit(&o, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
 }

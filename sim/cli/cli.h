@@ -29,6 +29,10 @@ double cli_double(const cli_opt *opts, const char *name, double dflt);
 int cli_flag(const cli_opt *opts, const char *name);
 /* Parse a comma-separated list of positive integers ("512,77,1024"). */
 int cli_int_list(const char *optname, const char *s, int64_t *out, int maxn);
+/* Print j (cJSON_Print, then a newline) atomically to path ("-" = stdout);
+ * exits 2 with the I/O error on failure. */
+struct cJSON;
+void cli_write_json(struct cJSON *j, const char *path);
 
 int cmd_golden(int argc, char **argv);
 int cmd_cascade(int argc, char **argv);

@@ -16,7 +16,6 @@
 #include <cjson/cJSON.h>
 
 #include "golden/base/err.h"
-#include "golden/base/io.h"
 #include "cli.h"
 #include "mapper/cascade.h"
 
@@ -33,20 +32,6 @@ static const char usage[] =
     "  --json F                 also write JSON to F ('-' = stdout; text goes to stderr)\n"
     "  --seed S                 run: input seed (default 1)\n"
     "  --rtol X, --atol X       run: tolerance |got-ref| <= atol + rtol*|ref| (default 1e-4, 1e-5)\n";
-
-static void json_write(cJSON *j, const char *path)
-{
-    es_err e;
-    es_out o;
-    char *s = cJSON_Print(j);
-    if (es_out_open(&o, path, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    fputs(s, o.fp);
-    fputc('\n', o.fp);
-    free(s);
-    if (es_out_commit(&o, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-}
 
 static cJSON *json_ranks(const cas_cascade *c)
 {
@@ -142,7 +127,7 @@ static int do_show(const cas_cascade *c, FILE *tx, const char *json)
     }
     cJSON_AddItemToObject(j, "tensors", tens);
     if (json)
-        json_write(j, json);
+        cli_write_json(j, json);
     cJSON_Delete(j);
     return 0;
 }
@@ -197,7 +182,7 @@ static int do_passes(const cas_cascade *c, const char *only, FILE *tx, const cha
     cJSON_AddItemToObject(j, "footprint", jf);
     cJSON_AddItemToObject(j, "einsum_pass", je);
     if (json)
-        json_write(j, json);
+        cli_write_json(j, json);
     cJSON_Delete(j);
     return 0;
 }
@@ -263,7 +248,7 @@ static int do_run(const cas_cascade *c, uint64_t seed, double rtol, double atol,
     cJSON_AddNumberToObject(j, "atol", atol);
     cJSON_AddBoolToObject(j, "pass", ok);
     if (json)
-        json_write(j, json);
+        cli_write_json(j, json);
     cJSON_Delete(j);
     free(ref);
     cas_env_free(&v);
@@ -305,7 +290,7 @@ int cmd_cascade(int argc, char **argv)
             cJSON_AddBoolToObject(j, "ok", 1);
             cJSON_AddNumberToObject(j, "einsums", c->neinsums);
             cJSON_AddItemToObject(j, "ranks", json_ranks(c));
-            json_write(j, json);
+            cli_write_json(j, json);
             cJSON_Delete(j);
         }
     } else if (!strcmp(act, "passes")) {

@@ -357,15 +357,7 @@ int cmd_map(int argc, char **argv)
             cJSON_AddItemToObject(h, "mapping", json_mapping(&hand));
         }
         cJSON_AddItemToObject(j, "mapping", json_mapping(&chosen));
-        char *txt = cJSON_Print(j);
-        es_out out;
-        if (es_out_open(&out, json, &e))
-            es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-        fputs(txt, out.fp);
-        fputc('\n', out.fp);
-        if (es_out_commit(&out, &e))
-            es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-        free(txt);
+        cli_write_json(j, json);
         cJSON_Delete(j);
     }
     mp_mapping_free(&chosen);
