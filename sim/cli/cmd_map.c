@@ -287,23 +287,21 @@ int cmd_map(int argc, char **argv)
         fprintf(tx, ", decode gen %lld", (long long)run.gen);
     fprintf(tx, "\n");
     int skipped = 0;
+    int *unmapped = es_xcalloc((size_t)w.n_inst + 1, sizeof *unmapped); /* instance indices */
     for (int i = 0; i < w.n_inst; i++) {
         int mapped = 0;
         for (int k = 0; k < chosen.n_cascades; k++)
             mapped |= !strcmp(chosen.cascades[k].label, w.inst[i].name);
-        skipped += !mapped;
+        if (!mapped)
+            unmapped[skipped++] = i;
     }
     if (skipped) {
         fprintf(tx, "not costed (no template in the mapping):");
-        for (int i = 0; i < w.n_inst; i++) {
-            int mapped = 0;
-            for (int k = 0; k < chosen.n_cascades; k++)
-                mapped |= !strcmp(chosen.cascades[k].label, w.inst[i].name);
-            if (!mapped)
-                fprintf(tx, " %s (%s)", w.inst[i].name, w.inst[i].cascade);
-        }
+        for (int u = 0; u < skipped; u++)
+            fprintf(tx, " %s (%s)", w.inst[unmapped[u]].name, w.inst[unmapped[u]].cascade);
         fprintf(tx, "\n");
     }
+    free(unmapped);
     if (!strcmp(source, "searched"))
     {
         /* Timings vary run to run; EINSIM_REPRODUCIBLE leaves them out. */
