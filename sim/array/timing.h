@@ -40,6 +40,5 @@
  * the schedule does not hide it behind another Einsum's tile (interleaving).
  * A reduction across a vector unit's lanes (no inter-PE network) costs
  * log2(lanes) extra cycles. */
-#define SA_TILE_FILL_HIDDEN 0
 
 #endif

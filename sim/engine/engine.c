@@ -85,4 +85,3 @@ void sim_engine_shift(sim_engine *en, uint64_t dt)
 }
 
 size_t sim_pending(const sim_engine *en) { return en->n; }
-const sim_event *sim_pending_at(const sim_engine *en, size_t i) { return &en->heap[i]; }

@@ -45,6 +45,5 @@ void sim_run_all(sim_engine *en);
 /* Fast-forward: now += dt and every pending event's time += dt. */
 void sim_engine_shift(sim_engine *en, uint64_t dt);
 size_t sim_pending(const sim_engine *en);
-const sim_event *sim_pending_at(const sim_engine *en, size_t i); /* heap order, not time order */
 
 #endif

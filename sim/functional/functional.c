@@ -102,8 +102,7 @@ static void decode(const sim_functional *f, int64_t x, int64_t *r, int64_t *pt, 
     *r = 0, *pt = 0, *m1 = 0;
     int64_t div = 1;
     for (int l = f->g->nloops - 1; l >= 0; l--) {
-        int64_t d = (x / div) % f->g->factor[l], fac = f->g->factor[l];
-        (void)fac;
+        int64_t d = (x / div) % f->g->factor[l];
         div *= f->g->factor[l];
         char c = f->g->loop_rank[l][0];
         int64_t w = 1; /* weight of this digit among loops of the same rank (inner first) */

@@ -343,7 +343,6 @@ int sp_exec(const sp_prog *p, struct sim_comp *const *comps, const sp_exec_opts 
             x->len[l] = len, len *= g->factor[l];
         x->s_next = x->s_old = x->s_aold = 0;
         x->s_end = x->S + g->max_stage;
-        uint64_t t0 = x->en.now;
         try_issue(x);
         try_start_all(x);
         sim_run_all(&x->en);
@@ -367,7 +366,6 @@ int sp_exec(const sp_prog *p, struct sim_comp *const *comps, const sp_exec_opts 
                              (long long)x->s_end);
             break;
         }
-        (void)t0;
         for (int i = 0; i < g->nops; i++) {
             const sp_op *op = &g->ops[i];
             double n = (double)x->counts[i];

@@ -67,8 +67,6 @@ typedef struct sp_op {
                         they run ahead/behind the epochs; only dependants wait) */
     int ndep;
     sp_dep dep[SP_MAX_DEPS];
-    /* functional mode hook: the op's tile computation (may be NULL) */
-    int fn_kind;
 } sp_op;
 
 typedef struct sp_group {
