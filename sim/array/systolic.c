@@ -105,6 +105,31 @@ static void account(sa_run *s, int64_t r, int64_t c, uint64_t n)
     }
 }
 
+/* Length of the run of folds identical to fold s->idx, whose shape is r x c
+ * (fold s->idx included; the grid is walked row-fold outer).  Exact: when
+ * every col-fold of a row-fold has the same width, a run from col-fold 0
+ * extends over whole row-folds up to the partial last row-fold (or the end);
+ * otherwise it ends at the row-fold's last full-width col-fold. */
+static uint64_t identical_run(const sa_run *s, int64_t r, int64_t c)
+{
+    int64_t j0 = (int64_t)s->idx % s->fc;
+    uint64_t run;
+    if (s->fc == 1 || (j0 == 0 && c == s->g->C && s->sc % s->g->C == 0)) {
+        /* whole rows of folds are identical: extend over row-folds */
+        uint64_t end = s->nfolds;
+        if (s->sr % s->g->R && r == s->g->R)
+            end = (uint64_t)((s->fr - 1) * s->fc); /* stop before the partial row-fold */
+        run = end > s->idx ? end - s->idx : 1;
+    } else {
+        run = (uint64_t)(s->fc - j0);
+        if (s->sc % s->g->C)
+            run -= 1; /* the last col-fold is partial */
+        if (run == 0)
+            run = 1;
+    }
+    return run;
+}
+
 static void fold_start(sim_engine *en, void *obj, int64_t arg);
 
 static void fold_end(sim_engine *en, void *obj, int64_t arg)
@@ -116,38 +141,9 @@ static void fold_end(sim_engine *en, void *obj, int64_t arg)
     int64_t r, c;
     fold_rc(s, s->idx, &r, &c);
     if (s->g->fast_forward && r == s->last_r && c == s->last_c && sim_pending(en) == 0) {
-        /* The array is idle and the next fold equals the last one: find the
-         * run of identical folds and skip all but its last. */
-        uint64_t run = 1;
-        int64_t i0 = (int64_t)s->idx / s->fc, j0 = (int64_t)s->idx % s->fc;
-        int64_t rr, cc;
-        if (s->fc == 1 || (j0 == 0 && c == s->g->C && s->sc % s->g->C == 0)) {
-            /* whole rows of folds are identical: extend over row-folds */
-            uint64_t end = s->nfolds;
-            if (s->sr % s->g->R && r == s->g->R)
-                end = (uint64_t)((s->fr - 1) * s->fc); /* stop before the partial row-fold */
-            run = end > s->idx ? end - s->idx : 1;
-        } else {
-            run = (uint64_t)(s->fc - j0);
-            if (s->sc % s->g->C)
-                run -= 1; /* the last col-fold is partial */
-            if (run == 0)
-                run = 1;
-        }
-        (void)i0;
-        for (uint64_t k = 0; k < run; k++) { /* cheap guard: check the run really is identical */
-            fold_rc(s, s->idx + k, &rr, &cc);
-            if (rr != r || cc != c) {
-                run = k;
-                break;
-            }
-            if (k > 4 && k + 4 < run) { /* the structure above is exact; verify only the ends */
-                fold_rc(s, s->idx + run - 1, &rr, &cc);
-                if (rr != r || cc != c)
-                    run = 1;
-                break;
-            }
-        }
+        /* The array is idle and the next fold equals the last one: skip all
+         * but the last of the run of identical folds. */
+        uint64_t run = identical_run(s, r, c);
         if (run > 1) {
             uint64_t skip = run - 1, dur = sa_fold_cycles(s->g, r, c) - SA_NATIVE_FOLD_OVERLAP;
             sim_engine_shift(en, skip * dur);
