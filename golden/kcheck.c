@@ -378,18 +378,6 @@ static int check_attention(const gd_kc_opts *o, es_rng *g, gd_kc_result *r, es_e
 }
 
 /* ---- cast ------------------------------------------------------------------ */
-/* Precision (stored mantissa bits) and smallest normal of the float formats. */
-static int fmt_info(gd_dtype t, int *mant, double *min_normal)
-{
-    switch (t) {
-    case GD_F16: *mant = 10, *min_normal = 0x1p-14; return 0;
-    case GD_BF16: *mant = 7, *min_normal = 0x1p-126; return 0;
-    case GD_E4M3: *mant = 3, *min_normal = 0x1p-6; return 0;
-    case GD_E5M2: *mant = 2, *min_normal = 0x1p-14; return 0;
-    default: return -1;
-    }
-}
-
 static int check_cast(const gd_kc_opts *o, es_rng *g, gd_kc_result *r, es_err *e)
 {
     int rows = (int)o->m, n = (int)o->n;
@@ -399,12 +387,12 @@ static int check_cast(const gd_kc_opts *o, es_rng *g, gd_kc_result *r, es_err *e
         return -1;
     gd_dtype t = o->fmt;
     int is_int = t == GD_I8 || t == GD_I4;
-    int mant = 0;
-    double minn = 0;
-    if (!is_int && fmt_info(t, &mant, &minn))
+    if (!is_int && (t == GD_F32 || !gd_dtype_is_float(t)))
         return free(x), es_fail(e, "cast: format %s is not a narrower format; expected fp16, bf16, e4m3, e5m2, int8 "
                                    "or int4",
                                 gd_dtype_name(t));
+    int mant = gd_dtype_mant_bits(t); /* stored mantissa bits; 0 for int8/int4 */
+    double minn = gd_dtype_min_normal(t);
     double qmax = t == GD_I8 ? 127 : 7, scale = o->scale;
     if (is_int && scale <= 0) {
         double mx = 0;

@@ -312,3 +312,15 @@ double gd_dtype_max(gd_dtype t)
     }
     }
 }
+
+int gd_dtype_mant_bits(gd_dtype t)
+{
+    const fpfmt *f = fmt_of(t);
+    return f ? f->mbits : 0;
+}
+
+double gd_dtype_min_normal(gd_dtype t)
+{
+    const fpfmt *f = fmt_of(t);
+    return f ? ldexp(1.0, 1 - f->bias) : 0;
+}

@@ -70,6 +70,10 @@ int gd_dtype_is_float(gd_dtype t);
 const char *gd_round_name(gd_round r);
 /* Largest finite value of a format (integers: the largest integer). */
 double gd_dtype_max(gd_dtype t);
+/* Stored mantissa bits and smallest normal value of a floating format
+ * (0 for the integer formats). */
+int gd_dtype_mant_bits(gd_dtype t);
+double gd_dtype_min_normal(gd_dtype t);
 
 /* ---- floating formats: bit patterns <-> fp32 -------------------------- */
 uint16_t gd_f32_to_f16(float x, gd_round r, gd_overflow o);
