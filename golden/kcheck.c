@@ -49,16 +49,6 @@ long double gd_ulp_of(long double v)
     return ldexpl(1.0L, ex - 24);
 }
 
-int gd_round_parse(const char *s, gd_round *r)
-{
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(s, gd_round_name((gd_round)i))) {
-            *r = (gd_round)i;
-            return 0;
-        }
-    return -1;
-}
-
 double gd_kc_worst(const gd_kc_result *r)
 {
     double w = 0;

@@ -67,7 +67,5 @@ double gd_kc_worst(const gd_kc_result *r);
 double gd_ulp_distance(float a, float b);
 /* One fp32 ulp at the magnitude of v (the subnormal spacing below FLT_MIN). */
 long double gd_ulp_of(long double v);
-/* Parse "nearest-even" | "nearest-away" | "toward-zero": 0, or -1. */
-int gd_round_parse(const char *s, gd_round *r);
 
 #endif

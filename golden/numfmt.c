@@ -300,6 +300,16 @@ const char *gd_round_name(gd_round r)
     return "?";
 }
 
+int gd_round_parse(const char *s, gd_round *r)
+{
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, gd_round_name((gd_round)i))) {
+            *r = (gd_round)i;
+            return 0;
+        }
+    return -1;
+}
+
 double gd_dtype_max(gd_dtype t)
 {
     switch (t) {

@@ -68,6 +68,8 @@ int gd_dtype_parse(const char *s, gd_dtype *t); /* 0, or -1 if unknown */
 size_t gd_dtype_size(gd_dtype t);          /* bytes per stored element (int4: 1) */
 int gd_dtype_is_float(gd_dtype t);
 const char *gd_round_name(gd_round r);
+/* Parse "nearest-even" | "nearest-away" | "toward-zero": 0, or -1. */
+int gd_round_parse(const char *s, gd_round *r);
 /* Largest finite value of a format (integers: the largest integer). */
 double gd_dtype_max(gd_dtype t);
 /* Stored mantissa bits and smallest normal value of a floating format
