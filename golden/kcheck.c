@@ -392,7 +392,7 @@ static int check_cast(const gd_kc_opts *o, es_rng *g, gd_kc_result *r, es_err *e
     }
     snprintf(r->shape, sizeof r->shape, "%zu values %s to %s, rounding %s, overflow %s", sz,
              o->input ? "(given input)" : "uniform in [-spread, spread)", gd_dtype_name(t), gd_round_name(o->round),
-             o->ovf == GD_OVF_SATURATE ? "saturate" : "inf");
+             gd_overflow_name(o->ovf));
     if (!o->input)
         snprintf(r->shape + strlen(r->shape), sizeof r->shape - strlen(r->shape), ", spread %g", o->spread);
     if (is_int)

@@ -310,6 +310,21 @@ int gd_round_parse(const char *s, gd_round *r)
     return -1;
 }
 
+const char *gd_overflow_name(gd_overflow o)
+{
+    return o == GD_OVF_SATURATE ? "saturate" : "inf"; /* as overflow_bits: anything else is inf */
+}
+
+int gd_overflow_parse(const char *s, gd_overflow *o)
+{
+    for (int i = 0; i < 2; i++)
+        if (!strcmp(s, gd_overflow_name((gd_overflow)i))) {
+            *o = (gd_overflow)i;
+            return 0;
+        }
+    return -1;
+}
+
 double gd_dtype_max(gd_dtype t)
 {
     switch (t) {

@@ -70,6 +70,9 @@ int gd_dtype_is_float(gd_dtype t);
 const char *gd_round_name(gd_round r);
 /* Parse "nearest-even" | "nearest-away" | "toward-zero": 0, or -1. */
 int gd_round_parse(const char *s, gd_round *r);
+const char *gd_overflow_name(gd_overflow o); /* "saturate", "inf" */
+/* Parse "saturate" | "inf": 0, or -1. */
+int gd_overflow_parse(const char *s, gd_overflow *o);
 /* Largest finite value of a format (integers: the largest integer). */
 double gd_dtype_max(gd_dtype t);
 /* Stored mantissa bits and smallest normal value of a floating format

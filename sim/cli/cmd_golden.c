@@ -194,14 +194,8 @@ static int cmd_golden_kernel(int argc, char **argv)
         es_fatal(ES_EXIT_BADINPUT, "--format: expected fp16, bf16, e4m3, e5m2, int8 or int4, got '%s'", s);
     if ((s = cli_get(o, "round")) && gd_round_parse(s, &ko.round))
         es_fatal(ES_EXIT_BADINPUT, "--round: expected nearest-even, nearest-away or toward-zero, got '%s'", s);
-    if ((s = cli_get(o, "overflow"))) {
-        if (!strcmp(s, "saturate"))
-            ko.ovf = GD_OVF_SATURATE;
-        else if (!strcmp(s, "inf"))
-            ko.ovf = GD_OVF_INF;
-        else
-            es_fatal(ES_EXIT_BADINPUT, "--overflow: expected saturate or inf, got '%s'", s);
-    }
+    if ((s = cli_get(o, "overflow")) && gd_overflow_parse(s, &ko.ovf))
+        es_fatal(ES_EXIT_BADINPUT, "--overflow: expected saturate or inf, got '%s'", s);
     /* options that the kernel would ignore are errors, not silent no-ops */
     static const struct { const char *opt, *kernels; } only[] = {
         {"m", "gemm"}, {"k", "gemm"}, {"rows", "softmax layernorm rmsnorm cast"},
