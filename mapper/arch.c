@@ -78,10 +78,8 @@ static int parse_ops(const es_ynode *ops, mp_unit *u, es_err *e)
         c->cycles = 1;
         if (get_pos_int(v, "cycles", 1, &c->cycles, 1000000, e))
             return -1;
-        es_ynode *a = es_y_get(v, "actions");
+        es_ynode *a = es_y_child(v, "actions", ES_Y_MAP, "energy actions per point-op, e.g. {mac: 1}", e);
         if (!a)
-            return es_y_fail(v, e, "missing key 'actions' (energy actions per point-op, e.g. {mac: 1})");
-        if (es_y_expect(a, ES_Y_MAP, e))
             return -1;
         for (size_t j = 0; j < a->n; j++) {
             if (c->n_actions >= MP_MAX_ACTIONS)
@@ -133,10 +131,8 @@ static int parse_unit(const es_ynode *v, const char *name, mp_unit *u, es_err *e
     u->fill_cycles = (int)fill;
     if (es_y_bool(v, "spatial_reduce", 0, &u->spatial_reduce, e))
         return -1;
-    es_ynode *ops = es_y_get(v, "ops");
-    if (!ops)
-        return es_y_fail(v, e, "missing key 'ops' (the ops this unit supports)");
-    return parse_ops(ops, u, e);
+    es_ynode *ops = es_y_child(v, "ops", ES_Y_MAP, "the ops this unit supports", e);
+    return ops ? parse_ops(ops, u, e) : -1;
 }
 
 static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store *s, es_err *e)
@@ -316,10 +312,8 @@ static int parse_arch(const es_ynode *root, const char *file, mp_arch *a, es_err
         const es_ynode *n = es_y_get(root, "energy");
         return es_fail_at(e, n->file, n->line, n->col, "key 'energy': %s", ee.msg);
     }
-    es_ynode *units = es_y_get(root, "units");
+    es_ynode *units = es_y_child(root, "units", ES_Y_MAP, NULL, e);
     if (!units)
-        return es_y_fail(root, e, "missing key 'units'");
-    if (es_y_expect(units, ES_Y_MAP, e))
         return -1;
     if (units->n == 0 || units->n > MP_MAX_UNITS)
         return es_y_fail(units, e, "expected 1..%d units", MP_MAX_UNITS);
@@ -330,10 +324,8 @@ static int parse_arch(const es_ynode *root, const char *file, mp_arch *a, es_err
             return -1;
         a->n_units++;
     }
-    es_ynode *st = es_y_get(root, "storage");
+    es_ynode *st = es_y_child(root, "storage", ES_Y_MAP, NULL, e);
     if (!st)
-        return es_y_fail(root, e, "missing key 'storage'");
-    if (es_y_expect(st, ES_Y_MAP, e))
         return -1;
     if (st->n > MP_MAX_STORES)
         return es_y_fail(st, e, "at most %d storage levels", MP_MAX_STORES);
@@ -346,10 +338,8 @@ static int parse_arch(const es_ynode *root, const char *file, mp_arch *a, es_err
     }
     if (!mp_arch_buffer(a))
         return es_y_fail(st, e, "expected one storage level of kind buffer (the global buffer)");
-    es_ynode *mem = es_y_get(root, "memory");
-    if (!mem)
-        return es_y_fail(root, e, "missing key 'memory'");
-    if (parse_mem(mem, &a->mem, e))
+    es_ynode *mem = es_y_child(root, "memory", ES_Y_MAP, NULL, e);
+    if (!mem || parse_mem(mem, &a->mem, e))
         return -1;
     es_ynode *links = es_y_get(root, "links");
     if (links && parse_links(links, a, e))

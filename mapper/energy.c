@@ -23,10 +23,8 @@ static int parse_tree(const es_ynode *root, void *out, es_err *e)
     if (es_y_str(root, "technology", 0, &s, e))
         return -1;
     snprintf(t->technology, sizeof t->technology, "%s", s);
-    es_ynode *a = es_y_get(root, "actions");
+    es_ynode *a = es_y_child(root, "actions", ES_Y_MAP, "map of action: {energy_pj: X}", e);
     if (!a)
-        return es_y_fail(root, e, "missing key 'actions' (map of action: {energy_pj: X})");
-    if (es_y_expect(a, ES_Y_MAP, e))
         return -1;
     for (size_t i = 0; i < a->n; i++) {
         es_ynode *v = a->items[i];

@@ -164,10 +164,9 @@ static int parse_level(const es_ynode *v, mp_level *l, es_err *e)
     if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e) ||
         key_name(v, "level", 1, l->store, sizeof l->store, e))
         return -1;
-    es_ynode *loops = es_y_get(v, "loops");
+    es_ynode *loops =
+        es_y_child(v, "loops", ES_Y_SEQ, "a list of [rank, factor] or [rank, factor, rows|cols]", e);
     if (!loops)
-        return es_y_fail(v, e, "missing key 'loops' (a list of [rank, factor] or [rank, factor, rows|cols])");
-    if (es_y_expect(loops, ES_Y_SEQ, e))
         return -1;
     if (loops->n > MP_MAX_LOOPS)
         return es_y_fail(loops, e, "too many loops (at most %d)", MP_MAX_LOOPS);
@@ -302,10 +301,8 @@ static int parse_group(const es_ynode *v, mp_group *g, es_err *e)
     if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e) ||
         key_name(v, "name", 1, g->name, sizeof g->name, e))
         return -1;
-    es_ynode *n = es_y_get(v, "einsums");
-    if (!n)
-        return es_y_fail(v, e, "missing key 'einsums'");
-    if (name_list(n, g->einsums, MP_MAX_EINSUMS, &g->n_einsums, e))
+    es_ynode *n = es_y_child(v, "einsums", ES_Y_SEQ, NULL, e);
+    if (!n || name_list(n, g->einsums, MP_MAX_EINSUMS, &g->n_einsums, e))
         return -1;
     snprintf(g->granularity, sizeof g->granularity, "tile");
     if (key_name(v, "granularity", 0, g->granularity, sizeof g->granularity, e))
@@ -327,15 +324,11 @@ static int parse_group(const es_ynode *v, mp_group *g, es_err *e)
         return -1;
     if ((n = es_y_get(v, "bypass")) && name_list(n, g->bypass, MP_MAX_EINSUMS, &g->n_bypass, e))
         return -1;
-    n = es_y_get(v, "schedule");
-    if (!n)
-        return es_y_fail(v, e, "missing key 'schedule'");
-    if (parse_schedule(n, g, e))
+    n = es_y_child(v, "schedule", ES_Y_MAP, NULL, e);
+    if (!n || parse_schedule(n, g, e))
         return -1;
-    n = es_y_get(v, "nest");
+    n = es_y_child(v, "nest", ES_Y_SEQ, "loop nest per storage level, outermost first", e);
     if (!n)
-        return es_y_fail(v, e, "missing key 'nest' (loop nest per storage level, outermost first)");
-    if (es_y_expect(n, ES_Y_SEQ, e))
         return -1;
     if (n->n == 0 || n->n > MP_MAX_LEVELS)
         return es_y_fail(n, e, "expected 1..%d levels", MP_MAX_LEVELS);
@@ -401,10 +394,8 @@ static int parse_cascade(const es_ynode *v, mp_cascade_map *c, es_err *e)
         return -1;
     if (es_y_get(v, "repeat") && c->repeat < 1)
         return es_y_fail(es_y_get(v, "repeat"), e, "expected >= 1");
-    n = es_y_get(v, "bindings");
+    n = es_y_child(v, "bindings", ES_Y_MAP, "einsum: unit", e);
     if (!n)
-        return es_y_fail(v, e, "missing key 'bindings' (einsum: unit)");
-    if (es_y_expect(n, ES_Y_MAP, e))
         return -1;
     if (n->n > MP_MAX_EINSUMS)
         return es_y_fail(n, e, "too many bindings");
@@ -413,10 +404,8 @@ static int parse_cascade(const es_ynode *v, mp_cascade_map *c, es_err *e)
         if (key_into(n, i, b->einsum, sizeof b->einsum, e) || name_into(n->items[i], b->unit, sizeof b->unit, e))
             return -1;
     }
-    n = es_y_get(v, "groups");
+    n = es_y_child(v, "groups", ES_Y_SEQ, NULL, e);
     if (!n)
-        return es_y_fail(v, e, "missing key 'groups'");
-    if (es_y_expect(n, ES_Y_SEQ, e))
         return -1;
     if (n->n == 0 || n->n > MP_MAX_GROUPS)
         return es_y_fail(n, e, "expected 1..%d groups", MP_MAX_GROUPS);
@@ -502,10 +491,8 @@ static int parse_mapping(const es_ynode *root, mp_mapping *m, es_err *e)
         key_name(root, "model", 0, m->model, sizeof m->model, e) || es_y_int(root, "seq", 0, &m->seq, e) ||
         es_y_int(root, "batch", 0, &m->batch, e) || key_name(root, "scope", 0, m->scope, sizeof m->scope, e))
         return -1;
-    es_ynode *n = es_y_get(root, "cascades");
+    es_ynode *n = es_y_child(root, "cascades", ES_Y_SEQ, NULL, e);
     if (!n)
-        return es_y_fail(root, e, "missing key 'cascades'");
-    if (es_y_expect(n, ES_Y_SEQ, e))
         return -1;
     if (n->n == 0)
         return es_y_fail(n, e, "expected at least one cascade");

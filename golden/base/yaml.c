@@ -308,6 +308,21 @@ es_ynode *es_y_get(const es_ynode *map, const char *key)
     return NULL;
 }
 
+es_ynode *es_y_child(const es_ynode *map, const char *key, es_ykind kind, const char *hint, es_err *e)
+{
+    if (es_y_expect(map, ES_Y_MAP, e))
+        return NULL;
+    es_ynode *n = es_y_get(map, key);
+    if (!n) {
+        if (hint)
+            es_y_fail(map, e, "missing key '%s' (%s)", key, hint);
+        else
+            es_y_fail(map, e, "missing key '%s'", key);
+        return NULL;
+    }
+    return es_y_expect(n, kind, e) ? NULL : n;
+}
+
 static int lookup(const es_ynode *map, const char *key, int required, es_ynode **out, es_err *e)
 {
     *out = NULL;

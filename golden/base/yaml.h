@@ -63,6 +63,10 @@ int es_y_as_double(const es_ynode *n, double *out, es_err *e);
 
 /* Require map/seq kind. */
 int es_y_expect(const es_ynode *n, es_ykind kind, es_err *e);
+/* A required child of `map` of the given kind: NULL with e set when absent
+ * ("missing key 'KEY' (HINT)", or without the parenthesis when hint is NULL)
+ * or of another kind (as es_y_expect). */
+es_ynode *es_y_child(const es_ynode *map, const char *key, es_ykind kind, const char *hint, es_err *e);
 /* Reject keys not in `allowed` (NULL-terminated): misspellings are errors,
  * with the closest allowed key suggested. */
 int es_y_check_keys(const es_ynode *map, const char *const *allowed, es_err *e);
