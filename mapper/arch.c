@@ -25,14 +25,6 @@ int mp_op_parse(const char *s)
     return -1;
 }
 
-static int copy_name(const es_ynode *at, char *dst, size_t n, const char *src, es_err *e)
-{
-    if (strlen(src) >= n)
-        return es_y_fail(at, e, "name '%s' too long (at most %zu characters)", src, n - 1);
-    memcpy(dst, src, strlen(src) + 1);
-    return 0;
-}
-
 static int get_name(const es_ynode *m, const char *key, int req, char *dst, size_t n, es_err *e)
 {
     const char *s = NULL;
@@ -40,7 +32,7 @@ static int get_name(const es_ynode *m, const char *key, int req, char *dst, size
         return -1;
     if (!s)
         return 0;
-    return copy_name(es_y_get(m, key), dst, n, s, e);
+    return es_y_name(es_y_get(m, key), s, dst, n, 1, e);
 }
 
 static int get_pos_int(const es_ynode *m, const char *key, int req, int *out, int64_t max, es_err *e)
@@ -85,7 +77,7 @@ static int parse_ops(const es_ynode *ops, mp_unit *u, es_err *e)
             if (c->n_actions >= MP_MAX_ACTIONS)
                 return es_y_fail(a, e, "too many actions (at most %d)", MP_MAX_ACTIONS);
             mp_action_count *ac = &c->actions[c->n_actions++];
-            if (copy_name(a->keylocs[j], ac->action, sizeof ac->action, a->keys[j], e) ||
+            if (es_y_name(a->keylocs[j], a->keys[j], ac->action, sizeof ac->action, 1, e) ||
                 es_y_as_double(a->items[j], &ac->count, e))
                 return -1;
             if (ac->count < 0)
@@ -100,7 +92,7 @@ static int parse_unit(const es_ynode *v, const char *name, mp_unit *u, es_err *e
     static const char *const keys[] = {"kind", "rows", "cols", "fill_cycles", "spatial_reduce", "ops", NULL};
     if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e))
         return -1;
-    if (copy_name(v, u->name, sizeof u->name, name, e))
+    if (es_y_name(v, name, u->name, sizeof u->name, 1, e))
         return -1;
     const char *kind = NULL;
     if (es_y_str(v, "kind", 1, &kind, e))
@@ -142,7 +134,7 @@ static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store
                                        "read_action", "write_action", "words_per_access", NULL};
     if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e))
         return -1;
-    if (copy_name(v, s->name, sizeof s->name, name, e))
+    if (es_y_name(v, name, s->name, sizeof s->name, 1, e))
         return -1;
     const char *kind = NULL;
     if (es_y_str(v, "kind", 1, &kind, e))

@@ -107,20 +107,13 @@ static int name_into(const es_ynode *n, char *dst, size_t sz, es_err *e)
 {
     if (n->kind != ES_Y_SCALAR)
         return es_y_fail(n, e, "expected a name");
-    if (strlen(n->value) >= sz || !n->value[0])
-        return es_y_fail(n, e, "name '%s' is empty or too long (at most %zu characters)", n->value, sz - 1);
-    memcpy(dst, n->value, strlen(n->value) + 1);
-    return 0;
+    return es_y_name(n, n->value, dst, sz, 0, e);
 }
 
 /* A map key as a name (the key string; its node only gives the location). */
 static int key_into(const es_ynode *map, size_t i, char *dst, size_t sz, es_err *e)
 {
-    const char *k = map->keys[i];
-    if (strlen(k) >= sz || !k[0])
-        return es_y_fail(map->keylocs[i], e, "name '%s' is empty or too long (at most %zu characters)", k, sz - 1);
-    memcpy(dst, k, strlen(k) + 1);
-    return 0;
+    return es_y_name(map->keylocs[i], map->keys[i], dst, sz, 0, e);
 }
 
 static int key_name(const es_ynode *m, const char *key, int req, char *dst, size_t sz, es_err *e)

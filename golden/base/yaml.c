@@ -323,6 +323,17 @@ es_ynode *es_y_child(const es_ynode *map, const char *key, es_ykind kind, const 
     return es_y_expect(n, kind, e) ? NULL : n;
 }
 
+int es_y_name(const es_ynode *at, const char *s, char *dst, size_t sz, int allow_empty, es_err *e)
+{
+    size_t len = strlen(s);
+    if (allow_empty && len >= sz)
+        return es_y_fail(at, e, "name '%s' too long (at most %zu characters)", s, sz - 1);
+    if (!allow_empty && (len >= sz || !len))
+        return es_y_fail(at, e, "name '%s' is empty or too long (at most %zu characters)", s, sz - 1);
+    memcpy(dst, s, len + 1);
+    return 0;
+}
+
 static int lookup(const es_ynode *map, const char *key, int required, es_ynode **out, es_err *e)
 {
     *out = NULL;

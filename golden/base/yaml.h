@@ -67,6 +67,11 @@ int es_y_expect(const es_ynode *n, es_ykind kind, es_err *e);
  * ("missing key 'KEY' (HINT)", or without the parenthesis when hint is NULL)
  * or of another kind (as es_y_expect). */
 es_ynode *es_y_child(const es_ynode *map, const char *key, es_ykind kind, const char *hint, es_err *e);
+/* Copy name `s` (a scalar's value or a map key; `at` gives the location)
+ * into dst[sz].  Too long (and, unless allow_empty, empty) is an error:
+ * "name 'S' too long (at most N characters)", or with !allow_empty
+ * "name 'S' is empty or too long (at most N characters)". */
+int es_y_name(const es_ynode *at, const char *s, char *dst, size_t sz, int allow_empty, es_err *e);
 /* Reject keys not in `allowed` (NULL-terminated): misspellings are errors,
  * with the closest allowed key suggested. */
 int es_y_check_keys(const es_ynode *map, const char *const *allowed, es_err *e);
