@@ -228,6 +228,15 @@ int cas_bind_rank(cas_cascade *c, const char *rank, int64_t size, es_err *e); /*
 int cas_rank_find(const cas_cascade *c, const char *name);     /* -1 absent */
 int cas_tensor_find(const cas_cascade *c, const char *name);   /* -1 absent */
 int cas_einsum_find(const cas_cascade *c, const char *name);   /* by output name */
+/* 1 if rank a is rank anc or split from it, at any depth (anc's family:
+ * m, m1, m0). */
+static inline int cas_rank_descends(const cas_cascade *c, int a, int anc)
+{
+    for (; a >= 0; a = c->rank[a].parent)
+        if (a == anc)
+            return 1;
+    return 0;
+}
 int64_t cas_rank_size(const cas_cascade *c, int rank);
 int64_t cas_extent(const cas_cascade *c, int tensor, int pos); /* +1 on the iterative position */
 int64_t cas_tensor_elems(const cas_cascade *c, int tensor);

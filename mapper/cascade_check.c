@@ -100,15 +100,6 @@ static int fail_at(const cas_cascade *c, es_err *e, cas_loc l, const char *fmt, 
     return es_fail_at(e, c->file, l.line, l.col, "%s", msg);
 }
 
-/* Is rank a (a descendant of) rank anc through splits? */
-static int descends(const cas_cascade *c, int a, int anc)
-{
-    for (; a >= 0; a = c->rank[a].parent)
-        if (a == anc)
-            return 1;
-    return 0;
-}
-
 /* The rank variable of an index that names its position: the first term with
  * a variable, else the rank whose size it uses (M1), else -1 (a literal). */
 static int index_base(const cas_index *ix)
@@ -125,7 +116,7 @@ static int index_base(const cas_index *ix)
 /* May an index whose base rank is b address a position of rank r? */
 static int rank_compatible(const cas_cascade *c, int b, int r)
 {
-    if (b < 0 || b == r || descends(c, b, r))
+    if (b < 0 || b == r || cas_rank_descends(c, b, r))
         return 1;
     if (c->rank[b].like == r || c->rank[r].like == b)
         return 1;
@@ -219,7 +210,7 @@ static int check_refs(cas_cascade *c, const cas_expr *x, es_err *e)
 static int has_desc_in(const cas_cascade *c, int r, const int *set, int n)
 {
     for (int i = 0; i < n; i++)
-        if (set[i] != r && descends(c, set[i], r))
+        if (set[i] != r && cas_rank_descends(c, set[i], r))
             return 1;
     return 0;
 }
@@ -302,7 +293,7 @@ static int check_einsum(cas_cascade *c, int ei, es_err *e)
         for (int i = 0; i < E->nlisted; i++) {
             int found = 0;
             for (int j = E->nout_space; j < E->nspace; j++)
-                found |= E->space[j] == E->listed[i] || descends(c, E->space[j], E->listed[i]);
+                found |= E->space[j] == E->listed[i] || cas_rank_descends(c, E->space[j], E->listed[i]);
             if (!found)
                 return fail_at(c, e, E->loc, "einsum %s: rank '%s' is listed in the reduction but is not reduced",
                                E->name, c->rank[E->listed[i]].name);
@@ -310,7 +301,7 @@ static int check_einsum(cas_cascade *c, int ei, es_err *e)
         for (int j = E->nout_space; j < E->nspace; j++) {
             int found = 0;
             for (int i = 0; i < E->nlisted; i++)
-                found |= E->space[j] == E->listed[i] || descends(c, E->space[j], E->listed[i]);
+                found |= E->space[j] == E->listed[i] || cas_rank_descends(c, E->space[j], E->listed[i]);
             if (!found)
                 return fail_at(c, e, E->loc,
                                "einsum %s: rank '%s' is reduced but not listed in the reduction operator", E->name,

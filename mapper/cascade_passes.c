@@ -23,18 +23,10 @@
 
 #include "mapper/cascade_int.h"
 
-static int in_family(const cas_cascade *c, int a, int root)
-{
-    for (; a >= 0; a = c->rank[a].parent)
-        if (a == root)
-            return 1;
-    return 0;
-}
-
 static int iterates(const cas_cascade *c, const cas_einsum *E, int r)
 {
     for (int i = 0; i < E->nspace; i++)
-        if (in_family(c, E->space[i], r))
+        if (cas_rank_descends(c, E->space[i], r))
             return 1;
     return 0;
 }
@@ -44,7 +36,7 @@ static int closes(const cas_cascade *c, const cas_einsum *E, int r)
     if (!iterates(c, E, r))
         return 0;
     for (int i = 0; i < E->nout_space; i++)
-        if (in_family(c, E->space[i], r))
+        if (cas_rank_descends(c, E->space[i], r))
             return 0;
     return 1;
 }
@@ -54,7 +46,7 @@ static int closes(const cas_cascade *c, const cas_einsum *E, int r)
 static int final_read(const cas_cascade *c, const cas_expr *x, int r)
 {
     const cas_tensor *t = &c->tensor[x->tensor];
-    if (t->iter_pos < 0 || !in_family(c, t->rank[t->iter_pos], r))
+    if (t->iter_pos < 0 || !cas_rank_descends(c, t->rank[t->iter_pos], r))
         return 0;
     const cas_index *ix = &x->idx[t->iter_pos];
     for (int i = 0; i < ix->nterm; i++)
@@ -83,7 +75,7 @@ static int level_of(const cas_cascade *c, const cas_expr *x, int r, const int *l
 static int tensor_has_family(const cas_cascade *c, int t, int r)
 {
     for (int i = 0; i < c->tensor[t].nranks; i++)
-        if (in_family(c, c->tensor[t].rank[i], r))
+        if (cas_rank_descends(c, c->tensor[t].rank[i], r))
             return 1;
     return 0;
 }
@@ -92,7 +84,7 @@ static int64_t tensor_fibre(const cas_cascade *c, int t, int r)
 {
     int64_t n = 1;
     for (int i = 0; i < c->tensor[t].nranks; i++)
-        if (in_family(c, c->tensor[t].rank[i], r))
+        if (cas_rank_descends(c, c->tensor[t].rank[i], r))
             n = __builtin_mul_overflow(n, cas_extent(c, t, i), &n) ? INT64_MAX : n;
     return n;
 }

@@ -143,14 +143,6 @@ static void scan_iter_reads(const cas_cascade *c, const cas_expr *x, int *mark)
 
 /* ---- ranks ---------------------------------------------------------------- */
 
-static int in_family(const cas_cascade *c, int r, int root)
-{
-    for (; r >= 0; r = c->rank[r].parent)
-        if (r == root)
-            return 1;
-    return 0;
-}
-
 /* Activation (per-repeat) ranks: tokens t, queries p, keys m (docs/models.md);
  * a weight carries none of them. */
 static int activation_rank(const cas_cascade *c, int r)
@@ -255,7 +247,7 @@ static int convert(cat_store *s, const cas_cascade *c)
         int act = 0, has_key = 0;
         for (int j = 0; j < n; j++) {
             act |= activation_rank(c, rk[j]);
-            has_key |= key >= 0 && in_family(c, rk[j], key);
+            has_key |= key >= 0 && cas_rank_descends(c, rk[j], key);
         }
         if (t->kind == CAS_T_OUTPUT)
             d->role = MP_T_OUTPUT;
@@ -267,7 +259,7 @@ static int convert(cat_store *s, const cas_cascade *c)
             const cas_einsum *P = &c->einsum[t->producer];
             int prod_key = 0;
             for (int j = 0; j < P->nspace; j++)
-                prod_key |= key >= 0 && in_family(c, P->space[j], key);
+                prod_key |= key >= 0 && cas_rank_descends(c, P->space[j], key);
             if (prod_key && !has_key)
                 d->role = MP_T_RUNNING;
             else if (has_key && npasses > 1)
