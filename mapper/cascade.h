@@ -237,6 +237,9 @@ static inline int cas_rank_descends(const cas_cascade *c, int a, int anc)
             return 1;
     return 0;
 }
+/* A read of an iterative tensor at exactly its iterative rank `r`: the value
+ * of the previous iteration, carried around the loop. */
+int cas_read_carried(const cas_cascade *c, const cas_expr *ref);
 int64_t cas_rank_size(const cas_cascade *c, int rank);
 int64_t cas_extent(const cas_cascade *c, int tensor, int pos); /* +1 on the iterative position */
 int64_t cas_tensor_elems(const cas_cascade *c, int tensor);
@@ -294,6 +297,9 @@ typedef struct cas_passes {
 } cas_passes;
 
 int cas_passes_analyze(const cas_cascade *c, const char *rank, cas_passes *ps, es_err *e);
+/* 1 if the einsum iterates rank r: its iteration space holds r or a rank
+ * split from it (0 for r < 0). */
+int cas_einsum_iterates(const cas_cascade *c, const cas_einsum *E, int r);
 
 /* ---- golden references for `cascade run` ---------------------------------
  * Computes the output named by the cascade's `golden KIND` line from the

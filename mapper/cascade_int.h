@@ -8,9 +8,6 @@
 /* Einsums that einsum ei depends on (carried reads excluded); via[i] is the
  * tensor through which dep[i] is reached.  Returns the count. */
 int cas_einsum_deps(const cas_cascade *c, int ei, int *dep, int *via);
-/* A read of an iterative tensor at exactly its iterative rank `r`: the value
- * of the previous iteration, carried around the loop. */
-int cas_read_carried(const cas_cascade *c, const cas_expr *ref);
 void cas_expr_free(cas_expr *x);
 
 /* 1 if rank r is in the einsum's iteration space. */

@@ -23,7 +23,7 @@
 
 #include "mapper/cascade_int.h"
 
-static int iterates(const cas_cascade *c, const cas_einsum *E, int r)
+int cas_einsum_iterates(const cas_cascade *c, const cas_einsum *E, int r)
 {
     for (int i = 0; i < E->nspace; i++)
         if (cas_rank_descends(c, E->space[i], r))
@@ -33,7 +33,7 @@ static int iterates(const cas_cascade *c, const cas_einsum *E, int r)
 
 static int closes(const cas_cascade *c, const cas_einsum *E, int r)
 {
-    if (!iterates(c, E, r))
+    if (!cas_einsum_iterates(c, E, r))
         return 0;
     for (int i = 0; i < E->nout_space; i++)
         if (cas_rank_descends(c, E->space[i], r))
@@ -113,7 +113,7 @@ int cas_passes_analyze(const cas_cascade *c, const char *rank, cas_passes *ps, e
         int ei = c->order[k];
         const cas_einsum *E = &c->einsum[ei];
         level[ei] = level_of(c, E->rhs, r, level);
-        if (iterates(c, E, r)) {
+        if (cas_einsum_iterates(c, E, r)) {
             ps->pass_of[ei] = level[ei];
             if (level[ei] > ps->npasses)
                 ps->npasses = level[ei];

@@ -124,18 +124,15 @@ static mp_op einsum_op(const cas_einsum *E)
 
 /* ---- previous-step reads -------------------------------------------------- */
 
-/* Marks, per tensor, reads at the plain iterative index (bit 1) and at any
- * other index of the iterative position (bit 2: r+1, the final slice). */
+/* Marks, per tensor, reads at the plain iterative index (bit 1: a carried
+ * read, cas_read_carried) and at any other index of the iterative position
+ * (bit 2: r+1, the final slice). */
 static void scan_iter_reads(const cas_cascade *c, const cas_expr *x, int *mark)
 {
     if (x->kind == CAS_E_REF) {
         const cas_tensor *t = &c->tensor[x->tensor];
-        if (t->iter_pos >= 0 && t->iter_pos < x->nidx) {
-            const cas_index *ix = &x->idx[t->iter_pos];
-            int plain = ix->nterm == 1 && ix->term[0].var == t->rank[t->iter_pos] && ix->term[0].lit == 1 &&
-                        ix->term[0].size_rank < 0;
-            mark[x->tensor] |= plain ? 1 : 2;
-        }
+        if (t->iter_pos >= 0 && t->iter_pos < x->nidx)
+            mark[x->tensor] |= cas_read_carried(c, x) ? 1 : 2;
     }
     for (int i = 0; i < x->nargs; i++)
         scan_iter_reads(c, x->arg[i], mark);
@@ -257,10 +254,7 @@ static int convert(cat_store *s, const cas_cascade *c)
             d->role = MP_T_RUNNING;
         else {
             const cas_einsum *P = &c->einsum[t->producer];
-            int prod_key = 0;
-            for (int j = 0; j < P->nspace; j++)
-                prod_key |= key >= 0 && cas_rank_descends(c, P->space[j], key);
-            if (prod_key && !has_key)
+            if (cas_einsum_iterates(c, P, key) && !has_key)
                 d->role = MP_T_RUNNING;
             else if (has_key && npasses > 1)
                 d->role = MP_T_FIBRE;
