@@ -474,11 +474,13 @@ int cas_check(cas_cascade *c, es_err *e)
     int it = -1;
     for (int i = 0; i < c->neinsums; i++) {
         int r = c->einsum[i].iter_rank;
-        if (r >= 0 && it >= 0 && r != it)
+        if (r >= 0 && it >= 0 && r != it) {
+            char who[96];
+            snprintf(who, sizeof who, "einsum %s iterates over '%s'", c->einsum[i].name, c->rank[r].name);
             return fail_at(c, e, c->einsum[i].loc,
-                           "einsum %s iterates over '%s' but another einsum iterates over '%s'; one iterative rank "
-                           "per cascade",
-                           c->einsum[i].name, c->rank[r].name);
+                           "%s but another einsum iterates over '%s'; one iterative rank per cascade", who,
+                           c->rank[it].name);
+        }
         if (r >= 0)
             it = r;
     }
