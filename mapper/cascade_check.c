@@ -388,6 +388,8 @@ static int order_einsums(cas_cascade *c, es_err *e)
                     while (stack[from] != v)
                         from--;
                     for (int i = from; i < sp; i++) {
+                        if (strlen(path) + 8 > sizeof path)
+                            break; /* full: the bound below would wrap and overflow path */
                         strncat(path, c->einsum[stack[i]].name, sizeof path - strlen(path) - 8);
                         strcat(path, " <- ");
                     }
