@@ -14,6 +14,7 @@
  * A dependency order is stored in c->order. */
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,12 +94,18 @@ int cas_einsum_find(const cas_cascade *c, const char *name)
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static int fail_at(const cas_cascade *c, es_err *e, cas_loc l, const char *fmt, const char *a, const char *b)
+int cas_fail_at(es_err *e, const char *file, int line, int col, const char *fmt, ...)
 {
     char msg[512];
-    snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
-    return es_fail_at(e, c->file, l.line, l.col, "%s", msg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return es_fail_at(e, file, line, col, "%s", msg);
 }
+
+/* A check error at location l of cascade c. */
+#define FAIL_AT(c, e, l, ...) cas_fail_at(e, (c)->file, (l).line, (l).col, __VA_ARGS__)
 
 /* The rank variable of an index that names its position: the first term with
  * a variable, else the rank whose size it uses (M1), else -1 (a literal). */
@@ -184,21 +191,17 @@ static int check_refs(cas_cascade *c, const cas_expr *x, es_err *e)
     if (x->kind == CAS_E_REF) {
         const cas_tensor *t = &c->tensor[x->tensor];
         if (t->kind != CAS_T_INPUT && t->producer < 0)
-            return fail_at(c, e, x->loc, "undefined tensor '%s' (not an input and no einsum defines it)%s", t->name,
-                           "");
-        if (x->nidx != t->nranks) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "used with %d indices but it has %d ranks", x->nidx, t->nranks);
-            return fail_at(c, e, x->loc, "rank mismatch: tensor '%s' %s", t->name, msg);
-        }
+            return FAIL_AT(c, e, x->loc, "undefined tensor '%s' (not an input and no einsum defines it)", t->name);
+        if (x->nidx != t->nranks)
+            return FAIL_AT(c, e, x->loc, "rank mismatch: tensor '%s' used with %d indices but it has %d ranks",
+                           t->name, x->nidx, t->nranks);
         for (int i = 0; i < x->nidx; i++) {
             int b = index_base(&x->idx[i]);
-            if (!cmp_ranks(c, t, i, b)) {
-                char msg[160];
-                snprintf(msg, sizeof msg, "index %d is over rank '%s' but the tensor's rank there is '%s'", i + 1,
-                         c->rank[b].name, c->rank[t->rank[i]].name);
-                return fail_at(c, e, x->idx[i].loc, "rank mismatch: tensor '%s': %s", t->name, msg);
-            }
+            if (!cmp_ranks(c, t, i, b))
+                return FAIL_AT(c, e, x->idx[i].loc,
+                               "rank mismatch: tensor '%s': index %d is over rank '%s' but the tensor's rank there "
+                               "is '%s'",
+                               t->name, i + 1, c->rank[b].name, c->rank[t->rank[i]].name);
         }
     }
     for (int i = 0; i < x->nargs; i++)
@@ -246,16 +249,16 @@ static int check_einsum(cas_cascade *c, int ei, es_err *e)
         int plus;
         int r = lhs_rank(&E->lhs[i], &plus);
         if (r < 0 || E->lhs[i].pinned)
-            return fail_at(c, e, E->lhs[i].loc,
-                           "einsum %s: a left-hand index must be a rank or rank+1 (iterative)%s", E->name, "");
+            return FAIL_AT(c, e, E->lhs[i].loc,
+                           "einsum %s: a left-hand index must be a rank or rank+1 (iterative)", E->name);
         for (int j = 0; j < i; j++)
             if (lranks[j] == r)
-                return fail_at(c, e, E->lhs[i].loc, "einsum %s: rank '%s' appears twice on the left", E->name,
-                               c->rank[r].name);
+                return FAIL_AT(c, e, E->lhs[i].loc,
+                               "einsum %s: rank '%s' appears twice on the left", E->name, c->rank[r].name);
         lranks[i] = r;
         if (plus) {
             if (E->iter_rank >= 0)
-                return fail_at(c, e, E->lhs[i].loc, "einsum %s: at most one iterative rank per tensor%s", E->name, "");
+                return FAIL_AT(c, e, E->lhs[i].loc, "einsum %s: at most one iterative rank per tensor", E->name);
             E->iter_rank = r;
             out->iter_pos = i;
         }
@@ -271,12 +274,13 @@ static int check_einsum(cas_cascade *c, int ei, es_err *e)
     /* a parent on the left with its children used on the right is a mismatch */
     for (int i = 0; i < nlhs; i++)
         if (c->rank[set[i]].outer >= 0 && has_desc_in(c, set[i], set, n))
-            return fail_at(c, e, E->lhs[i].loc,
-                           "rank mismatch: einsum %s writes rank '%s' unsplit but reads its split ranks", E->name,
-                           c->rank[set[i]].name);
+            return FAIL_AT(c, e, E->lhs[i].loc,
+                           "rank mismatch: einsum %s writes rank '%s' unsplit but reads its split ranks",
+                           E->name, c->rank[set[i]].name);
     expand_splits(c, set, &n);
     if (n > CAS_MAX_SPACE)
-        return fail_at(c, e, E->loc, "einsum %s: iteration space has too many ranks (at most 12)%s", E->name, "");
+        return FAIL_AT(c, e, E->loc, "einsum %s: iteration space has too many ranks (at most %d)", E->name,
+                       CAS_MAX_SPACE);
     E->nspace = 0;
     for (int i = 0; i < E->nidx; i++)
         E->space[E->nspace++] = lranks[i];
@@ -295,7 +299,7 @@ static int check_einsum(cas_cascade *c, int ei, es_err *e)
             for (int j = E->nout_space; j < E->nspace; j++)
                 found |= E->space[j] == E->listed[i] || cas_rank_descends(c, E->space[j], E->listed[i]);
             if (!found)
-                return fail_at(c, e, E->loc, "einsum %s: rank '%s' is listed in the reduction but is not reduced",
+                return FAIL_AT(c, e, E->loc, "einsum %s: rank '%s' is listed in the reduction but is not reduced",
                                E->name, c->rank[E->listed[i]].name);
         }
         for (int j = E->nout_space; j < E->nspace; j++) {
@@ -303,9 +307,8 @@ static int check_einsum(cas_cascade *c, int ei, es_err *e)
             for (int i = 0; i < E->nlisted; i++)
                 found |= E->space[j] == E->listed[i] || cas_rank_descends(c, E->space[j], E->listed[i]);
             if (!found)
-                return fail_at(c, e, E->loc,
-                               "einsum %s: rank '%s' is reduced but not listed in the reduction operator", E->name,
-                               c->rank[E->space[j]].name);
+                return FAIL_AT(c, e, E->loc, "einsum %s: rank '%s' is reduced but not listed in the reduction operator",
+                               E->name, c->rank[E->space[j]].name);
         }
     } else
         E->reduce = nred ? CAS_RED_SUM : CAS_RED_NONE;
@@ -394,10 +397,9 @@ static int order_einsums(cas_cascade *c, es_err *e)
                         strcat(path, " <- ");
                     }
                     strncat(path, c->einsum[v].name, sizeof path - strlen(path) - 1);
-                    return fail_at(c, e, c->einsum[v].loc,
+                    return FAIL_AT(c, e, c->einsum[v].loc,
                                    "cyclic dependency through tensor '%s': %s (only an iterative rank r -> r+1 may "
-                                   "carry a value around a loop)",
-                                   c->tensor[via[u][k]].name, path);
+                                   "carry a value around a loop)", c->tensor[via[u][k]].name, path);
                 }
                 if (state[v] == 0) {
                     state[v] = 1;
@@ -435,13 +437,13 @@ static int check_loop_reads(const cas_cascade *c, const cas_einsum *E, const cas
     char who[96];
     snprintf(who, sizeof who, "einsum %s iterates '%s'", E->name, c->rank[L].name);
     if (pos < 0)
-        return fail_at(c, e, x->loc, "%s but reads %s, which is complete only after that iteration", who, t->name);
+        return FAIL_AT(c, e, x->loc, "%s but reads %s, which is complete only after that iteration", who, t->name);
     const cas_index *ix = &x->idx[pos];
     int ok = ix->nterm >= 1 && ix->term[0].var == L && ix->term[0].lit == 1 && ix->term[0].size_rank < 0 &&
              (ix->nterm == 1 || (ix->nterm == 2 && t->iter_pos == pos && ix->term[1].var < 0 &&
                                  ix->term[1].size_rank < 0 && ix->term[1].lit == 1));
     if (!ok)
-        return fail_at(c, e, ix->loc, "%s but reads %s at another slice than the current one", who, t->name);
+        return FAIL_AT(c, e, ix->loc, "%s but reads %s at another slice than the current one", who, t->name);
     return 0;
 }
 
@@ -459,30 +461,27 @@ int cas_check(cas_cascade *c, es_err *e)
     for (int t = 0; t < c->ntensors; t++) {
         cas_tensor *x = &c->tensor[t];
         if (x->kind == CAS_T_OUTPUT && x->producer < 0)
-            return fail_at(c, e, x->loc, "undefined tensor '%s': declared output but no einsum defines it%s",
-                           x->name, "");
+            return FAIL_AT(c, e, x->loc, "undefined tensor '%s': declared output but no einsum defines it", x->name);
         if (x->kind != CAS_T_INPUT && x->producer < 0)
-            return fail_at(c, e, x->loc, "undefined tensor '%s'%s", x->name, "");
+            return FAIL_AT(c, e, x->loc, "undefined tensor '%s'", x->name);
         if (x->iter_pos >= 0 && !x->has_init)
-            return fail_at(c, e, c->einsum[x->producer].loc,
-                           "tensor '%s' is iterative (written at %s+1) but has no initial value; add a line "
-                           "like T[r=0,...] = 0",
-                           x->name, c->rank[x->rank[x->iter_pos]].name);
+            return FAIL_AT(c, e, c->einsum[x->producer].loc,
+                           "tensor '%s' is iterative (written at %s+1) but has no initial value; add a line like "
+                           "T[r=0,...] = 0", x->name, c->rank[x->rank[x->iter_pos]].name);
         if (x->has_init && x->iter_pos < 0)
-            return fail_at(c, e, x->init_loc, "tensor '%s' has an initial value but is not iterative (no r+1 on "
-                           "the left of its einsum)%s", x->name, "");
+            return FAIL_AT(c, e, x->init_loc,
+                           "tensor '%s' has an initial value but is not iterative (no r+1 on the left of its einsum)",
+                           x->name);
     }
     /* at most one iterative rank family: the interpreter runs one loop */
     int it = -1;
     for (int i = 0; i < c->neinsums; i++) {
         int r = c->einsum[i].iter_rank;
-        if (r >= 0 && it >= 0 && r != it) {
-            char who[96];
-            snprintf(who, sizeof who, "einsum %s iterates over '%s'", c->einsum[i].name, c->rank[r].name);
-            return fail_at(c, e, c->einsum[i].loc,
-                           "%s but another einsum iterates over '%s'; one iterative rank per cascade", who,
-                           c->rank[it].name);
-        }
+        if (r >= 0 && it >= 0 && r != it)
+            return FAIL_AT(c, e, c->einsum[i].loc,
+                           "einsum %s iterates over '%s' but another einsum iterates over '%s'; one iterative rank "
+                           "per cascade",
+                           c->einsum[i].name, c->rank[r].name, c->rank[it].name);
         if (r >= 0)
             it = r;
     }

@@ -34,13 +34,9 @@ typedef struct parser {
     es_err *e;
 } parser;
 
-static int perr(parser *ps, int line, int col, const char *fmt, const char *a, const char *b)
-{
-    char msg[512];
-    snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
-    return es_fail_at(ps->e, ps->file, line, col, "%s", msg);
-}
-#define PERR(ps, fmt, a, b) perr(ps, (ps)->t.line, (ps)->t.col, fmt, a, b)
+/* A parse error at line:col, or at the current token. */
+#define PERR_AT(ps, line, col, ...) cas_fail_at((ps)->e, (ps)->file, line, col, __VA_ARGS__)
+#define PERR(ps, ...) PERR_AT(ps, (ps)->t.line, (ps)->t.col, __VA_ARGS__)
 
 /* Advance to the next token of the current line (TK_EOL at '\n', '#', end). */
 static int lex(parser *ps)
@@ -62,7 +58,7 @@ static int lex(parser *ps)
         while (isalnum((unsigned char)p[n]) || p[n] == '_')
             n++;
         if (n >= sizeof t->text)
-            return PERR(ps, "name too long (at most %s characters)", "63", NULL);
+            return PERR(ps, "name too long (at most %d characters)", (int)sizeof ps->t.text - 1);
         memcpy(t->text, p, n);
         t->text[n] = 0;
         t->kind = TK_ID;
@@ -95,7 +91,7 @@ static int lex(parser *ps)
         return 0;
     }
     char ch[2] = {*p, 0};
-    return PERR(ps, "unexpected character '%s'", ch, NULL);
+    return PERR(ps, "unexpected character '%s'", ch);
 }
 
 static int is_punct(const parser *ps, char ch)
@@ -123,7 +119,7 @@ static int raw_word(parser *ps, char *out, size_t outsz)
     while (p[n] && !isspace((unsigned char)p[n]) && p[n] != '#')
         n++;
     if (n == 0 || n >= outsz)
-        return perr(ps, ps->line, col, "expected a name%s%s", n ? " (too long)" : "", NULL);
+        return PERR_AT(ps, ps->line, col, "expected a name%s", n ? " (too long)" : "");
     memcpy(out, p, n);
     out[n] = 0;
     ps->p = p + n;
@@ -142,17 +138,16 @@ static int rank_add(parser *ps, const char *name, cas_loc loc)
 {
     cas_cascade *c = ps->c;
     if (!islower((unsigned char)name[0]))
-        return perr(ps, loc.line, loc.col, "rank '%s': rank names start with a lower-case letter%s", name, "");
+        return PERR_AT(ps, loc.line, loc.col, "rank '%s': rank names start with a lower-case letter", name);
     int old = cas_rank_find(c, name);
     if (old >= 0) {
-        char at[64];
-        snprintf(at, sizeof at, " (first declared at %d:%d)", c->rank[old].loc.line, c->rank[old].loc.col);
-        return perr(ps, loc.line, loc.col, "rank '%s' declared twice%s", name, at);
+        return PERR_AT(ps, loc.line, loc.col, "rank '%s' declared twice (first declared at %d:%d)", name,
+                       c->rank[old].loc.line, c->rank[old].loc.col);
     }
     if (c->nranks >= CAS_MAX_RANKS)
-        return perr(ps, loc.line, loc.col, "too many ranks (at most %s)%s", "32", NULL);
+        return PERR_AT(ps, loc.line, loc.col, "too many ranks (at most %d)", CAS_MAX_RANKS);
     if (strlen(name) >= CAS_NAME)
-        return perr(ps, loc.line, loc.col, "rank name '%s' too long%s", name, NULL);
+        return PERR_AT(ps, loc.line, loc.col, "rank name '%s' too long", name);
     cas_rank *r = &c->rank[c->nranks];
     memset(r, 0, sizeof *r);
     strcpy(r->name, name);
@@ -183,9 +178,9 @@ static int tensor_ref(parser *ps, const char *name, cas_loc loc)
     if (t >= 0)
         return t;
     if (c->ntensors >= CAS_MAX_TENSORS)
-        return perr(ps, loc.line, loc.col, "too many tensors (at most %s)%s", "128", NULL);
+        return PERR_AT(ps, loc.line, loc.col, "too many tensors (at most %d)", CAS_MAX_TENSORS);
     if (strlen(name) >= CAS_NAME)
-        return perr(ps, loc.line, loc.col, "tensor name '%s' too long%s", name, NULL);
+        return PERR_AT(ps, loc.line, loc.col, "tensor name '%s' too long", name);
     cas_tensor *x = &c->tensor[c->ntensors];
     memset(x, 0, sizeof *x);
     strcpy(x->name, name);
@@ -212,7 +207,7 @@ static int decl_rank(parser *ps)
 {
     for (;;) {
         if (ps->t.kind != TK_ID)
-            return PERR(ps, "expected a rank name, got '%s'%s", ps->t.text, "");
+            return PERR(ps, "expected a rank name, got '%s'", ps->t.text);
         cas_loc loc;
         set_loc(&loc, &ps->t);
         int r = rank_add(ps, ps->t.text, loc);
@@ -222,13 +217,13 @@ static int decl_rank(parser *ps)
             if (lex(ps) || parse_int(ps, &ps->c->rank[r].dflt, "(rank size)"))
                 return -1;
             if (ps->c->rank[r].dflt == 0)
-                return perr(ps, loc.line, loc.col, "rank '%s': size must be positive%s", ps->c->rank[r].name, "");
+                return PERR_AT(ps, loc.line, loc.col, "rank '%s': size must be positive", ps->c->rank[r].name);
         } else if (ps->t.kind == TK_ID && !strcmp(ps->t.text, "like")) {
             if (lex(ps))
                 return -1;
             int o = cas_rank_find(ps->c, ps->t.text);
             if (ps->t.kind != TK_ID || o < 0)
-                return PERR(ps, "'like' needs a declared rank, got '%s'%s", ps->t.text, "");
+                return PERR(ps, "'like' needs a declared rank, got '%s'", ps->t.text);
             ps->c->rank[r].like = o;
             if (lex(ps))
                 return -1;
@@ -246,19 +241,19 @@ static int decl_split(parser *ps)
     cas_cascade *c = ps->c;
     int p = cas_rank_find(c, ps->t.text);
     if (ps->t.kind != TK_ID || p < 0)
-        return PERR(ps, "split: '%s' is not a declared rank%s", ps->t.text, "");
+        return PERR(ps, "split: '%s' is not a declared rank", ps->t.text);
     if (c->rank[p].outer >= 0)
-        return PERR(ps, "split: rank '%s' is already split%s", ps->t.text, "");
+        return PERR(ps, "split: rank '%s' is already split", ps->t.text);
     if (lex(ps))
         return -1;
     if (ps->t.kind != TK_ARROW)
-        return PERR(ps, "split: expected '->' after the rank, got '%s'%s", ps->t.text, "");
+        return PERR(ps, "split: expected '->' after the rank, got '%s'", ps->t.text);
     cas_loc lo, li;
     if (lex(ps))
         return -1;
     set_loc(&lo, &ps->t);
     if (ps->t.kind != TK_ID)
-        return PERR(ps, "split: expected the outer rank name, got '%s'%s", ps->t.text, "");
+        return PERR(ps, "split: expected the outer rank name, got '%s'", ps->t.text);
     int o = rank_add(ps, ps->t.text, lo);
     if (o < 0 || lex(ps))
         return -1;
@@ -266,13 +261,13 @@ static int decl_split(parser *ps)
         if (lex(ps) || parse_int(ps, &c->rank[o].dflt, "(outer rank size)"))
             return -1;
         if (c->rank[o].dflt == 0)
-            return perr(ps, lo.line, lo.col, "rank '%s': size must be positive%s", c->rank[o].name, "");
+            return PERR_AT(ps, lo.line, lo.col, "rank '%s': size must be positive", c->rank[o].name);
     }
     if (expect_punct(ps, ',', "between the outer and inner ranks"))
         return -1;
     set_loc(&li, &ps->t);
     if (ps->t.kind != TK_ID)
-        return PERR(ps, "split: expected the inner rank name, got '%s'%s", ps->t.text, "");
+        return PERR(ps, "split: expected the inner rank name, got '%s'", ps->t.text);
     int i = rank_add(ps, ps->t.text, li);
     if (i < 0 || lex(ps))
         return -1;
@@ -280,10 +275,11 @@ static int decl_split(parser *ps)
         if (lex(ps) || parse_int(ps, &c->rank[i].dflt, "(inner rank size)"))
             return -1;
         if (c->rank[i].dflt == 0)
-            return perr(ps, li.line, li.col, "rank '%s': size must be positive%s", c->rank[i].name, "");
+            return PERR_AT(ps, li.line, li.col, "rank '%s': size must be positive", c->rank[i].name);
         if (c->rank[o].dflt)
-            return perr(ps, li.line, li.col, "split: give the size of the outer rank or of the inner one, not "
-                        "both (%s, %s)", c->rank[o].name, c->rank[i].name);
+            return PERR_AT(ps, li.line, li.col,
+                           "split: give the size of the outer rank or of the inner one, not both (%s, %s)",
+                           c->rank[o].name, c->rank[i].name);
     }
     c->rank[p].outer = o;
     c->rank[p].inner = i;
@@ -298,12 +294,12 @@ static int decl_input(parser *ps)
     cas_cascade *c = ps->c;
     for (;;) {
         if (ps->t.kind != TK_ID)
-            return PERR(ps, "input: expected a tensor name, got '%s'%s", ps->t.text, "");
+            return PERR(ps, "input: expected a tensor name, got '%s'", ps->t.text);
         cas_loc loc;
         set_loc(&loc, &ps->t);
         int t = cas_tensor_find(c, ps->t.text);
         if (t >= 0)
-            return PERR(ps, "tensor '%s' declared twice (or used before its input line)%s", ps->t.text, "");
+            return PERR(ps, "tensor '%s' declared twice (or used before its input line)", ps->t.text);
         t = tensor_ref(ps, ps->t.text, loc);
         if (t < 0 || lex(ps) || expect_punct(ps, '[', "after the input tensor name"))
             return -1;
@@ -315,7 +311,7 @@ static int decl_input(parser *ps)
             if (ps->t.kind != TK_ID || r < 0)
                 return PERR(ps, "input %s: '%s' is not a declared rank", x->name, ps->t.text);
             if (x->nranks >= CAS_MAX_TRANKS)
-                return PERR(ps, "input %s: too many ranks%s", x->name, "");
+                return PERR(ps, "input %s: too many ranks", x->name);
             x->rank[x->nranks++] = r;
             if (lex(ps))
                 return -1;
@@ -347,14 +343,14 @@ static int decl_output(parser *ps)
 {
     for (;;) {
         if (ps->t.kind != TK_ID)
-            return PERR(ps, "output: expected a tensor name, got '%s'%s", ps->t.text, "");
+            return PERR(ps, "output: expected a tensor name, got '%s'", ps->t.text);
         cas_loc loc;
         set_loc(&loc, &ps->t);
         int t = tensor_ref(ps, ps->t.text, loc);
         if (t < 0)
             return -1;
         if (ps->c->tensor[t].kind == CAS_T_INPUT)
-            return PERR(ps, "tensor '%s' is an input; it cannot also be an output%s", ps->t.text, "");
+            return PERR(ps, "tensor '%s' is an input; it cannot also be an output", ps->t.text);
         ps->c->tensor[t].kind = CAS_T_OUTPUT;
         if (lex(ps))
             return -1;
@@ -378,16 +374,17 @@ static int decl_op(parser *ps)
             if (!strcmp(cas_op_info((cas_op)i)->name, ps->t.text) && cas_op_info((cas_op)i)->arity == 2)
                 op = i;
     if (op < 0)
-        return PERR(ps, "unknown op '%s' (known: + - * / max min exp gelu gelu_tanh silu relu sigmoid tanh "
-                        "rsqrt sqrt recip quantize dequantize)%s", ps->t.text, "");
+        return PERR(ps,
+                    "unknown op '%s' (known: + - * / max min exp gelu gelu_tanh silu relu sigmoid tanh rsqrt sqrt "
+                    "recip quantize dequantize)", ps->t.text);
     if (lex(ps))
         return -1;
     if (ps->t.kind != TK_ID || strcmp(ps->t.text, "cost"))
-        return PERR(ps, "op: expected 'cost', got '%s'%s", ps->t.text, "");
+        return PERR(ps, "op: expected 'cost', got '%s'", ps->t.text);
     if (lex(ps))
         return -1;
     if (ps->t.kind != TK_NUM || ps->t.num < 0)
-        return PERR(ps, "op: expected a non-negative cost, got '%s'%s", ps->t.text, "");
+        return PERR(ps, "op: expected a non-negative cost, got '%s'", ps->t.text);
     ps->c->opcost[op] = ps->t.num;
     ps->c->opcost_set[op] = 1;
     ps->c->opcost_loc[op] = loc;
@@ -400,7 +397,7 @@ static int decl_sparse(parser *ps)
     cas_cascade *c = ps->c;
     int t = cas_tensor_find(c, ps->t.text);
     if (ps->t.kind != TK_ID || t < 0 || c->tensor[t].kind != CAS_T_INPUT)
-        return PERR(ps, "sparse: '%s' is not a declared input tensor%s", ps->t.text, "");
+        return PERR(ps, "sparse: '%s' is not a declared input tensor", ps->t.text);
     cas_tensor *x = &c->tensor[t];
     if (lex(ps) || expect_punct(ps, '[', "after the tensor name"))
         return -1;
@@ -428,7 +425,7 @@ static int decl_sparse(parser *ps)
             parse_int(ps, &m, "(M of N:M)"))
             return -1;
         if (n < 1 || m < n || m > 64)
-            return perr(ps, ps->t.line, ps->t.col, "sparse %s: N:M needs 1 <= N <= M <= 64%s", x->name, "");
+            return PERR_AT(ps, ps->t.line, ps->t.col, "sparse %s: N:M needs 1 <= N <= M <= 64", x->name);
         s->nm_n = (int)n;
         s->nm_m = (int)m;
         return 0;
@@ -452,35 +449,32 @@ static int parse_index(parser *ps, cas_index *ix)
     }
     for (;;) {
         if (ix->nterm >= CAS_MAX_TERMS)
-            return PERR(ps, "index expression has too many terms (at most %s)%s", "4", NULL);
+            return PERR(ps, "index expression has too many terms (at most %d)", CAS_MAX_TERMS);
         cas_term *tm = &ix->term[ix->nterm++];
         tm->lit = sign;
         tm->var = tm->size_rank = -1;
         for (;;) {
             if (ps->t.kind == TK_NUM) {
                 if (ps->t.num != floor(ps->t.num) || ps->t.num > 1e9)
-                    return PERR(ps, "index: expected an integer up to 1e9, got '%s'%s", ps->t.text, "");
+                    return PERR(ps, "index: expected an integer up to 1e9, got '%s'", ps->t.text);
                 if (__builtin_mul_overflow(tm->lit, (int64_t)ps->t.num, &tm->lit))
-                    return PERR(ps, "index: literal product too large at '%s'%s", ps->t.text, "");
+                    return PERR(ps, "index: literal product too large at '%s'", ps->t.text);
             } else if (ps->t.kind == TK_ID) {
                 int r = cas_rank_find(ps->c, ps->t.text);
                 int s = r < 0 ? size_rank_find(ps->c, ps->t.text) : -1;
                 if (r >= 0) {
                     if (tm->var >= 0)
-                        return PERR(ps, "index: a term may use one rank variable, '%s' is a second%s",
-                                    ps->t.text, "");
+                        return PERR(ps, "index: a term may use one rank variable, '%s' is a second", ps->t.text);
                     tm->var = r;
                 } else if (s >= 0) {
                     if (tm->size_rank >= 0)
-                        return PERR(ps, "index: a term may use one rank size, '%s' is a second%s",
-                                    ps->t.text, "");
+                        return PERR(ps, "index: a term may use one rank size, '%s' is a second", ps->t.text);
                     tm->size_rank = s;
                 } else
-                    return PERR(ps, "index: '%s' is not a declared rank (or a rank size like M1)%s",
-                                ps->t.text, "");
+                    return PERR(ps, "index: '%s' is not a declared rank (or a rank size like M1)", ps->t.text);
             } else
-                return PERR(ps, "index: expected a rank, a rank size or an integer, got '%s'%s",
-                            ps->t.kind == TK_EOL ? "end of line" : ps->t.text, "");
+                return PERR(ps, "index: expected a rank, a rank size or an integer, got '%s'",
+                            ps->t.kind == TK_EOL ? "end of line" : ps->t.text);
             if (lex(ps))
                 return -1;
             if (!is_punct(ps, '*'))
@@ -507,7 +501,7 @@ static int parse_indices(parser *ps, cas_index *idx, int *nidx, const char *tnam
     *nidx = 0;
     for (;;) {
         if (*nidx >= CAS_MAX_TRANKS)
-            return PERR(ps, "tensor %s: too many indices%s", tname, "");
+            return PERR(ps, "tensor %s: too many indices", tname);
         cas_index *ix = &idx[(*nidx)++];
         if (parse_index(ps, ix))
             return -1;
@@ -515,8 +509,7 @@ static int parse_indices(parser *ps, cas_index *idx, int *nidx, const char *tnam
             /* `m1=0`: an initial-value slice */
             if (!allow_pin || ix->nterm != 1 || ix->term[0].var < 0 || ix->term[0].lit != 1 ||
                 ix->term[0].size_rank >= 0)
-                return PERR(ps, "tensor %s: 'rank=value' is only allowed on the left of an initial value%s",
-                            tname, "");
+                return PERR(ps, "tensor %s: 'rank=value' is only allowed on the left of an initial value", tname);
             if (lex(ps))
                 return -1;
             int64_t v;
@@ -524,7 +517,7 @@ static int parse_indices(parser *ps, cas_index *idx, int *nidx, const char *tnam
             if (parse_int(ps, &v, "(initial slice)"))
                 return -1;
             if (v != 0)
-                return perr(ps, vl.line, vl.col, "tensor %s: the initial slice is r=0%s", tname, "");
+                return PERR_AT(ps, vl.line, vl.col, "tensor %s: the initial slice is r=0", tname);
             ix->pinned = 1;
             ix->nterm = 2;
             ix->term[1].lit = v;
@@ -595,7 +588,7 @@ static cas_expr *parse_primary(parser *ps)
         return x;
     }
     if (t.kind != TK_ID) {
-        PERR(ps, "expected a tensor, a number or an op, got '%s'%s", t.kind == TK_EOL ? "end of line" : t.text, "");
+        PERR(ps, "expected a tensor, a number or an op, got '%s'", t.kind == TK_EOL ? "end of line" : t.text);
         return NULL;
     }
     if (lex(ps))
@@ -619,9 +612,9 @@ static cas_expr *parse_primary(parser *ps)
     if (is_punct(ps, '(')) {
         int op = cas_op_find(t.text);
         if (op < 0) {
-            perr(ps, loc.line, loc.col,
-                 "unknown op '%s' (known: max min exp gelu gelu_tanh silu relu sigmoid tanh rsqrt sqrt recip "
-                 "quantize dequantize)%s", t.text, "");
+            PERR_AT(ps, loc.line, loc.col,
+                    "unknown op '%s' (known: max min exp gelu gelu_tanh silu relu sigmoid tanh rsqrt sqrt recip "
+                    "quantize dequantize)", t.text);
             return NULL;
         }
         if (lex(ps))
@@ -639,9 +632,7 @@ static cas_expr *parse_primary(parser *ps)
         int want = cas_op_info((cas_op)op)->arity;
         if (x->nargs != want) {
             cas_expr_free(x);
-            char n[8];
-            snprintf(n, sizeof n, "%d", want);
-            perr(ps, loc.line, loc.col, "op '%s' takes %s argument(s)", t.text, n);
+            PERR_AT(ps, loc.line, loc.col, "op '%s' takes %d argument(s)", t.text, want);
             return NULL;
         }
         if (expect_punct(ps, ')', "to close the op's arguments")) {
@@ -658,10 +649,10 @@ static cas_expr *parse_primary(parser *ps)
         return x;
     }
     if (cas_rank_find(ps->c, t.text) >= 0)
-        perr(ps, loc.line, loc.col, "rank '%s' used as a value (write its size upper case, or index a tensor)%s",
-             t.text, "");
+        PERR_AT(ps, loc.line, loc.col,
+                "rank '%s' used as a value (write its size upper case, or index a tensor)", t.text);
     else
-        perr(ps, loc.line, loc.col, "'%s' is neither a tensor (missing '[') nor a rank size%s", t.text, "");
+        PERR_AT(ps, loc.line, loc.col, "'%s' is neither a tensor (missing '[') nor a rank size", t.text);
     return NULL;
 }
 
@@ -774,7 +765,7 @@ static int stmt_einsum(parser *ps)
     if (pinned) {
         /* initial value: T[r=0, ...] = CONST */
         if (pinned > 1)
-            return perr(ps, loc.line, loc.col, "tensor %s: an initial value pins exactly one rank%s", name.text, "");
+            return PERR_AT(ps, loc.line, loc.col, "tensor %s: an initial value pins exactly one rank", name.text);
         cas_expr *v = parse_unary(ps);
         if (!v)
             return -1;
@@ -783,10 +774,10 @@ static int stmt_einsum(parser *ps)
         cas_loc vl = v->loc;
         cas_expr_free(v);
         if (!is_num)
-            return perr(ps, vl.line, vl.col, "tensor %s: an initial value must be a number (or -inf/inf)%s",
-                        name.text, "");
+            return PERR_AT(ps, vl.line, vl.col,
+                           "tensor %s: an initial value must be a number (or -inf/inf)", name.text);
         if (x->has_init)
-            return perr(ps, loc.line, loc.col, "tensor %s: initial value given twice%s", name.text, "");
+            return PERR_AT(ps, loc.line, loc.col, "tensor %s: initial value given twice", name.text);
         x->has_init = 1;
         x->init = val;
         x->init_loc = loc;
@@ -794,15 +785,13 @@ static int stmt_einsum(parser *ps)
         return 0;
     }
     if (c->neinsums >= CAS_MAX_EINSUMS)
-        return perr(ps, loc.line, loc.col, "too many einsums (at most %s)%s", "96", NULL);
+        return PERR_AT(ps, loc.line, loc.col, "too many einsums (at most %d)", CAS_MAX_EINSUMS);
     if (x->producer >= 0) {
-        char at[64];
-        snprintf(at, sizeof at, " (first at %d:%d)", c->einsum[x->producer].loc.line,
-                 c->einsum[x->producer].loc.col);
-        return perr(ps, loc.line, loc.col, "tensor %s defined twice%s", name.text, at);
+        return PERR_AT(ps, loc.line, loc.col, "tensor %s defined twice (first at %d:%d)", name.text,
+                       c->einsum[x->producer].loc.line, c->einsum[x->producer].loc.col);
     }
     if (x->kind == CAS_T_INPUT)
-        return perr(ps, loc.line, loc.col, "tensor %s is an input; an einsum cannot write it%s", name.text, "");
+        return PERR_AT(ps, loc.line, loc.col, "tensor %s is an input; an einsum cannot write it", name.text);
     cas_einsum *E = &c->einsum[c->neinsums];
     memset(E, 0, sizeof *E);
     strcpy(E->name, name.text);
@@ -821,7 +810,7 @@ static int stmt_einsum(parser *ps)
             return -1;
         for (;;) {
             if (E->nlisted >= CAS_MAX_SPACE)
-                return PERR(ps, "too many reduced ranks%s%s", "", "");
+                return PERR(ps, "too many reduced ranks");
             E->listed[E->nlisted++] = cas_rank_find(c, ps->t.text);
             if (lex(ps))
                 return -1;
@@ -847,7 +836,7 @@ static int statement(parser *ps)
     if (ps->t.kind == TK_EOL)
         return 0;
     if (ps->t.kind != TK_ID)
-        return PERR(ps, "expected a declaration or an einsum, got '%s'%s", ps->t.text, "");
+        return PERR(ps, "expected a declaration or an einsum, got '%s'", ps->t.text);
     const char *p = ps->p;
     while (*p == ' ' || *p == '\t')
         p++;
@@ -874,9 +863,9 @@ static int statement(parser *ps)
         return decl_op(ps);
     if (!strcmp(kw, "sparse"))
         return decl_sparse(ps);
-    return perr(ps, ps->line, kwcol,
-                "unknown statement '%s' (expected cascade, golden, rank, split, input, output, op, sparse "
-                "or an einsum T[...] = ...)%s", kw, "");
+    return PERR_AT(ps, ps->line, kwcol,
+                   "unknown statement '%s' (expected cascade, golden, rank, split, input, output, op, sparse or an "
+                   "einsum T[...] = ...)", kw);
 }
 
 cas_cascade *cas_parse(const char *text, const char *file, es_err *e)
@@ -890,7 +879,7 @@ cas_cascade *cas_parse(const char *text, const char *file, es_err *e)
         if (lex(&ps) || statement(&ps))
             goto fail;
         if (ps.t.kind != TK_EOL) {
-            PERR(&ps, "unexpected '%s' after the end of the statement%s", ps.t.text, "");
+            PERR(&ps, "unexpected '%s' after the end of the statement", ps.t.text);
             goto fail;
         }
         const char *nl = strchr(ps.p, '\n');
