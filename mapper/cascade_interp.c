@@ -237,6 +237,15 @@ static int run_einsum(evalctx *x, int ei, int fixed, int64_t fixed_val, int mode
     }
 }
 
+/* Run einsum ei over its whole space: its reduction identity first (if it
+ * reduces), then the einsum. */
+static int run_whole(evalctx *x, int ei)
+{
+    if (x->c->einsum[ei].reduce != CAS_RED_NONE && run_einsum(x, ei, -1, 0, 1))
+        return -1;
+    return run_einsum(x, ei, -1, 0, 0);
+}
+
 static int out_has(const cas_einsum *E, int r)
 {
     for (int i = 0; i < E->nout_space; i++)
@@ -273,13 +282,9 @@ int cas_run(cas_env *v, es_err *e)
         if (c->einsum[i].iter_rank >= 0)
             L = c->einsum[i].iter_rank;
     if (L < 0) {
-        for (int k = 0; k < c->neinsums; k++) {
-            int ei = c->order[k];
-            if (c->einsum[ei].reduce != CAS_RED_NONE && run_einsum(&x, ei, -1, 0, 1))
+        for (int k = 0; k < c->neinsums; k++)
+            if (run_whole(&x, c->order[k]))
                 return -1;
-            if (run_einsum(&x, ei, -1, 0, 0))
-                return -1;
-        }
         return 0;
     }
     /* phase: 0 before the loop, 1 inside, 2 after (needs the loop finished) */
@@ -303,9 +308,7 @@ int cas_run(cas_env *v, es_err *e)
     for (int k = 0; k < c->neinsums; k++) {
         int ei = c->order[k];
         if (phase[ei] == 0) {
-            if (c->einsum[ei].reduce != CAS_RED_NONE && run_einsum(&x, ei, -1, 0, 1))
-                return -1;
-            if (run_einsum(&x, ei, -1, 0, 0))
+            if (run_whole(&x, ei))
                 return -1;
         } else if (phase[ei] == 1 && c->einsum[ei].reduce != CAS_RED_NONE && !out_has(&c->einsum[ei], L)) {
             /* reduces over the loop rank: its identity is set once */
@@ -324,14 +327,8 @@ int cas_run(cas_env *v, es_err *e)
             if (run_einsum(&x, ei, L, it, 0))
                 return -1;
         }
-    for (int k = 0; k < c->neinsums; k++) {
-        int ei = c->order[k];
-        if (phase[ei] == 2) {
-            if (c->einsum[ei].reduce != CAS_RED_NONE && run_einsum(&x, ei, -1, 0, 1))
-                return -1;
-            if (run_einsum(&x, ei, -1, 0, 0))
-                return -1;
-        }
-    }
+    for (int k = 0; k < c->neinsums; k++)
+        if (phase[c->order[k]] == 2 && run_whole(&x, c->order[k]))
+            return -1;
     return 0;
 }
