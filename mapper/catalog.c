@@ -21,7 +21,6 @@
  *     previous step) and not at r+1 or the final slice.
  *   - key rank: "m" (the key rank of docs/models.md); passes = the IR's pass
  *     count over it, 0 for cascades without it (linear, norms). */
-#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -396,18 +395,7 @@ const mp_tensor_desc *mp_catalog_tensor(const mp_cascade_desc *c, const char *na
     return NULL;
 }
 
-void mp_rank_base(const char *rank, char *out, size_t n)
-{
-    size_t k = strlen(rank);
-    while (k > 1 && isdigit((unsigned char)rank[k - 1]))
-        k--;
-    if (k >= n)
-        k = n - 1;
-    memcpy(out, rank, k);
-    out[k] = 0;
-}
-
-/* Length of a rank's base name (trailing digits dropped, at least 1). */
+/* Length of a rank's base name (trailing digits dropped, at least 1; 0 for ""). */
 static size_t base_len(const char *r)
 {
     /* one pass: the length up to the last non-digit (at least 1) */
@@ -416,6 +404,15 @@ static size_t base_len(const char *r)
         if (r[k] < '0' || r[k] > '9') /* isdigit, without its table lookup */
             b = k + 1;
     return k == 0 ? 0 : b ? b : 1;
+}
+
+void mp_rank_base(const char *rank, char *out, size_t n)
+{
+    size_t k = base_len(rank);
+    if (k >= n)
+        k = n - 1;
+    memcpy(out, rank, k);
+    out[k] = 0;
 }
 
 int mp_tensor_uses(const mp_tensor_desc *t, const char *rank)
