@@ -315,4 +315,22 @@ int cas_fill_inputs(cas_env *v, uint64_t seed, es_err *e);
 /* The golden kinds cas_golden knows, space-separated. */
 const char *cas_golden_kinds(void);
 
+/* ---- interpreter vs golden (`cascade run`) --------------------------------
+ * Compares the cascade's first output tensor, as cas_run() left it in v,
+ * with cas_golden() element by element: an element passes when
+ * |got - ref| <= atol + rtol*|ref|; pairs with a non-finite side pass only
+ * when equal.  -1 + e when the cascade declares no output or has no golden
+ * reference for it. */
+typedef struct cas_golden_cmp {
+    int out;           /* tensor index of the compared output */
+    int64_t n;         /* its elements */
+    double max_abs;    /* max |got - ref| over finite pairs */
+    double max_rel;    /* max |got - ref| / |ref| over finite pairs with |ref| > atol */
+    int64_t bad;       /* finite pairs beyond atol + rtol*|ref| */
+    int64_t nonfinite; /* pairs with a non-finite side that differ */
+    int pass;          /* bad == 0 && nonfinite == 0 */
+} cas_golden_cmp;
+
+int cas_golden_compare(const cas_env *v, double rtol, double atol, cas_golden_cmp *r, es_err *e);
+
 #endif

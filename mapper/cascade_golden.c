@@ -1,4 +1,5 @@
-/* mapper/cascade_golden.c: golden references for `einsim cascade run`.
+/* mapper/cascade_golden.c: golden references for `einsim cascade run`, and the
+ * elementwise comparison of the interpreter's output with them.
  *
  * A cascade names its reference with `golden KIND`; each kind fixes the
  * names and ranks of the tensors it reads (listed in docs/cascades.md) and
@@ -441,5 +442,44 @@ int cas_fill_inputs(cas_env *v, uint64_t seed, es_err *e)
             if (T->sparse[pos].nm_m)
                 apply_nm(v, t, pos);
     }
+    return 0;
+}
+
+/* ---- interpreter vs golden ------------------------------------------------ */
+int cas_golden_compare(const cas_env *v, double rtol, double atol, cas_golden_cmp *r, es_err *e)
+{
+    const cas_cascade *c = v->c;
+    memset(r, 0, sizeof *r);
+    r->out = -1;
+    for (int t = 0; t < c->ntensors; t++)
+        if (c->tensor[t].kind == CAS_T_OUTPUT && r->out < 0)
+            r->out = t;
+    if (r->out < 0)
+        return es_fail(e, "%s: cascade %s declares no output", c->file, c->name);
+    int64_t n = r->n = v->n[r->out];
+    float *ref = es_xcalloc((size_t)n, sizeof(float));
+    if (cas_golden(v, c->tensor[r->out].name, ref, e)) {
+        free(ref);
+        return -1;
+    }
+    const float *got = v->data[r->out];
+    for (int64_t i = 0; i < n; i++) {
+        double g = got[i], rf = ref[i];
+        if (!isfinite(g) || !isfinite(rf)) {
+            r->nonfinite += !(g == rf);
+            continue;
+        }
+        double d = fabs(g - rf);
+        double rel = d / fmax(fabs(rf), 1e-30);
+        if (d > r->max_abs)
+            r->max_abs = d;
+        if (fabs(rf) > atol && rel > r->max_rel)
+            r->max_rel = rel;
+        double lim = atol + rtol * fabs(rf);
+        if (d > lim)
+            r->bad++;
+    }
+    r->pass = r->bad == 0 && r->nonfinite == 0;
+    free(ref);
     return 0;
 }

@@ -195,43 +195,19 @@ static int do_run(const cas_cascade *c, uint64_t seed, double rtol, double atol,
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     if (cas_run(&v, &e))
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    int out = -1;
-    for (int t = 0; t < c->ntensors; t++)
-        if (c->tensor[t].kind == CAS_T_OUTPUT && out < 0)
-            out = t;
-    if (out < 0)
-        es_fatal(ES_EXIT_BADINPUT, "%s: cascade %s declares no output", c->file, c->name);
-    int64_t n = v.n[out];
-    float *ref = es_xcalloc((size_t)n, sizeof(float));
-    if (cas_golden(&v, c->tensor[out].name, ref, &e))
+    cas_golden_cmp cmp;
+    if (cas_golden_compare(&v, rtol, atol, &cmp, &e))
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    double max_abs = 0, max_rel = 0;
-    int64_t bad = 0, nonfinite = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double g = v.data[out][i], r = ref[i];
-        if (!isfinite(g) || !isfinite(r)) {
-            nonfinite += !(g == r);
-            continue;
-        }
-        double d = fabs(g - r);
-        double rel = d / fmax(fabs(r), 1e-30);
-        if (d > max_abs)
-            max_abs = d;
-        if (fabs(r) > atol && rel > max_rel)
-            max_rel = rel;
-        double lim = atol + rtol * fabs(r);
-        if (d > lim)
-            bad++;
-    }
-    int ok = bad == 0 && nonfinite == 0;
+    int out = cmp.out, ok = cmp.pass;
+    int64_t n = cmp.n;
     fprintf(tx, "cascade %s vs golden %s: output %s (%lld elements), seed %llu\n", c->name, c->golden,
             c->tensor[out].name, (long long)n, (unsigned long long)seed);
     fprintf(tx, "max abs diff %.3g, max rel diff %.3g (rel over |ref| > atol), tolerance atol %.3g + rtol %.3g*|ref|: "
                 "%s\n",
-            max_abs, max_rel, atol, rtol, ok ? "PASS" : "FAIL");
+            cmp.max_abs, cmp.max_rel, atol, rtol, ok ? "PASS" : "FAIL");
     if (!ok)
-        fprintf(tx, "%lld elements beyond tolerance, %lld non-finite mismatches\n", (long long)bad,
-                (long long)nonfinite);
+        fprintf(tx, "%lld elements beyond tolerance, %lld non-finite mismatches\n", (long long)cmp.bad,
+                (long long)cmp.nonfinite);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "cascade", c->name);
     cJSON_AddStringToObject(j, "golden", c->golden);
@@ -239,15 +215,14 @@ static int do_run(const cas_cascade *c, uint64_t seed, double rtol, double atol,
     cJSON_AddStringToObject(j, "output", c->tensor[out].name);
     cJSON_AddNumberToObject(j, "elements", (double)n);
     cJSON_AddNumberToObject(j, "seed", (double)seed);
-    cJSON_AddNumberToObject(j, "max_abs_diff", max_abs);
-    cJSON_AddNumberToObject(j, "max_rel_diff", max_rel);
+    cJSON_AddNumberToObject(j, "max_abs_diff", cmp.max_abs);
+    cJSON_AddNumberToObject(j, "max_rel_diff", cmp.max_rel);
     cJSON_AddNumberToObject(j, "rtol", rtol);
     cJSON_AddNumberToObject(j, "atol", atol);
     cJSON_AddBoolToObject(j, "pass", ok);
     if (json)
         cli_write_json(j, json);
     cJSON_Delete(j);
-    free(ref);
     cas_env_free(&v);
     return ok ? 0 : 1;
 }
