@@ -142,11 +142,15 @@ static void add_dep(sim_lowered *lw, sp_group *sg, int op, int on, int lag)
                     sg->ops[op].name, sg->name, SP_MAX_DEPS);
 }
 
-static int act_index(sim_lowered *lw, const mp_arch *a, const char *action, const char *component)
+/* The energy action `action` on `component`, charged as class cls (the
+ * caller knows whether it charges compute, a register file, the buffer or
+ * DRAM), registered on first use. */
+static int act_index(sim_lowered *lw, const mp_arch *a, const char *action, const char *component,
+                     mp_acct_class cls)
 {
     sp_prog *p = &lw->prog;
     for (int i = 0; i < p->nacts; i++)
-        if (!strcmp(p->act_names[i], action) && !strcmp(lw->act_component[i], component))
+        if (lw->act_cls[i] == cls && !strcmp(p->act_names[i], action) && !strcmp(lw->act_component[i], component))
             return i;
     if (p->nacts == (int)(sizeof p->act_names / sizeof *p->act_names)) {
         lw_overflow(lw, "arch %s: more than %d distinct energy actions in one run (SP_MAX_ACTS; at %s on %s)", a->name,
@@ -159,19 +163,16 @@ static int act_index(sim_lowered *lw, const mp_arch *a, const char *action, cons
     double pj = mp_energy_of(&a->energy, action);
     lw->act_pj[i] = pj > 0 ? pj : 0;
     /* counts stay raw (words, bytes); mp_energy_charge turns them into actions */
-    const mp_store *gb = mp_arch_buffer(a);
-    lw->act_cls[i] = !strcmp(component, "dram")                ? MP_ACCT_DRAM
-                     : gb && !strcmp(component, gb->name)      ? MP_ACCT_BUFFER
-                     : mp_arch_unit_index(a, component) < 0    ? MP_ACCT_REGFILE
-                                                               : MP_ACCT_COMPUTE;
+    lw->act_cls[i] = cls;
     return i;
 }
 
-static void op_act(sim_lowered *lw, const mp_arch *a, sp_op *op, const char *action, const char *comp, double n)
+static void op_act(sim_lowered *lw, const mp_arch *a, sp_op *op, mp_acct_class cls, const char *action,
+                   const char *comp, double n)
 {
     if (!action[0] || n <= 0)
         return;
-    int k = act_index(lw, a, action, comp);
+    int k = act_index(lw, a, action, comp, cls);
     for (int i = 0; i < op->n_act; i++)
         if (op->act[i] == k) {
             op->act_n[i] += n;
@@ -457,14 +458,14 @@ static int lower_group(gctx *x)
         op->ops = pts * real_ratio;
         op->last_mask = last_mask_of(x, d->space);
         for (int k = 0; k < oc->n_actions; k++)
-            op_act(lw, a, op, oc->actions[k].action, uname, pts * real_ratio * oc->actions[k].count);
+            op_act(lw, a, op, MP_ACCT_COMPUTE, oc->actions[k].action, uname, pts * real_ratio * oc->actions[k].count);
         const mp_store *rf_s = mp_arch_regfile(a, uname);
         int nin = 0;
         for (int k = 0; d->in[k]; k++)
             nin++;
         if (rf_s) {
-            op_act(lw, a, op, rf_s->read_action, rf_s->name, pts * real_ratio * nin);
-            op_act(lw, a, op, rf_s->write_action, rf_s->name, pts * real_ratio);
+            op_act(lw, a, op, MP_ACCT_REGFILE, rf_s->read_action, rf_s->name, pts * real_ratio * nin);
+            op_act(lw, a, op, MP_ACCT_REGFILE, rf_s->write_action, rf_s->name, pts * real_ratio);
         }
         const mp_store *gb = mp_arch_buffer(a);
         if (gb) {
@@ -479,8 +480,8 @@ static int lower_group(gctx *x)
             }
             if (to && to->role != MP_T_TILE && !mp_group_bypasses(x->cd, x->g, to->name, 0))
                 ww += tile_elems(x, to), wrows += ceil(tile_elems(x, to) / wpr);
-            op_act(lw, a, op, gb->read_action, gb->name, rw);
-            op_act(lw, a, op, gb->write_action, gb->name, ww);
+            op_act(lw, a, op, MP_ACCT_BUFFER, gb->read_action, gb->name, rw);
+            op_act(lw, a, op, MP_ACCT_BUFFER, gb->write_action, gb->name, ww);
             uint64_t port = sim_buf_port_cycles(gb, rrows, wrows);
             if (port > op->cycles) /* the buffer's ports, not the array, bound this tile */
                 op->cycles = port;
@@ -736,9 +737,9 @@ static int lower_group(gctx *x)
                     for (int k = 0; ev[i].d->in[k]; k++)
                         if (!strcmp(ev[i].d->in[k], t->name))
                             add_dep(lw, sg, ev[i].op, oi, sg->ops[ev[i].op].stage - op->stage);
-                op_act(lw, a, op, a->mem.read_action, "dram", b);
+                op_act(lw, a, op, MP_ACCT_DRAM, a->mem.read_action, "dram", b);
                 if (gb && !mp_group_bypasses(x->cd, x->g, t->name, 1)) /* a fill is a buffer write */
-                    op_act(lw, a, op, gb->write_action, gb->name, b / wb);
+                    op_act(lw, a, op, MP_ACCT_BUFFER, gb->write_action, gb->name, b / wb);
                 /* Double buffering: the group's first DRAM tile of t is
                  * loaded in a burst ahead of its use (the op above, now
                  * limited to that tile); every later tile streams in while
@@ -770,9 +771,9 @@ static int lower_group(gctx *x)
                         for (int k = 0; ev[i].d->in[k]; k++)
                             if (!strcmp(ev[i].d->in[k], t->name))
                                 add_dep(lw, sg, ev[i].op, oj, sg->ops[ev[i].op].stage - os->stage);
-                    op_act(lw, a, os, a->mem.read_action, "dram", os->bytes_rd);
+                    op_act(lw, a, os, MP_ACCT_DRAM, a->mem.read_action, "dram", os->bytes_rd);
                     if (gb && !mp_group_bypasses(x->cd, x->g, t->name, 1))
-                        op_act(lw, a, os, gb->write_action, gb->name, os->bytes_rd / wb);
+                        op_act(lw, a, os, MP_ACCT_BUFFER, gb->write_action, gb->name, os->bytes_rd / wb);
                 }
             } else {
                 sp_op *po = &sg->ops[ev[prod].op];
@@ -782,9 +783,9 @@ static int lower_group(gctx *x)
                 op->last_mask =
                     spilled || mp_group_bypasses(x->cd, x->g, t->name, 0) ? po->last_mask : irr_in | po->last_mask;
                 add_dep(lw, sg, oi, ev[prod].op, 1);
-                op_act(lw, a, op, a->mem.write_action, "dram", b);
+                op_act(lw, a, op, MP_ACCT_DRAM, a->mem.write_action, "dram", b);
                 if (gb && !mp_group_bypasses(x->cd, x->g, t->name, 0)) /* a drain is a buffer read */
-                    op_act(lw, a, op, gb->read_action, gb->name, b / wb);
+                    op_act(lw, a, op, MP_ACCT_BUFFER, gb->read_action, gb->name, b / wb);
             }
         }
     }
@@ -825,8 +826,8 @@ static int lower_group(gctx *x)
         op->last_mask = eo->last_mask;
         op->bytes_rd = spill_frac * rwds * wb;
         op->bytes_wr = spill_frac * wwds * wb;
-        op_act(lw, a, op, a->mem.read_action, "dram", op->bytes_rd);
-        op_act(lw, a, op, a->mem.write_action, "dram", op->bytes_wr);
+        op_act(lw, a, op, MP_ACCT_DRAM, a->mem.read_action, "dram", op->bytes_rd);
+        op_act(lw, a, op, MP_ACCT_DRAM, a->mem.write_action, "dram", op->bytes_wr);
     }
     if (gb && !fits)
         return es_fail(e, "invalid mapping: buffer %s overflows in group %s: the tiles it holds need %.0f B (largest: "
