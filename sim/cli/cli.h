@@ -11,6 +11,9 @@
 
 #include <stdint.h>
 
+/* Bumped when a report field or a spec key changes meaning. */
+#define EINSIM_VERSION "0.6.0"
+
 typedef struct cli_opt {
     const char *name;  /* without the leading "--" */
     int takes_value;   /* 0: a flag */
