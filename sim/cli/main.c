@@ -47,6 +47,7 @@ int main(int argc, char **argv)
         execv("/proc/self/exe", argv);
         /* exec failed: go on with the spinning pool, results are the same */
     }
+    es_check_stdout_at_exit(); /* first, so its hook runs last */
     es_set_argv0(argv[0]);
     gd_gemm_fast_set_threads(1); /* golden: one thread unless --threads */
     if (argc < 2) {
