@@ -295,7 +295,9 @@ static void test_fusemax_cascade(void **state)
     hand(&pt, "fusemax-cascade", "bert-base", 4096, MD_SCOPE_ATTENTION);
     double B = 64, H = 12, P = 4096, M = 4096, F = 64;
     double T = B * H * (P / 256) * (M / 256), PT = B * H * P / 256;
-    double d1 = (256 + 256 + 256) * T + (1 + 1 + 1 + 1 + F + F) * T + F * PT; /* LM SLN SLD; RM PRM SPD RD SPNV RNV; AV */
+    /* LM SLN SLD; RM PRM SPD RD SPNV RNV; AV.  SLN and PRM are exp: 2 cycles on
+     * this arch (exp + add, the artifact's +Cascade cost; fusemax-cascade.yaml). */
+    double d1 = (256 + 2 * 256 + 256) * T + (1 + 2 + 1 + 1 + F + F) * T + F * PT;
     NEAR(pt.c.cycles, d1);
     done(&pt);
 }
