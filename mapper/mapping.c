@@ -201,7 +201,8 @@ static int parse_slot(const es_ynode *n, const mp_group *g, mp_slot *s, es_err *
     char buf[256];
     snprintf(buf, sizeof buf, "%s", n->value);
     s->n = 0;
-    for (char *tok = strtok(buf, "|"); tok; tok = strtok(NULL, "|")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, "|", &save); tok; tok = strtok_r(NULL, "|", &save)) {
         if (s->n >= MP_MAX_SLOT_EINSUMS)
             return es_y_fail(n, e, "at most %d einsums alternate in one slot", MP_MAX_SLOT_EINSUMS);
         if (in_group(g, tok) < 0)

@@ -140,6 +140,16 @@ char *sim_report_json(const sim_report *r)
     cJSON_AddStringToObject(o, "schema", "einsim-report-1");
     cJSON_AddStringToObject(o, "command", r->command);
     cJSON_AddStringToObject(o, "arch", r->arch);
+    if (r->n_sets) {
+        cJSON *ov = cJSON_AddObjectToObject(o, "overrides");
+        for (int i = 0; i < r->n_sets; i++) {
+            char k[256];
+            const char *eq = strchr(r->sets[i], '=');
+            size_t kl = eq ? (size_t)(eq - r->sets[i]) : strlen(r->sets[i]);
+            snprintf(k, sizeof k, "%.*s", (int)kl, r->sets[i]);
+            cJSON_AddStringToObject(ov, k, eq ? eq + 1 : "");
+        }
+    }
     cJSON_AddStringToObject(o, "model", r->model);
     cJSON_AddStringToObject(o, "phase", r->phase);
     cJSON_AddNumberToObject(o, "batch", (double)r->batch);
