@@ -220,6 +220,7 @@ int cmd_map(int argc, char **argv)
     static cli_run cr; /* run.seqs points into it */
     cli_run_options(o, "map", 0, &cr);
     md_run run = cr.run;
+    cli_run_fit_arch(&run, a);
     mp_search_opts so = {MP_OBJ_LATENCY, cli_int(o, "budget", 20000, 0, (int64_t)1 << 40),
                          (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX)};
     if (cli_get(o, "objective") && mp_objective_parse(cli_get(o, "objective"), &so.objective))

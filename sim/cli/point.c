@@ -72,7 +72,9 @@ int cli_point_run(const cli_point *p, const sim_run_opts *ro, sim_report *r, es_
     }
     if (p->heads > 0)
         model.n_heads = model.n_kv_heads = p->heads;
-    const md_run *run = &p->run->run;
+    md_run fitted = p->run->run;
+    cli_run_fit_arch(&fitted, a);
+    const md_run *run = &fitted;
     if (md_expand(&model, run, &w, e))
         goto out;
     if (p->search ? cli_point_searched_mapping(a, &w, &p->so, &m, e)

@@ -44,3 +44,12 @@ mp_arch *cli_load_arch_model(const cli_opt *o, const char *const *sets, int n_se
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     return a;
 }
+
+void cli_run_fit_arch(md_run *run, const mp_arch *a)
+{
+    for (int i = 0; i < a->n_units; i++)
+        if (a->units[i].kind == MP_UNIT_ARRAY2D) {
+            run->m0 = a->units[i].rows;
+            return;
+        }
+}

@@ -25,6 +25,7 @@ typedef struct sim_rep_unit {
     char name[SIM_REP_NAME];
     uint64_t busy_cycles;
     double utilization; /* busy_cycles / cycles */
+    double pe_utilization; /* point ops x PE cycles per op / (rows x cols x cycles): the arch's real size */
 } sim_rep_unit;
 
 typedef struct sim_rep_einsum {
