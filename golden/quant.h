@@ -181,14 +181,22 @@ void gd_qweight_free(gd_qweight *w);
 /* Dequantize into W [rows x cols] (fp32, exact: scale * (q - zero)). */
 void gd_qweight_dequant(const gd_qweight *w, float *W);
 
-/* Hessian of a layer's input: H [cols x cols] += 2 X^T X over the n rows of
- * X [n x cols]; gd_gptq_hessian_finish divides by the total row count. */
+/* Hessian of a layer's input, H = (2/N) sum_n x_n x_n^T (GPTQ): _add
+ * accumulates X^T X over the n rows of X [n x cols] into H [cols x cols]
+ * (double); _finish multiplies by 2 / n_total. */
 void gd_gptq_hessian_add(int cols, int n, const float *X, double *H);
 void gd_gptq_hessian_finish(int cols, int64_t n_total, double *H);
-/* Round-to-nearest with GPTQ's quantizer (per row and group, from W itself). */
+/* Round-to-nearest with GPTQ's quantizer (per row and group, from W itself;
+ * same fp16 scales). */
 int gd_rtn_quantize(int rows, int cols, const float *W, const gd_gptq_opts *o, gd_qweight *out, es_err *e);
-/* GPTQ with Hessian H [cols x cols] (double, not modified).  Errors: bad
- * bits/group, H not positive definite after dampening. */
+/* GPTQ with Hessian H [cols x cols] (double, not modified): dead inputs
+ * (H_ii = 0) zeroed, optional act-order, dampening, H^-1 = U^T U by
+ * Cholesky (GSL), blocked columns with lazy updates, group parameters
+ * found on the updated W as each group starts (GPTQ's non-static groups).
+ * Scales are rounded to fp16 (RNE, saturating) as soon as they are found,
+ * so the error feedback sees the scale the checkpoint stores; a scale that
+ * rounds to 0 becomes 2^-24 (the smallest fp16).  Errors: bad bits or
+ * group, H not positive definite after dampening. */
 int gd_gptq_quantize(int rows, int cols, const float *W, const double *H, const gd_gptq_opts *o, gd_qweight *out,
                      es_err *e);
 
@@ -209,7 +217,7 @@ int gd_gptq_pack(const gd_qweight *w, gd_gptq_packed *p, es_err *e);
  * equals AutoGPTQ's stored + 1 for every zero >= 1 and also recovers zero 0
  * (which AutoGPTQ's v1 kernels misread as 2^bits).  Checks shapes, g_idx
  * range, scale finiteness; `what` names the tensor in errors. */
-int gd_gptq_unpack(const gd_gptq_packed *p, int group, gd_qweight *w, const char *what, es_err *e);
+int gd_gptq_unpack(const gd_gptq_packed *p, gd_qweight *w, const char *what, es_err *e);
 void gd_gptq_packed_free(gd_gptq_packed *p);
 
 /* ======================================================================
