@@ -15,7 +15,9 @@
 #include <stdint.h>
 
 #include "golden/base/err.h"
+#include "golden/model.h"
 #include "golden/numfmt.h"
+#include "golden/safetensors.h"
 
 typedef enum gd_qfamily {
     GD_QF_FLOAT,    /* unquantized: fp32 / fp16 / bf16 elements, no scales */
@@ -269,5 +271,57 @@ void gd_mxfp4_quantize(int n, const float *x, uint8_t *codes, uint8_t *scales);
 void gd_mxfp4_dequantize(int n, const uint8_t *codes, const uint8_t *scales, float *x);
 float gd_e2m1_to_f32(uint8_t code);
 uint8_t gd_f32_to_e2m1(float x); /* RNE, saturating at +-6, NaN -> +0 */
+
+/* ======================================================================
+ * Whole models  (golden/quant_model.c)
+ * ====================================================================== */
+/* Calibration tokens for GPTQ: spec "SEED" (decimal digits) draws
+ * GD_CALIB_SEQS sequences of min(GD_CALIB_LEN, max_seq) tokens uniformly
+ * from the vocabulary with es_rng(SEED); otherwise spec is a file of token
+ * ids separated by white space or commas, cut into sequences of
+ * min(GD_CALIB_LEN, max_seq).  Errors name the file and the bad token. */
+#define GD_CALIB_SEQS 4
+#define GD_CALIB_LEN 64
+typedef struct gd_calib {
+    int *tokens;
+    int n, seq_len;
+} gd_calib;
+int gd_calib_make(const char *spec, const gd_config *c, gd_calib *cal, es_err *e);
+void gd_calib_free(gd_calib *cal);
+
+/* What a quantized model stores. */
+typedef struct gd_quant_stats {
+    int n_mats;          /* block linear matrices quantized */
+    int64_t q_params;    /* their weights */
+    int64_t q_bytes;     /* their stored bytes in the format (gd_quant_weight_bytes) */
+    int64_t fp32_bytes;  /* the same matrices at fp32 */
+    int64_t other_bytes; /* every other parameter (embeddings, norms, biases, LM head) at fp32 */
+} gd_quant_stats;
+
+/* Quantize the block linear weights of m (not embeddings, not the LM head)
+ * in format f.  Weight-only formats (fp16, bf16, gptq, rtn, q8_0, q4_0,
+ * q4_k, mxfp4) replace each matrix by its dequantized value; int8,
+ * llm.int8 and fp8 set m->qlinear so each block linear quantizes its
+ * activations at run time and runs the integer / FP8 kernel.  GPTQ needs
+ * cal and runs layer by layer (the paper's sequential order): the
+ * calibration tokens go through the model with layers before l already
+ * quantized, collecting each matrix's input Hessian for layer l.
+ * act_order applies to GPTQ.  Errors name the tensor (e.g. an input width
+ * that is not a multiple of the format's block). */
+int gd_model_quantize(gd_model *m, const gd_qformat *f, const gd_calib *cal, int act_order, gd_quant_stats *st,
+                      es_err *e);
+/* Quantize with GPTQ or RTN and write a checkpoint: every block matrix as
+ * NAME.qweight / .qzeros / .scales / .g_idx (AutoGPTQ v1, NAME without
+ * ".weight"), everything else F32 under its name; atomic. m is left
+ * holding the dequantized weights. */
+int gd_model_save_quantized(gd_model *m, const gd_qformat *f, const gd_calib *cal, int act_order, const char *path,
+                            gd_quant_stats *st, es_err *e);
+/* Loader side (gd_model_load): is `name` (ending in ".weight") absent but
+ * its GPTQ-packed tensors present?  Then read them, check shapes
+ * (truncated or inconsistent tensors are errors naming file and tensor) and
+ * dequantize into out, shaped [in, out] (conv1d, GPT-2) or [out, in]. */
+int gd_gptq_is_packed(const gd_safetensors *st, const char *name);
+int gd_gptq_read_f32(const gd_safetensors *st, const char *name, int conv1d, const int64_t *shape, float *out,
+                     es_err *e);
 
 #endif
