@@ -82,8 +82,10 @@ test_libs = $(foreach r,$(call upstream_of,$(firstword $(subst /, ,$(1)))),$(cal
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $$(call test_libs,%)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(filter %.o,$^) $(call test_libs,$*) $(TEST_LDLIBS) $(LDLIBS) -o $@
-# Test-only code linked into the tests that use it: the ONNX protobuf reader.
-$(BUILD)/tests/golden/test_onnx $(BUILD)/tests/golden/test_hostile: $(BUILD)/obj/tests/golden/onnx_pb.o
+# Test-only code linked into the tests that use it: the ONNX protobuf reader
+# (every test source that includes its header).
+ONNX_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(shell grep -l 'tests/golden/onnx_pb.h' tests/*/test_*.c))
+$(ONNX_TESTS): $(BUILD)/obj/tests/golden/onnx_pb.o
 
 deps:
 	@sh .ci/deps.sh
