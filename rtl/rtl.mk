@@ -47,8 +47,23 @@ rtl: $(RTL_OUT)/array2d/harness
 
 rtl-lint:
 	@for m in fp32_add:"rtl/fp32_add.sv" bf16_mul:"rtl/bf16_mul.sv" pe:"rtl/pe.sv $(RTL_FP)" \
-	          systolic_array:"$(RTL_ARRAY)"; do \
+	          systolic_array:"$(RTL_ARRAY)" softmax_online:"rtl/softmax_online.sv rtl/fp32_add.sv" \
+	          pim_mac:"rtl/pim_mac.sv $(RTL_FP)"; do \
 	  top=$${m%%:*}; src=$${m#*:}; \
 	  if $(VERILATOR) --lint-only -Wall $$src --top-module $$top; then echo "lint ok   $$top"; \
 	  else echo "lint FAIL $$top"; exit 1; fi; \
 	done
+
+RTL_SOFTMAX := rtl/softmax_online.sv rtl/fp32_add.sv
+$(RTL_OUT)/softmax/harness: $(RTL_SOFTMAX) sim/sc/softmax_tb.cpp $(LIBS_DOWNSTREAM_FIRST)
+	$(call rtl_build,softmax,sc,softmax_online,$(RTL_SOFTMAX),sim/sc/softmax_tb.cpp,,)
+	cp $(RTL_OUT)/softmax/obj-sc/harness $@.tmp && mv $@.tmp $@
+
+rtl: $(RTL_OUT)/softmax/harness
+
+RTL_PIM := rtl/pim_mac.sv $(RTL_FP)
+$(RTL_OUT)/pim_mac/harness: $(RTL_PIM) sim/sc/pim_tb.cpp sim/sc/port_bits.h $(LIBS_DOWNSTREAM_FIRST)
+	$(call rtl_build,pim_mac,sc,pim_mac,$(RTL_PIM),sim/sc/pim_tb.cpp,,)
+	cp $(RTL_OUT)/pim_mac/obj-sc/harness $@.tmp && mv $@.tmp $@
+
+rtl: $(RTL_OUT)/pim_mac/harness
