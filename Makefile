@@ -102,6 +102,7 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory -k -j$(NPROC) build-tests || echo "make test: some targets failed to build (counted below)"
+	@$(MAKE) --no-print-directory -j$(NPROC) rtl || echo "make test: the RTL harnesses failed to build (counted below)"
 	@sh tests/run.sh $(BUILD)
 
 bench: deps
@@ -120,5 +121,7 @@ install: $(EINSIM)
 
 clean:
 	rm -rf build/bin build/lib build/obj build/tests build-san
+
+include rtl/rtl.mk
 
 -include $(ALL_OBJS:.o=.d) $(BUILD)/obj/sim/cli/main.d $(BUILD)/obj/tests/golden/onnx_pb.d $(TEST_BINS:$(BUILD)/tests/%=$(BUILD)/obj/tests/%.d)
