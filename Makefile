@@ -101,7 +101,8 @@ run: deps
 	@sh experiments/default/run.sh $(EINSIM)
 
 test: deps
-	@$(MAKE) --no-print-directory -k -j$(NPROC) build-tests || echo "make test: some targets failed to build (counted below)"
+	@rm -f $(BUILD)/build-failed
+	@$(MAKE) --no-print-directory -k -j$(NPROC) build-tests || { echo "make test: some targets failed to build (counted below)"; mkdir -p $(BUILD); touch $(BUILD)/build-failed; }
 	@$(MAKE) --no-print-directory -j$(NPROC) rtl || echo "make test: the RTL harnesses failed to build (counted below)"
 	@sh tests/run.sh $(BUILD)
 
