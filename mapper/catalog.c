@@ -32,7 +32,6 @@
 
 typedef struct cat_store {
     char key[512];
-    int ok;
     mp_cascade_desc d;
     mp_tensor_desc t[MP_CAT_MAX_T];
     mp_einsum_desc e[MP_CAT_MAX_E];
@@ -307,24 +306,45 @@ static int convert(cat_store *s, const cas_cascade *c)
     return 0;
 }
 
-const mp_cascade_desc *mp_catalog_find(const char *cascade)
+const mp_cascade_desc *mp_catalog_load(const char *cascade, es_err *e)
 {
-    if (!cascade || strlen(cascade) >= sizeof cats[0].key)
+    if (!cascade || strlen(cascade) >= sizeof cats[0].key) {
+        es_fail(e, "cascade name '%.60s' is empty or too long (at most %d characters)", cascade ? cascade : "",
+                (int)sizeof cats[0].key - 1);
         return NULL;
+    }
     for (int i = 0; i < n_cats; i++)
         if (!strcmp(cats[i].key, cascade))
-            return cats[i].ok ? &cats[i].d : NULL;
-    if (n_cats == CAT_MAX)
+            return &cats[i].d;
+    if (n_cats == CAT_MAX) {
+        es_fail(e, "cascade %s: more than %d distinct cascades in one process (CAT_MAX)", cascade, CAT_MAX);
         return NULL;
-    cat_store *s = &cats[n_cats++];
+    }
+    /* only a description that built is kept: a failure is reported again
+     * (with its reason) on the next call, never served from the cache */
+    cat_store *s = &cats[n_cats];
     memset(s, 0, sizeof *s);
     snprintf(s->key, sizeof s->key, "%s", cascade);
-    es_err e;
-    cas_cascade *c = cas_load(cascade, &e);
-    if (c && cas_bind(c, NULL, &e) == 0 && convert(s, c) == 0)
-        s->ok = 1;
+    cas_cascade *c = cas_load(cascade, e);
+    int ok = c && cas_bind(c, NULL, e) == 0;
+    if (ok && convert(s, c)) {
+        ok = 0;
+        es_fail(e,
+                "cascade %s exceeds the catalogue's limits (at most %d tensors, %d Einsums, %d inputs per Einsum, "
+                "%d ranks per tensor)",
+                cascade, MP_CAT_MAX_T, MP_CAT_MAX_E, MP_CAT_INS - 1, MP_CAT_RANKS - 1);
+    }
     cas_free(c);
-    return s->ok ? &s->d : NULL;
+    if (!ok)
+        return NULL;
+    n_cats++;
+    return &s->d;
+}
+
+const mp_cascade_desc *mp_catalog_find(const char *cascade)
+{
+    es_err e;
+    return mp_catalog_load(cascade, &e);
 }
 
 static int same_list(const char *const *a, const char *const *b, int n)

@@ -364,11 +364,11 @@ static int parse_cascade(const es_ynode *v, mp_cascade_map *c, es_err *e)
         return -1;
     /* The cascade must exist (bundled name or .ein path) so a typo is caught
      * here, with its location, not later by the cost model or simulator. */
-    if (!mp_catalog_find(c->cascade))
+    es_err why;
+    if (!mp_catalog_load(c->cascade, &why))
         return es_y_fail(es_y_get(v, "cascade"), e,
-                         "unknown cascade '%s' (expected a name in mapper/cascades/ or a .ein path that "
-                         "parses and checks)",
-                         c->cascade);
+                         "cascade '%s' cannot be used: %s",
+                         c->cascade, why.msg);
     es_ynode *n = es_y_get(v, "ranks");
     if (n) {
         if (es_y_expect(n, ES_Y_MAP, e))

@@ -852,11 +852,11 @@ int sim_lower(const mp_arch *a, const mp_mapping *m, sim_lowered *lw, es_err *e)
     p->ncomps++;
     for (int ci = 0; ci < m->n_cascades; ci++) {
         const mp_cascade_map *c = &m->cascades[ci];
-        const mp_cascade_desc *cd = mp_catalog_find(c->cascade);
+        es_err why;
+        const mp_cascade_desc *cd = mp_catalog_load(c->cascade, &why);
         if (!cd)
-            return es_fail(e, "invalid mapping: cascade '%s' is not one the simulator can lower (a bundled name "
-                              "of mapper/cascades/ or a .ein path that parses and checks)",
-                           c->cascade);
+            return es_fail(e, "invalid mapping: cascade '%s' is not one the simulator can lower: %s", c->cascade,
+                           why.msg);
         for (int gi = 0; gi < c->n_groups; gi++) {
             sp_group *sg = sp_prog_add_group(p);
             gctx x = {.a = a, .c = c, .g = &c->groups[gi], .cd = cd, .lw = lw, .sg = sg, .e = e};
