@@ -27,6 +27,13 @@ typedef struct tloop {
     int dram; /* at the off-chip level */
 } tloop;
 
+/* An Einsum of the group being lowered. */
+typedef struct eop {
+    const mp_einsum_desc *d;
+    int op; /* index in sg->ops */
+    int stage, phase, order, cat;
+} eop;
+
 typedef struct gctx {
     const mp_arch *a;
     const mp_cascade_map *c;
@@ -38,6 +45,8 @@ typedef struct gctx {
     sim_lowered *lw;
     sp_group *sg;
     es_err *e;
+    int ne;                   /* Einsums lowered so far, in issue order */
+    eop ev[MP_MAX_EINSUMS];
 } gctx;
 
 static void base_of(const char *r, char *b) { mp_rank_base(r, b, MP_ENAME); }
@@ -343,239 +352,380 @@ static int64_t carried_len(const gctx *x, const mp_tensor_desc *t, const char *c
 }
 
 /* ---- one group ------------------------------------------------------------- */
-typedef struct eop {
-    const mp_einsum_desc *d;
-    int op; /* index in sg->ops */
-    int stage, phase, order, cat;
-} eop;
+/* Issue order of the group's Einsums, per schedule: every Einsum once, with
+ * its interleaved phase (0 for the other schedules).  Returns the count. */
+static int order_group(const gctx *x, const char **order, int *phase_of)
+{
+    (void)phase_of;
+    for (int i = 0; i < x->g->n_einsums; i++)
+        order[i] = x->g->einsums[i];
+    return x->g->n_einsums;
+}
 
-static int lower_group(gctx *x)
+static int order_phases(const gctx *x, const char **order, int *phase_of)
 {
     const mp_group *g = x->g;
-    const mp_arch *a = x->a;
-    sim_lowered *lw = x->lw;
-    sp_group *sg = x->sg;
-    es_err *e = x->e;
-    snprintf(sg->name, sizeof sg->name, "%s/%s", x->c->label, g->name);
-    if (collect_loops(x))
-        return -1;
-    eop ev[MP_MAX_EINSUMS];
-    int ne = 0;
-
-    /* Einsum order: interleaved = phase, then slot order; else group order. */
-    const char *order[MP_MAX_EINSUMS];
-    int phase_of[MP_MAX_EINSUMS] = {0}, n_order = 0;
-    if (g->schedule == MP_SCHED_INTERLEAVED) {
-        for (int p = 0; p < g->n_phases; p++)
-            for (int s = 0; s < g->phases[p].n; s++)
-                for (int k = 0; k < g->phases[p].slots[s].slot.n; k++) {
-                    phase_of[n_order] = p;
-                    order[n_order++] = g->phases[p].slots[s].slot.einsums[k];
-                }
-    } else {
-        for (int i = 0; i < g->n_einsums; i++)
-            order[n_order++] = g->einsums[i];
-    }
-    for (int i = 0; i < n_order; i++) {
-        const char *name = order[i];
-        const mp_einsum_desc *d = mp_catalog_einsum(x->cd, name);
-        if (!d)
-            return es_fail(e, "invalid mapping: cascade %s has no Einsum %s (group %s)", x->c->cascade, name, g->name);
-        const char *uname = mp_cmap_unit_of(x->c, name);
-        if (!uname)
-            return es_fail(e, "invalid mapping: Einsum %s (group %s) is not bound to a unit", name, g->name);
-        const mp_unit *u = mp_arch_unit(a, uname);
-        if (!u)
-            return es_fail(e, "invalid mapping: Einsum %s is bound to unit '%s', which arch %s does not have", name,
-                           uname, a->name);
-        const mp_op_cost *oc = mp_unit_op(u, d->op);
-        if (!oc)
-            return es_fail(e, "invalid mapping: Einsum %s (tile 0) is bound to %s, which lacks op %s", name, uname,
-                           mp_op_name(d->op));
-        int comp = comp_of_unit(lw, a, u, e);
-        if (comp < 0)
-            return -1;
-        /* points of one tile, PEs it spans */
-        char seen[MP_CAT_RANKS][MP_ENAME];
-        int ns = 0;
-        for (int k = 0; d->space[k]; k++) {
-            const char *b = d->space[k];
-            int dup = 0;
-            for (int j = 0; j < ns; j++)
-                dup |= !strcmp(seen[j], b);
-            if (!dup)
-                snprintf(seen[ns++], MP_ENAME, "%s", b);
-        }
-        const char *rb = x->rows ? x->rows->rank : "", *cb = x->cols ? x->cols->rank : "";
-        int64_t rf = x->rows && in_list(d->space, rb) ? x->rows->factor : 1;
-        int64_t cf = x->cols && in_list(d->space, cb) ? x->cols->factor : 1;
-        /* ragged tiles: the array spends a whole tile (extents padded to
-         * the spatial factors); ops and compute energy count real points */
-        double real_ratio = 1, pts = 1;
-        {
-            double tiles = 1;
-            for (int k = 0; k < ns; k++) {
-                double ext = (double)extent(x, seen[k]);
-                int64_t sf = (rf > 1 && !strcmp(seen[k], rb)) ? rf : (cf > 1 && !strcmp(seen[k], cb)) ? cf : 1;
-                pts *= ceil(ext / (double)sf) * (double)sf;
+    int n = 0;
+    for (int p = 0; p < g->n_phases; p++)
+        for (int s = 0; s < g->phases[p].n; s++)
+            for (int k = 0; k < g->phases[p].slots[s].slot.n; k++) {
+                phase_of[n] = p;
+                order[n++] = g->phases[p].slots[s].slot.einsums[k];
             }
-            for (int l = 0; l < x->nl; l++)
-                if (!strcmp(x->l[l].base, "rep") || in_list(d->space, x->l[l].rank))
-                    tiles *= (double)x->l[l].f;
-            double real = mp_einsum_real_points(x->c, d);
-            if (real != pts * tiles && pts * tiles > 0)
-                real_ratio = real / (pts * tiles);
-        }
-        double pes;
-        if (u->kind == MP_UNIT_ARRAY2D)
-            pes = (double)(rf < u->rows ? rf : u->rows) * (double)(cf < u->cols ? cf : u->cols);
-        else {
-            int64_t f = cf * rf; /* both spatial ranks spread over the lanes, as the cost model */
-            pes = (double)(f < u->cols ? f : u->cols);
-        }
-        uint64_t cyc = (uint64_t)ceil(pts / pes) * (uint64_t)oc->cycles;
-        /* a reduction over a spatial rank without an inter-PE network */
-        const mp_tensor_desc *to = mp_catalog_tensor(x->cd, d->out);
-        if (!u->spatial_reduce && to) {
-            int64_t sp = 1;
-            if (rf > 1 && !in_list(to->ranks, rb))
-                sp *= rf;
-            if (cf > 1 && !in_list(to->ranks, cb) && u->kind == MP_UNIT_ARRAY2D)
-                sp *= cf;
-            if (sp > 1)
-                cyc += (uint64_t)ceil(log2((double)sp));
-        }
-        if (sg->nops == SP_MAX_OPS)
-            return es_fail(e, "invalid mapping: group %s (cascade %s) lowers to more than %d ops", g->name,
-                       x->c->label, SP_MAX_OPS);
-        sp_op *op = &sg->ops[sg->nops];
-        memset(op, 0, sizeof *op);
-        snprintf(op->name, sizeof op->name, "%s", name);
-        op->comp = comp;
-        op->einsum = report_einsum(lw, x, name, comp);
-        op->cycles = cyc;
-        op->ops = pts * real_ratio;
-        op->last_mask = last_mask_of(x, d->space);
-        for (int k = 0; k < oc->n_actions; k++)
-            op_act(lw, a, op, MP_ACCT_COMPUTE, oc->actions[k].action, uname, pts * real_ratio * oc->actions[k].count);
-        const mp_store *rf_s = mp_arch_regfile(a, uname);
-        int nin = 0;
-        for (int k = 0; d->in[k]; k++)
-            nin++;
-        if (rf_s) {
-            op_act(lw, a, op, MP_ACCT_REGFILE, rf_s->read_action, rf_s->name, pts * real_ratio * nin);
-            op_act(lw, a, op, MP_ACCT_REGFILE, rf_s->write_action, rf_s->name, pts * real_ratio);
-        }
-        const mp_store *gb = mp_arch_buffer(a);
-        if (gb) {
-            /* energy counts words (mapper/account.h converts); a port
-             * moves one row of width_bits per cycle */
-            double wpr = gb->width_bits > 0 ? gb->width_bits / (8.0 * a->word_bytes) : 1;
-            double rw = 0, ww = 0, rrows = 0, wrows = 0;
-            for (int k = 0; d->in[k]; k++) {
-                const mp_tensor_desc *t = mp_catalog_tensor(x->cd, d->in[k]);
-                if (t && t->role != MP_T_TILE && !mp_group_bypasses(x->cd, x->g, t->name, 1))
-                    rw += tile_elems(x, t), rrows += ceil(tile_elems(x, t) / wpr);
-            }
-            if (to && to->role != MP_T_TILE && !mp_group_bypasses(x->cd, x->g, to->name, 0))
-                ww += tile_elems(x, to), wrows += ceil(tile_elems(x, to) / wpr);
-            op_act(lw, a, op, MP_ACCT_BUFFER, gb->read_action, gb->name, rw);
-            op_act(lw, a, op, MP_ACCT_BUFFER, gb->write_action, gb->name, ww);
-            uint64_t port = sim_buf_port_cycles(gb, rrows, wrows);
-            if (port > op->cycles) /* the buffer's ports, not the array, bound this tile */
-                op->cycles = port;
-        }
-        ev[ne] = (eop){d, sg->nops, 0, phase_of[i], i, mp_catalog_einsum_index(x->cd, name)};
-        ne++, sg->nops++;
-    }
+    return n;
+}
 
-    /* stages */
-    if (g->schedule == MP_SCHED_INTERLEAVED) {
-        for (int i = 0; i < ne; i++) {
-            int gi = -1;
-            for (int k = 0; k < g->n_einsums; k++)
-                if (!strcmp(g->einsums[k], ev[i].d->name))
-                    gi = k;
-            ev[i].stage = gi >= 0 ? g->lag[gi] : 0;
-        }
-    } else if (g->schedule == MP_SCHED_PIPELINED) {
-        /* producers first: +1 stage across units; then a consumer of a
-         * previous iteration's value (SPNV reads RNV of m1-1) starts late
-         * enough that the value exists (the distance in steps of the
-         * iterative loop must exceed the stage difference); repeat until
-         * stable */
-        for (int round = 0; round < 16; round++) {
-            int changed = 0;
-            for (int i = 0; i < ne; i++)
-                for (int j = 0; j < ne; j++) {
-                    if (ev[j].cat >= ev[i].cat)
-                        continue;
-                    for (int k = 0; ev[i].d->in[k]; k++)
-                        if (!strcmp(ev[i].d->in[k], ev[j].d->out)) {
-                            int s = ev[j].stage + (sg->ops[ev[j].op].comp != sg->ops[ev[i].op].comp);
-                            if (s > ev[i].stage)
-                                ev[i].stage = s, changed = 1;
-                        }
-                }
-            for (int i = 0; i < ne; i++)
-                for (int j = 0; j < ne; j++) {
-                    if (ev[j].cat < ev[i].cat)
-                        continue;
-                    for (int k = 0; ev[i].d->in[k]; k++) {
-                        const mp_tensor_desc *t = mp_catalog_tensor(x->cd, ev[i].d->in[k]);
-                        if (strcmp(ev[i].d->in[k], ev[j].d->out) || !t || t->role != MP_T_RUNNING)
-                            continue;
-                        int64_t len = carried_len(x, t, ev[i].d->space);
-                        if (len > 0 && len + ev[i].stage - ev[j].stage <= 0)
-                            ev[i].stage = (int)(ev[j].stage - len + 1), changed = 1;
-                    }
-                }
-            if (!changed)
-                break;
-        }
+static int einsum_comp(const gctx *x, const eop *v) { return x->sg->ops[v->op].comp; }
+
+/* Same-step rule of a schedule: may Einsum j (earlier in the cascade) hand
+ * its value to Einsum i within one step?  Any order within a step works
+ * when the step's ops wait for their inputs; interleaved epochs run phase
+ * after phase, and within a phase only the slot order of one unit. */
+static int any_same_step(const gctx *x, const eop *j, const eop *i)
+{
+    (void)x, (void)j, (void)i;
+    return 1;
+}
+
+static int interleaved_same_step(const gctx *x, const eop *j, const eop *i)
+{
+    return j->phase < i->phase || (j->phase == i->phase && j->order < i->order && einsum_comp(x, j) == einsum_comp(x, i));
+}
+
+typedef struct sched_ops sched_ops;
+/* Does Einsum j's write precede Einsum i's read of the same tile? */
+static int runs_before(const gctx *x, const sched_ops *s, const eop *j, const eop *i);
+
+/* Einsum i reads Einsum j's output. */
+static int reads_output_of(const eop *i, const eop *j)
+{
+    for (int k = 0; i->d->in[k]; k++)
+        if (!strcmp(i->d->in[k], j->d->out))
+            return 1;
+    return 0;
+}
+
+/* Einsum i reads tensor `tn`. */
+static int reads(const eop *i, const char *tn)
+{
+    for (int k = 0; i->d->in[k]; k++)
+        if (!strcmp(i->d->in[k], tn))
+            return 1;
+    return 0;
+}
+
+/* Stages per schedule.  Sequential: every Einsum at stage 0 (one tile at a
+ * time).  Interleaved: the mapping's lag per Einsum; an Einsum outside an
+ * inner tile loop (AV after the last m1) runs in the epoch after its
+ * producers' last tile when its slot would precede them (mapping.h). */
+static void stages_none(gctx *x, const sched_ops *s)
+{
+    (void)x, (void)s;
+}
+
+static void stages_interleaved(gctx *x, const sched_ops *s)
+{
+    eop *ev = x->ev;
+    for (int i = 0; i < x->ne; i++) {
+        int gi = -1;
+        for (int k = 0; k < x->g->n_einsums; k++)
+            if (!strcmp(x->g->einsums[k], ev[i].d->name))
+                gi = k;
+        ev[i].stage = gi >= 0 ? x->g->lag[gi] : 0;
     }
-    /* An Einsum outside an inner tile loop (AV after the last m1) runs in the
-     * epoch after its producers' last tile when its slot would precede them
-     * (mapping.h, INTERLEAVED). */
-    if (g->schedule == MP_SCHED_INTERLEAVED)
-        for (int i = 0; i < ne; i++) {
-            if (!mp_einsum_outside_inner(x->g, ev[i].d))
-                continue;
+    for (int i = 0; i < x->ne; i++) {
+        if (!mp_einsum_outside_inner(x->g, ev[i].d))
+            continue;
+        for (int j = 0; j < x->ne; j++)
+            if (ev[j].cat < ev[i].cat && reads_output_of(&ev[i], &ev[j]) && !runs_before(x, s, &ev[j], &ev[i]))
+                ev[i].stage = ev[j].stage + 1;
+    }
+}
+
+/* Pipelined: producers first, +1 stage across units; then a consumer of a
+ * previous iteration's value (SPNV reads RNV of m1-1) starts late enough
+ * that the value exists (the distance in steps of the iterative loop must
+ * exceed the stage difference); repeat until stable. */
+static void stages_pipelined(gctx *x, const sched_ops *s)
+{
+    (void)s;
+    eop *ev = x->ev;
+    int ne = x->ne;
+    for (int round = 0; round < 16; round++) {
+        int changed = 0;
+        for (int i = 0; i < ne; i++)
             for (int j = 0; j < ne; j++) {
                 if (ev[j].cat >= ev[i].cat)
                     continue;
                 for (int k = 0; ev[i].d->in[k]; k++)
                     if (!strcmp(ev[i].d->in[k], ev[j].d->out)) {
-                        int ok = ev[j].stage < ev[i].stage ||
-                                 (ev[j].stage == ev[i].stage &&
-                                  (ev[j].phase < ev[i].phase ||
-                                   (ev[j].phase == ev[i].phase && ev[j].order < ev[i].order &&
-                                    sg->ops[ev[j].op].comp == sg->ops[ev[i].op].comp)));
-                        if (!ok)
-                            ev[i].stage = ev[j].stage + 1;
+                        int st = ev[j].stage + (einsum_comp(x, &ev[j]) != einsum_comp(x, &ev[i]));
+                        if (st > ev[i].stage)
+                            ev[i].stage = st, changed = 1;
                     }
             }
-        }
-    /* data dependencies and their checks */
-    for (int i = 0; i < ne; i++) {
+        for (int i = 0; i < ne; i++)
+            for (int j = 0; j < ne; j++) {
+                if (ev[j].cat < ev[i].cat)
+                    continue;
+                for (int k = 0; ev[i].d->in[k]; k++) {
+                    const mp_tensor_desc *t = mp_catalog_tensor(x->cd, ev[i].d->in[k]);
+                    if (strcmp(ev[i].d->in[k], ev[j].d->out) || !t || t->role != MP_T_RUNNING)
+                        continue;
+                    int64_t len = carried_len(x, t, ev[i].d->space);
+                    if (len > 0 && len + ev[i].stage - ev[j].stage <= 0)
+                        ev[i].stage = (int)(ev[j].stage - len + 1), changed = 1;
+                }
+            }
+        if (!changed)
+            break;
+    }
+}
+
+/* After the data dependencies.  Interleaved: a barrier between phases. */
+static int finish_interleaved(gctx *x)
+{
+    for (int i = 0; i < x->ne; i++)
+        for (int j = 0; j < x->ne; j++)
+            if (x->ev[j].phase == x->ev[i].phase - 1 && sp_group_add_dep(x->sg, x->ev[i].op, x->ev[j].op, 0))
+                return es_fail(x->e, "invalid mapping: group %s: Einsum %s has more than %d dependencies",
+                               x->g->name, x->ev[i].d->name, SP_MAX_DEPS);
+    return 0;
+}
+
+/* Sequential: one tile at a time (window 1): the tile is produced and
+ * consumed before the next one enters, its Einsums start when their inputs
+ * are ready (units work concurrently inside the tile), and it pays the
+ * fill/drain of its arrays once (the largest fill_cycles among its units).
+ * An Einsum outside the innermost tile loop (AV, once its m1 fibre is
+ * complete) belongs to no single tile: the next tile may enter while it
+ * runs, subject to its unit (FIFO) and its dependencies, so it does not
+ * hold the step open (docs/cycles.md). */
+static int finish_sequential(gctx *x)
+{
+    sp_group *sg = x->sg;
+    if (!x->ne)
+        return 0;
+    int fill = 0;
+    for (int i = 0; i < x->ne; i++) {
+        const mp_unit *u = mp_arch_unit(x->a, x->lw->prog.comp_names[sg->ops[x->ev[i].op].comp]);
+        if (u && u->fill_cycles > fill)
+            fill = u->fill_cycles;
+    }
+    sg->ops[x->ev[0].op].cycles += (uint64_t)fill;
+    for (int i = 0; i < x->ne; i++)
+        if (mp_einsum_outside_inner(x->g, x->ev[i].d))
+            sg->ops[x->ev[i].op].async = 1;
+    return 0;
+}
+
+/* The schedules of mapping.h, one entry per mp_sched_kind. */
+struct sched_ops {
+    mp_sched_kind kind;
+    int (*order)(const gctx *x, const char **order, int *phase_of);
+    void (*stages)(gctx *x, const sched_ops *s);
+    int (*same_step)(const gctx *x, const eop *j, const eop *i);
+    int (*finish)(gctx *x); /* NULL: nothing */
+    int window;             /* steps in flight */
+};
+
+static const sched_ops schedules[] = {
+    {MP_SCHED_SEQUENTIAL, order_group, stages_none, any_same_step, finish_sequential, 1},
+    {MP_SCHED_PIPELINED, order_group, stages_pipelined, any_same_step, NULL, 2},
+    {MP_SCHED_INTERLEAVED, order_phases, stages_interleaved, interleaved_same_step, finish_interleaved, 1},
+};
+
+static const sched_ops *sched_of(mp_sched_kind k)
+{
+    for (size_t i = 0; i < sizeof schedules / sizeof *schedules; i++)
+        if (schedules[i].kind == k)
+            return &schedules[i];
+    return NULL;
+}
+
+static int runs_before(const gctx *x, const sched_ops *s, const eop *j, const eop *i)
+{
+    return j->stage < i->stage || (j->stage == i->stage && s->same_step(x, j, i));
+}
+
+/* ---- one Einsum's tile op ---------------------------------------------------- */
+/* Points of one tile of Einsum d (extents padded to the spatial factors rf
+ * on rank rb and cf on cb: a ragged tile costs the array a whole tile), and
+ * the ratio of real points to padded ones over the whole group (ops and
+ * compute energy count real points). */
+static double tile_points(const gctx *x, const mp_einsum_desc *d, const char *rb, int64_t rf, const char *cb,
+                          int64_t cf, double *real_ratio)
+{
+    char seen[MP_CAT_RANKS][MP_ENAME];
+    int ns = 0;
+    for (int k = 0; d->space[k]; k++) {
+        const char *b = d->space[k];
+        int dup = 0;
+        for (int j = 0; j < ns; j++)
+            dup |= !strcmp(seen[j], b);
+        if (!dup)
+            snprintf(seen[ns++], MP_ENAME, "%s", b);
+    }
+    double tiles = 1, pts = 1;
+    for (int k = 0; k < ns; k++) {
+        double ext = (double)extent(x, seen[k]);
+        int64_t sf = (rf > 1 && !strcmp(seen[k], rb)) ? rf : (cf > 1 && !strcmp(seen[k], cb)) ? cf : 1;
+        pts *= ceil(ext / (double)sf) * (double)sf;
+    }
+    for (int l = 0; l < x->nl; l++)
+        if (!strcmp(x->l[l].base, "rep") || in_list(d->space, x->l[l].rank))
+            tiles *= (double)x->l[l].f;
+    double real = mp_einsum_real_points(x->c, d);
+    *real_ratio = real != pts * tiles && pts * tiles > 0 ? real / (pts * tiles) : 1;
+    return pts;
+}
+
+/* Busy cycles of one tile on unit u: points over the PEs the tile spans,
+ * times the op's cycles, plus log2 of a reduction along a spatial rank the
+ * unit has no inter-PE network for. */
+static uint64_t tile_cycles(const mp_unit *u, const mp_op_cost *oc, const mp_tensor_desc *to, double pts,
+                            const char *rb, int64_t rf, const char *cb, int64_t cf)
+{
+    double pes;
+    if (u->kind == MP_UNIT_ARRAY2D)
+        pes = (double)(rf < u->rows ? rf : u->rows) * (double)(cf < u->cols ? cf : u->cols);
+    else {
+        int64_t f = cf * rf; /* both spatial ranks spread over the lanes, as the cost model */
+        pes = (double)(f < u->cols ? f : u->cols);
+    }
+    uint64_t cyc = (uint64_t)ceil(pts / pes) * (uint64_t)oc->cycles;
+    if (!u->spatial_reduce && to) {
+        int64_t sp = 1;
+        if (rf > 1 && !in_list(to->ranks, rb))
+            sp *= rf;
+        if (cf > 1 && !in_list(to->ranks, cb) && u->kind == MP_UNIT_ARRAY2D)
+            sp *= cf;
+        if (sp > 1)
+            cyc += (uint64_t)ceil(log2((double)sp));
+    }
+    return cyc;
+}
+
+/* Energy actions of one tile (compute, register file, global buffer) and
+ * the buffer's port time, which bounds the tile when it exceeds the array's. */
+static void charge_tile(gctx *x, sp_op *op, const mp_einsum_desc *d, const mp_unit *u, const mp_op_cost *oc,
+                        const mp_tensor_desc *to, double real_pts)
+{
+    const mp_arch *a = x->a;
+    sim_lowered *lw = x->lw;
+    for (int k = 0; k < oc->n_actions; k++)
+        op_act(lw, a, op, MP_ACCT_COMPUTE, oc->actions[k].action, u->name, real_pts * oc->actions[k].count);
+    const mp_store *rf_s = mp_arch_regfile(a, u->name);
+    int nin = 0;
+    for (int k = 0; d->in[k]; k++)
+        nin++;
+    if (rf_s) {
+        op_act(lw, a, op, MP_ACCT_REGFILE, rf_s->read_action, rf_s->name, real_pts * nin);
+        op_act(lw, a, op, MP_ACCT_REGFILE, rf_s->write_action, rf_s->name, real_pts);
+    }
+    const mp_store *gb = mp_arch_buffer(a);
+    if (!gb)
+        return;
+    /* energy counts words (mapper/account.h converts); a port moves one row
+     * of width_bits per cycle */
+    double wpr = gb->width_bits > 0 ? gb->width_bits / (8.0 * a->word_bytes) : 1;
+    double rw = 0, ww = 0, rrows = 0, wrows = 0;
+    for (int k = 0; d->in[k]; k++) {
+        const mp_tensor_desc *t = mp_catalog_tensor(x->cd, d->in[k]);
+        if (t && t->role != MP_T_TILE && !mp_group_bypasses(x->cd, x->g, t->name, 1))
+            rw += tile_elems(x, t), rrows += ceil(tile_elems(x, t) / wpr);
+    }
+    if (to && to->role != MP_T_TILE && !mp_group_bypasses(x->cd, x->g, to->name, 0))
+        ww += tile_elems(x, to), wrows += ceil(tile_elems(x, to) / wpr);
+    op_act(lw, a, op, MP_ACCT_BUFFER, gb->read_action, gb->name, rw);
+    op_act(lw, a, op, MP_ACCT_BUFFER, gb->write_action, gb->name, ww);
+    uint64_t port = sim_buf_port_cycles(gb, rrows, wrows);
+    if (port > op->cycles) /* the buffer's ports, not the array, bound this tile */
+        op->cycles = port;
+}
+
+/* A new op of the group, zeroed; NULL + e when the group is full. */
+static sp_op *new_op(gctx *x)
+{
+    if (x->sg->nops == SP_MAX_OPS) {
+        es_fail(x->e, "invalid mapping: group %s (cascade %s) lowers to more than %d ops", x->g->name, x->c->label,
+                SP_MAX_OPS);
+        return NULL;
+    }
+    sp_op *op = &x->sg->ops[x->sg->nops++];
+    memset(op, 0, sizeof *op);
+    return op;
+}
+
+/* The tile op of Einsum `name` (the order-th in issue order, in `phase`),
+ * appended to the group and to x->ev. */
+static int einsum_tile_op(gctx *x, const char *name, int phase, int order)
+{
+    const mp_group *g = x->g;
+    const mp_arch *a = x->a;
+    es_err *e = x->e;
+    const mp_einsum_desc *d = mp_catalog_einsum(x->cd, name);
+    if (!d)
+        return es_fail(e, "invalid mapping: cascade %s has no Einsum %s (group %s)", x->c->cascade, name, g->name);
+    const char *uname = mp_cmap_unit_of(x->c, name);
+    if (!uname)
+        return es_fail(e, "invalid mapping: Einsum %s (group %s) is not bound to a unit", name, g->name);
+    const mp_unit *u = mp_arch_unit(a, uname);
+    if (!u)
+        return es_fail(e, "invalid mapping: Einsum %s is bound to unit '%s', which arch %s does not have", name,
+                       uname, a->name);
+    const mp_op_cost *oc = mp_unit_op(u, d->op);
+    if (!oc)
+        return es_fail(e, "invalid mapping: Einsum %s (tile 0) is bound to %s, which lacks op %s", name, uname,
+                       mp_op_name(d->op));
+    int comp = comp_of_unit(x->lw, a, u, e);
+    if (comp < 0)
+        return -1;
+    const char *rb = x->rows ? x->rows->rank : "", *cb = x->cols ? x->cols->rank : "";
+    int64_t rf = x->rows && in_list(d->space, rb) ? x->rows->factor : 1;
+    int64_t cf = x->cols && in_list(d->space, cb) ? x->cols->factor : 1;
+    double real_ratio;
+    double pts = tile_points(x, d, rb, rf, cb, cf, &real_ratio);
+    const mp_tensor_desc *to = mp_catalog_tensor(x->cd, d->out);
+    int oi = x->sg->nops;
+    sp_op *op = new_op(x);
+    if (!op)
+        return -1;
+    snprintf(op->name, sizeof op->name, "%s", name);
+    op->comp = comp;
+    op->einsum = report_einsum(x->lw, x, name, comp);
+    op->cycles = tile_cycles(u, oc, to, pts, rb, rf, cb, cf);
+    op->ops = pts * real_ratio;
+    op->last_mask = last_mask_of(x, d->space);
+    charge_tile(x, op, d, u, oc, to, pts * real_ratio);
+    x->ev[x->ne++] = (eop){d, oi, 0, phase, order, mp_catalog_einsum_index(x->cd, name)};
+    return 0;
+}
+
+/* ---- dependencies ------------------------------------------------------------ */
+/* Every read of a value an Einsum of the group writes: within the tile (the
+ * producer must run before the consumer under the schedule), or of the
+ * previous iteration of the iterative loop (a running tensor: the value
+ * must exist by then).  Violations are errors naming the Einsums. */
+static int data_deps(gctx *x, const sched_ops *s)
+{
+    eop *ev = x->ev;
+    const mp_group *g = x->g;
+    es_err *e = x->e;
+    for (int i = 0; i < x->ne; i++) {
         for (int k = 0; ev[i].d->in[k]; k++) {
             const char *tn = ev[i].d->in[k];
             const mp_tensor_desc *t = mp_catalog_tensor(x->cd, tn);
-            for (int j = 0; j < ne; j++) {
+            for (int j = 0; j < x->ne; j++) {
                 if (strcmp(ev[j].d->out, tn))
                     continue;
                 int same_tile = ev[j].cat < ev[i].cat; /* else: reads the previous iteration's value */
                 if (same_tile) {
-                    int ok = ev[j].stage < ev[i].stage ||
-                             (ev[j].stage == ev[i].stage &&
-                              (g->schedule != MP_SCHED_INTERLEAVED || ev[j].phase < ev[i].phase ||
-                               (ev[j].phase == ev[i].phase && ev[j].order < ev[i].order &&
-                                sg->ops[ev[j].op].comp == sg->ops[ev[i].op].comp)));
-                    if (!ok)
+                    if (!runs_before(x, s, &ev[j], &ev[i]))
                         return es_fail(e, "invalid mapping: dependency violation in group %s: Einsum %s (tile 0, "
                                           "epoch %d) reads %s before Einsum %s writes it (epoch %d)",
                                        g->name, ev[i].d->name, ev[i].stage, tn, ev[j].d->name, ev[j].stage);
-                    if (sp_group_add_dep(sg, ev[i].op, ev[j].op, ev[i].stage - ev[j].stage))
+                    if (sp_group_add_dep(x->sg, ev[i].op, ev[j].op, ev[i].stage - ev[j].stage))
                         return es_fail(e, "invalid mapping: group %s: Einsum %s has more than %d dependencies",
                                        g->name, ev[i].d->name, SP_MAX_DEPS);
                 } else if (t && t->role == MP_T_RUNNING) {
@@ -591,233 +741,265 @@ static int lower_group(gctx *x)
             }
         }
     }
-    if (g->schedule == MP_SCHED_INTERLEAVED) /* phase barrier */
-        for (int i = 0; i < ne; i++)
-            for (int j = 0; j < ne; j++)
-                if (ev[j].phase == ev[i].phase - 1 && sp_group_add_dep(sg, ev[i].op, ev[j].op, 0))
-                    return es_fail(e, "invalid mapping: group %s: Einsum %s has more than %d dependencies",
-                                   g->name, ev[i].d->name, SP_MAX_DEPS);
-    if (g->schedule == MP_SCHED_SEQUENTIAL && ne) {
-        /* one tile at a time (window 1): the tile is produced and consumed
-         * before the next one enters, its Einsums start when their inputs
-         * are ready (units work concurrently inside the tile), and it pays
-         * the fill/drain of its arrays once (the largest fill_cycles among
-         * its units) */
-        int fill = 0;
-        for (int i = 0; i < ne; i++) {
-            const mp_unit *u = mp_arch_unit(a, lw->prog.comp_names[sg->ops[ev[i].op].comp]);
-            if (u && u->fill_cycles > fill)
-                fill = u->fill_cycles;
-        }
-        sg->ops[ev[0].op].cycles += (uint64_t)fill;
-        /* An Einsum outside the innermost tile loop (AV, once its m1 fibre
-         * is complete) belongs to no single tile: the next tile may enter
-         * while it runs, subject to its unit (FIFO) and its dependencies, so
-         * it does not hold the step open (docs/cycles.md). */
-        for (int i = 0; i < ne; i++)
-            if (mp_einsum_outside_inner(x->g, ev[i].d))
-                sg->ops[ev[i].op].async = 1;
-    }
-    for (int i = 0; i < ne; i++) /* room for prefetch at stage 0 */
-        sg->ops[ev[i].op].stage = ev[i].stage + SIM_PREFETCH_STEPS;
+    return 0;
+}
 
-    /* transfers and the buffer footprint */
-    const mp_store *gb = mp_arch_buffer(a);
-    double wb = a->word_bytes, big = 0;
-    const char *big_name = "";
-    int mem = lw->mem_comp;
-    const char *seen_t[64];
+/* ---- DRAM transfers ---------------------------------------------------------- */
+/* Every tensor the group's Einsums read or write, once, in first-use order. */
+static int group_tensors(const gctx *x, const char **seen)
+{
     int nt = 0;
-    for (int i = 0; i < ne; i++) {
+    for (int i = 0; i < x->ne; i++) {
         const char *names[MP_CAT_INS + 2];
         int nn = 0;
-        for (int k = 0; ev[i].d->in[k]; k++)
-            names[nn++] = ev[i].d->in[k];
-        names[nn++] = ev[i].d->out;
+        for (int k = 0; x->ev[i].d->in[k]; k++)
+            names[nn++] = x->ev[i].d->in[k];
+        names[nn++] = x->ev[i].d->out;
         for (int k = 0; k < nn; k++) {
             int dup = 0;
             for (int j = 0; j < nt; j++)
-                dup |= !strcmp(seen_t[j], names[k]);
+                dup |= !strcmp(seen[j], names[k]);
             if (!dup && nt < 64)
-                seen_t[nt++] = names[k];
+                seen[nt++] = names[k];
         }
     }
+    return nt;
+}
+
+/* How tensor t crosses the DRAM boundary in this group. */
+typedef struct traffic {
+    const mp_tensor_desc *t;
+    int prod;           /* index in x->ev of its producer here, -1 */
+    int cons_min_stage; /* earliest stage of a reader here (1 << 20: none) */
+    int rd, wr, spilled;
+    int inner;          /* innermost loop of its refetch set (refetch_inner) */
+    double step_b;      /* bytes one tile step moves (scaled to the real tensor) */
+    uint32_t irr_in;    /* loops inside `inner` the tensor does not use */
+} traffic;
+
+static void traffic_of(const gctx *x, const mp_tensor_desc *t, traffic *tr, double *tile_b)
+{
+    const mp_group *g = x->g;
+    const eop *ev = x->ev;
+    memset(tr, 0, sizeof *tr);
+    tr->t = t;
+    tr->prod = -1;
+    tr->cons_min_stage = 1 << 20;
+    for (int i = 0; i < x->ne; i++) {
+        if (!strcmp(ev[i].d->out, t->name))
+            tr->prod = i;
+        for (int k = 0; ev[i].d->in[k]; k++)
+            if (!strcmp(ev[i].d->in[k], t->name) && x->sg->ops[ev[i].op].stage < tr->cons_min_stage)
+                tr->cons_min_stage = x->sg->ops[ev[i].op].stage;
+    }
+    int consumed = tr->cons_min_stage < (1 << 20);
+    int prod_elsewhere = mp_catalog_index(x->cd)->producer[t - x->cd->tensors] >= 0 && tr->prod < 0;
+    int cons_elsewhere = 0, kept = name_in((char(*)[MP_ENAME])g->keep_onchip, g->n_keep, t->name);
+    for (int gi = 0; gi < x->c->n_groups; gi++) {
+        const mp_group *og = &x->c->groups[gi];
+        if (og == g)
+            continue;
+        for (int k = 0; k < og->n_einsums; k++) {
+            const mp_einsum_desc *od = mp_catalog_einsum(x->cd, og->einsums[k]);
+            for (int q = 0; od && od->in[q]; q++)
+                if (!strcmp(od->in[q], t->name))
+                    cons_elsewhere = 1;
+        }
+        if (prod_elsewhere && name_in((char(*)[MP_ENAME])og->keep_onchip, og->n_keep, t->name))
+            kept = 1;
+    }
+    tr->spilled = name_in((char(*)[MP_ENAME])g->spill, g->n_spill, t->name);
+    tr->rd = consumed && (t->role == MP_T_INPUT || t->role == MP_T_WEIGHT || (prod_elsewhere && !kept) ||
+                          (tr->spilled && tr->prod >= 0));
+    tr->wr = tr->prod >= 0 && (t->role == MP_T_OUTPUT || (cons_elsewhere && !kept) || tr->spilled);
+    double dram_tiles, wb = x->a->word_bytes;
+    tr->inner = refetch_inner(x, t, &dram_tiles);
+    *tile_b = full_elems(x, t) / dram_tiles * wb;
+    tr->step_b = tile_elems(x, t) * wb;
+    /* ragged: every step moves a whole tile slice in the program, but the
+     * bytes are scaled so that the total is the real tensor */
+    double padded = t->role == MP_T_WEIGHT ? 1 : (double)x->c->repeat;
+    for (int k = 0; t->ranks[k]; k++) {
+        int64_t f = 1;
+        for (int l = 0; l < x->nl; l++)
+            if (rank_match(x->l[l].rank, t->ranks[k]) && strcmp(x->l[l].base, "rep"))
+                f *= x->l[l].f;
+        padded *= (double)extent(x, t->ranks[k]) * (double)f;
+    }
+    double real = mp_tensor_real_elems(x->c, t);
+    if (padded > 0 && real != padded)
+        tr->step_b *= real / padded;
+    for (int l = tr->inner + 1; l < x->nl; l++)
+        if (!is_rel(t, x->l[l].rank))
+            tr->irr_in |= 1u << l;
+}
+
+/* Each reader of t here depends on transfer op oi. */
+static void readers_wait_for(gctx *x, const char *tn, int oi)
+{
+    for (int i = 0; i < x->ne; i++)
+        if (reads(&x->ev[i], tn))
+            add_dep(x->lw, x->sg, x->ev[i].op, oi, x->sg->ops[x->ev[i].op].stage - x->sg->ops[oi].stage);
+}
+
+/* A read is a DRAM read plus, unless the group bypasses the buffer for t, a
+ * buffer fill (a buffer write). */
+static void charge_read(gctx *x, sp_op *op, const char *tn, double bytes)
+{
+    const mp_store *gb = mp_arch_buffer(x->a);
+    op_act(x->lw, x->a, op, MP_ACCT_DRAM, x->a->mem.read_action, "dram", bytes);
+    if (gb && !mp_group_bypasses(x->cd, x->g, tn, 1))
+        op_act(x->lw, x->a, op, MP_ACCT_BUFFER, gb->write_action, gb->name, bytes / x->a->word_bytes);
+}
+
+/* Reads of t: the slice one tile step uses (streamed behind the compute by
+ * the prefetch distance), the first time a step touches it since the
+ * tensor's DRAM tile was (re)loaded: when every irrelevant loop inside the
+ * innermost refetch loop is at its first iteration. */
+static int read_ops(gctx *x, const traffic *tr)
+{
+    const mp_tensor_desc *t = tr->t;
+    sp_group *sg = x->sg;
+    int oi = sg->nops;
+    sp_op *op = new_op(x);
+    if (!op)
+        return -1;
+    snprintf(op->name, sizeof op->name, "rd %s", t->name);
+    op->comp = x->lw->mem_comp;
+    op->einsum = -1;
+    op->bytes_rd = tr->step_b;
+    op->async = 1;
+    op->stage = tr->cons_min_stage - SIM_PREFETCH_STEPS;
+    op->first_mask = tr->spilled && tr->prod >= 0 ? 0 : tr->irr_in;
+    if (mp_group_bypasses(x->cd, x->g, t->name, 1)) {
+        /* streamed to its readers on every tile step one of them runs (one
+         * transfer serves all readers of a step) */
+        op->first_mask = 0;
+        op->last_mask = ~0u;
+        for (int i = 0; i < x->ne; i++)
+            if (reads(&x->ev[i], t->name))
+                op->last_mask &= sg->ops[x->ev[i].op].last_mask;
+    }
+    readers_wait_for(x, t->name, oi);
+    charge_read(x, op, t->name, tr->step_b);
+    /* Double buffering: the group's first DRAM tile of t is loaded in a
+     * burst ahead of its use (the op above, now limited to that tile); every
+     * later tile streams in while the previous one is in use, spread evenly
+     * over the tile steps (the op below), so a refetch no longer bursts at
+     * the start of its sweep.  Bytes and energy totals are unchanged. */
+    double f_irr = 1, steps = 1, period = 1;
+    for (int l = 0; l < x->nl; l++) {
+        steps *= (double)x->l[l].f;
+        if (l > tr->inner)
+            period *= (double)x->l[l].f;
+        if (tr->irr_in >> l & 1)
+            f_irr *= (double)x->l[l].f;
+    }
+    if (!op->first_mask || tr->inner < 0 || steps <= period)
+        return 0;
+    if (sg->nops == SP_MAX_OPS)
+        return es_fail(x->e, "invalid mapping: group %s (cascade %s) lowers to more than %d ops", x->g->name,
+                       x->c->label, SP_MAX_OPS);
+    for (int l = 0; l <= tr->inner; l++)
+        op->first_mask |= 1u << l;
+    int oj = sg->nops++;
+    sp_op *os = &sg->ops[oj];
+    *os = *op;
+    snprintf(os->name, sizeof os->name, "rd %s (stream)", t->name);
+    os->first_mask = 0;
+    os->n_act = 0;
+    os->bytes_rd = tr->step_b / f_irr * (1 - period / steps);
+    readers_wait_for(x, t->name, oj);
+    charge_read(x, os, t->name, os->bytes_rd);
+    return 0;
+}
+
+/* The write of t after its producer's tile (when every irrelevant loop
+ * inside the innermost refetch loop is at its last iteration); a drain is a
+ * buffer read unless the group bypasses the buffer for t. */
+static int write_op(gctx *x, const traffic *tr)
+{
+    const mp_tensor_desc *t = tr->t;
+    sp_group *sg = x->sg;
+    int oi = sg->nops;
+    sp_op *op = new_op(x);
+    if (!op)
+        return -1;
+    snprintf(op->name, sizeof op->name, "wr %s", t->name);
+    op->comp = x->lw->mem_comp;
+    op->einsum = -1;
+    const eop *p = &x->ev[tr->prod];
+    const sp_op *po = &sg->ops[p->op];
+    op->bytes_wr = tr->step_b;
+    op->async = 1;
+    op->stage = po->stage + 1;
+    op->last_mask = tr->spilled || mp_group_bypasses(x->cd, x->g, t->name, 0) ? po->last_mask
+                                                                               : tr->irr_in | po->last_mask;
+    add_dep(x->lw, sg, oi, p->op, 1);
+    op_act(x->lw, x->a, op, MP_ACCT_DRAM, x->a->mem.write_action, "dram", tr->step_b);
+    const mp_store *gb = mp_arch_buffer(x->a);
+    if (gb && !mp_group_bypasses(x->cd, x->g, t->name, 0))
+        op_act(x->lw, x->a, op, MP_ACCT_BUFFER, gb->read_action, gb->name, tr->step_b / x->a->word_bytes);
+    return 0;
+}
+
+/* Transfer ops of every tensor crossing the DRAM boundary; *big / *big_name:
+ * the largest DRAM tile the buffer holds (for the overflow message). */
+static int dram_transfers(gctx *x, double *big, const char **big_name)
+{
+    const char *seen[64];
+    int nt = group_tensors(x, seen);
     for (int ti = 0; ti < nt; ti++) {
-        const mp_tensor_desc *t = mp_catalog_tensor(x->cd, seen_t[ti]);
+        const mp_tensor_desc *t = mp_catalog_tensor(x->cd, seen[ti]);
         if (!t)
             continue;
-        int prod = -1, cons_min_stage = 1 << 20;
-        for (int i = 0; i < ne; i++) {
-            if (!strcmp(ev[i].d->out, t->name))
-                prod = i;
-            for (int k = 0; ev[i].d->in[k]; k++)
-                if (!strcmp(ev[i].d->in[k], t->name) && sg->ops[ev[i].op].stage < cons_min_stage)
-                    cons_min_stage = sg->ops[ev[i].op].stage;
-        }
-        int consumed = cons_min_stage < (1 << 20);
-        int prod_elsewhere = mp_catalog_index(x->cd)->producer[t - x->cd->tensors] >= 0 && prod < 0;
-        int cons_elsewhere = 0, kept = name_in((char(*)[MP_ENAME])g->keep_onchip, g->n_keep, t->name);
-        for (int gi = 0; gi < x->c->n_groups; gi++) {
-            const mp_group *og = &x->c->groups[gi];
-            if (og == g)
-                continue;
-            for (int k = 0; k < og->n_einsums; k++) {
-                const mp_einsum_desc *od = mp_catalog_einsum(x->cd, og->einsums[k]);
-                for (int q = 0; od && od->in[q]; q++)
-                    if (!strcmp(od->in[q], t->name))
-                        cons_elsewhere = 1;
-            }
-            if (prod_elsewhere && name_in((char(*)[MP_ENAME])og->keep_onchip, og->n_keep, t->name))
-                kept = 1;
-        }
-        int spilled = name_in((char(*)[MP_ENAME])g->spill, g->n_spill, t->name);
-        int rd = consumed && (t->role == MP_T_INPUT || t->role == MP_T_WEIGHT || (prod_elsewhere && !kept) ||
-                              (spilled && prod >= 0));
-        int wr = prod >= 0 && (t->role == MP_T_OUTPUT || (cons_elsewhere && !kept) || spilled);
-        double dram_tiles;
-        int inner = refetch_inner(x, t, &dram_tiles);
-        double tile_b = full_elems(x, t) / dram_tiles * wb;
-        double step_b = tile_elems(x, t) * wb;
-        {
-            /* ragged: every step moves a whole tile slice in the program, but
-             * the bytes are scaled so that the total is the real tensor */
-            double padded = t->role == MP_T_WEIGHT ? 1 : (double)x->c->repeat;
-            for (int k = 0; t->ranks[k]; k++) {
-                int64_t f = 1;
-                for (int l = 0; l < x->nl; l++)
-                    if (rank_match(x->l[l].rank, t->ranks[k]) && strcmp(x->l[l].base, "rep"))
-                        f *= x->l[l].f;
-                padded *= (double)extent(x, t->ranks[k]) * (double)f;
-            }
-            double real = mp_tensor_real_elems(x->c, t);
-            if (padded > 0 && real != padded)
-                step_b *= real / padded;
-        }
-        if (t->role != MP_T_TILE && !spilled && tile_b > big)
-            big = tile_b, big_name = t->name;
-        for (int dir = 0; dir < 2; dir++) {
-            if ((dir == 0 && !rd) || (dir == 1 && !wr))
-                continue;
-            if (sg->nops == SP_MAX_OPS)
-                return es_fail(e, "invalid mapping: group %s (cascade %s) lowers to more than %d ops", g->name,
-                       x->c->label, SP_MAX_OPS);
-            int oi = sg->nops++;
-            sp_op *op = &sg->ops[oi];
-            memset(op, 0, sizeof *op);
-            snprintf(op->name, sizeof op->name, "%s %s", dir ? "wr" : "rd", t->name);
-            op->comp = mem;
-            op->einsum = -1;
-            /* Transfers move the slice one tile step uses (streamed behind
-             * the compute by the prefetch distance), the first time a step
-             * touches it since the tensor's DRAM tile was (re)loaded: when
-             * every irrelevant loop inside the innermost refetch loop is at
-             * its first iteration (reads) or last (writes). */
-            double b = step_b;
-            uint32_t irr_in = 0;
-            for (int l = inner + 1; l < x->nl; l++)
-                if (!is_rel(t, x->l[l].rank))
-                    irr_in |= 1u << l;
-            if (dir == 0) {
-                op->bytes_rd = b;
-                op->async = 1;
-                op->stage = cons_min_stage - SIM_PREFETCH_STEPS;
-                op->first_mask = spilled && prod >= 0 ? 0 : irr_in;
-                if (mp_group_bypasses(x->cd, x->g, t->name, 1)) {
-                    /* streamed to its readers on every tile step one of
-                     * them runs (one transfer serves all readers of a step) */
-                    op->first_mask = 0;
-                    op->last_mask = ~0u;
-                    for (int i = 0; i < ne; i++)
-                        for (int k = 0; ev[i].d->in[k]; k++)
-                            if (!strcmp(ev[i].d->in[k], t->name))
-                                op->last_mask &= sg->ops[ev[i].op].last_mask;
-                }
-                for (int i = 0; i < ne; i++)
-                    for (int k = 0; ev[i].d->in[k]; k++)
-                        if (!strcmp(ev[i].d->in[k], t->name))
-                            add_dep(lw, sg, ev[i].op, oi, sg->ops[ev[i].op].stage - op->stage);
-                op_act(lw, a, op, MP_ACCT_DRAM, a->mem.read_action, "dram", b);
-                if (gb && !mp_group_bypasses(x->cd, x->g, t->name, 1)) /* a fill is a buffer write */
-                    op_act(lw, a, op, MP_ACCT_BUFFER, gb->write_action, gb->name, b / wb);
-                /* Double buffering: the group's first DRAM tile of t is
-                 * loaded in a burst ahead of its use (the op above, now
-                 * limited to that tile); every later tile streams in while
-                 * the previous one is in use, spread evenly over the tile
-                 * steps (the op below), so a refetch no longer bursts at the
-                 * start of its sweep.  Bytes and energy totals are unchanged. */
-                double f_irr = 1, steps = 1, period = 1;
-                for (int l = 0; l < x->nl; l++) {
-                    steps *= (double)x->l[l].f;
-                    if (l > inner)
-                        period *= (double)x->l[l].f;
-                    if (irr_in >> l & 1)
-                        f_irr *= (double)x->l[l].f;
-                }
-                if (op->first_mask && inner >= 0 && steps > period) {
-                    if (sg->nops == SP_MAX_OPS)
-                        return es_fail(e, "invalid mapping: group %s (cascade %s) lowers to more than %d ops", g->name,
-                       x->c->label, SP_MAX_OPS);
-                    for (int l = 0; l <= inner; l++)
-                        op->first_mask |= 1u << l;
-                    int oj = sg->nops++;
-                    sp_op *os = &sg->ops[oj];
-                    *os = *op;
-                    snprintf(os->name, sizeof os->name, "rd %s (stream)", t->name);
-                    os->first_mask = 0;
-                    os->n_act = 0;
-                    os->bytes_rd = b / f_irr * (1 - period / steps);
-                    for (int i = 0; i < ne; i++)
-                        for (int k = 0; ev[i].d->in[k]; k++)
-                            if (!strcmp(ev[i].d->in[k], t->name))
-                                add_dep(lw, sg, ev[i].op, oj, sg->ops[ev[i].op].stage - os->stage);
-                    op_act(lw, a, os, MP_ACCT_DRAM, a->mem.read_action, "dram", os->bytes_rd);
-                    if (gb && !mp_group_bypasses(x->cd, x->g, t->name, 1))
-                        op_act(lw, a, os, MP_ACCT_BUFFER, gb->write_action, gb->name, os->bytes_rd / wb);
-                }
-            } else {
-                sp_op *po = &sg->ops[ev[prod].op];
-                op->bytes_wr = b;
-                op->async = 1;
-                op->stage = po->stage + 1;
-                op->last_mask =
-                    spilled || mp_group_bypasses(x->cd, x->g, t->name, 0) ? po->last_mask : irr_in | po->last_mask;
-                add_dep(lw, sg, oi, ev[prod].op, 1);
-                op_act(lw, a, op, MP_ACCT_DRAM, a->mem.write_action, "dram", b);
-                if (gb && !mp_group_bypasses(x->cd, x->g, t->name, 0)) /* a drain is a buffer read */
-                    op_act(lw, a, op, MP_ACCT_BUFFER, gb->read_action, gb->name, b / wb);
-            }
-        }
+        traffic tr;
+        double tile_b;
+        traffic_of(x, t, &tr, &tile_b);
+        if (t->role != MP_T_TILE && !tr.spilled && tile_b > *big)
+            *big = tile_b, *big_name = t->name;
+        if ((tr.rd && read_ops(x, &tr)) || (tr.wr && write_op(x, &tr)))
+            return -1;
     }
-    /* capacity: the footprint definition shared with the cost model (fibres
-     * of a multi-pass cascade overwrite each other in one region; a fibre
-     * streamed to or from another group is never whole here) */
-    double foot = mp_group_footprint(a, x->c, g);
-    if (mp_group_bypass_check(x->c, g, e)) /* the cost model's rule */
+    return 0;
+}
+
+/* ---- capacity ------------------------------------------------------------------ */
+/* The footprint definition shared with the cost model (fibres of a
+ * multi-pass cascade overwrite each other in one region; a fibre streamed to
+ * or from another group is never whole here).  An overbooked buffer (spill:
+ * [overflow], FLAT) spills that fraction of every Einsum's buffer traffic of
+ * on-chip fibres to DRAM, on the Einsum's own tile steps (mp_group_fits; the
+ * cost model's rule); one that does not fit otherwise is an error. */
+static int buffer_capacity(gctx *x, double big, const char *big_name)
+{
+    const mp_group *g = x->g;
+    const mp_arch *a = x->a;
+    double foot = mp_group_footprint(a, x->c, g), wb = a->word_bytes;
+    if (mp_group_bypass_check(x->c, g, x->e)) /* the cost model's rule */
         return -1;
-    /* an overbooked buffer (spill: [overflow], FLAT) spills that fraction of
-     * every Einsum's buffer traffic of on-chip fibres to DRAM, on the
-     * Einsum's own tile steps (mp_group_fits; the cost model's rule) */
     double spill_frac = 0;
     int fits = mp_group_fits(a, x->c, g, &spill_frac);
-    for (int i = 0; spill_frac > 0 && i < ne; i++) {
+    for (int i = 0; spill_frac > 0 && i < x->ne; i++) {
+        const eop *v = &x->ev[i];
         double rwds = 0, wwds = 0;
-        for (int k = 0; ev[i].d->in[k]; k++) {
-            const mp_tensor_desc *t = mp_catalog_tensor(x->cd, ev[i].d->in[k]);
+        for (int k = 0; v->d->in[k]; k++) {
+            const mp_tensor_desc *t = mp_catalog_tensor(x->cd, v->d->in[k]);
             if (t && t->role == MP_T_FIBRE && !name_in((char(*)[MP_ENAME])g->spill, g->n_spill, t->name))
                 rwds += tile_elems(x, t);
         }
-        const mp_tensor_desc *to = mp_catalog_tensor(x->cd, ev[i].d->out);
+        const mp_tensor_desc *to = mp_catalog_tensor(x->cd, v->d->out);
         if (to && to->role == MP_T_FIBRE && !name_in((char(*)[MP_ENAME])g->spill, g->n_spill, to->name))
             wwds += tile_elems(x, to);
         if (rwds == 0 && wwds == 0)
             continue;
-        if (sg->nops == SP_MAX_OPS)
-            return es_fail(e, "internal: group %s has too many ops", g->name);
-        const sp_op *eo = &sg->ops[ev[i].op];
-        sp_op *op = &sg->ops[sg->nops++];
+        if (x->sg->nops == SP_MAX_OPS)
+            return es_fail(x->e, "internal: group %s has too many ops", g->name);
+        const sp_op *eo = &x->sg->ops[v->op];
+        sp_op *op = &x->sg->ops[x->sg->nops++];
         memset(op, 0, sizeof *op);
-        snprintf(op->name, sizeof op->name, "spill %s", ev[i].d->name);
-        op->comp = mem;
+        snprintf(op->name, sizeof op->name, "spill %s", v->d->name);
+        op->comp = x->lw->mem_comp;
         op->einsum = -1;
         op->async = 1;
         op->stage = eo->stage;
@@ -825,14 +1007,44 @@ static int lower_group(gctx *x)
         op->last_mask = eo->last_mask;
         op->bytes_rd = spill_frac * rwds * wb;
         op->bytes_wr = spill_frac * wwds * wb;
-        op_act(lw, a, op, MP_ACCT_DRAM, a->mem.read_action, "dram", op->bytes_rd);
-        op_act(lw, a, op, MP_ACCT_DRAM, a->mem.write_action, "dram", op->bytes_wr);
+        op_act(x->lw, a, op, MP_ACCT_DRAM, a->mem.read_action, "dram", op->bytes_rd);
+        op_act(x->lw, a, op, MP_ACCT_DRAM, a->mem.write_action, "dram", op->bytes_wr);
     }
+    const mp_store *gb = mp_arch_buffer(a);
     if (gb && !fits)
-        return es_fail(e, "invalid mapping: buffer %s overflows in group %s: the tiles it holds need %.0f B (largest: "
-                          "%s, %.0f B), capacity %lld B (tile 0)",
+        return es_fail(x->e, "invalid mapping: buffer %s overflows in group %s: the tiles it holds need %.0f B "
+                             "(largest: %s, %.0f B), capacity %lld B (tile 0)",
                        gb->name, g->name, foot, big_name, big, (long long)gb->capacity_bytes);
-    sg->window = g->schedule == MP_SCHED_PIPELINED ? 2 : 1;
+    return 0;
+}
+
+/* ---- the group -------------------------------------------------------------- */
+static int lower_group(gctx *x)
+{
+    const mp_group *g = x->g;
+    sp_group *sg = x->sg;
+    snprintf(sg->name, sizeof sg->name, "%s/%s", x->c->label, g->name);
+    const sched_ops *s = sched_of(g->schedule);
+    if (!s)
+        return es_fail(x->e, "internal: group %s has an unknown schedule %d", g->name, (int)g->schedule);
+    if (collect_loops(x))
+        return -1;
+    const char *order[MP_MAX_EINSUMS];
+    int phase_of[MP_MAX_EINSUMS] = {0};
+    int n_order = s->order(x, order, phase_of);
+    for (int i = 0; i < n_order; i++)
+        if (einsum_tile_op(x, order[i], phase_of[i], i))
+            return -1;
+    s->stages(x, s);
+    if (data_deps(x, s) || (s->finish && s->finish(x)))
+        return -1;
+    for (int i = 0; i < x->ne; i++) /* room for prefetch at stage 0 */
+        sg->ops[x->ev[i].op].stage = x->ev[i].stage + SIM_PREFETCH_STEPS;
+    double big = 0;
+    const char *big_name = "";
+    if (dram_transfers(x, &big, &big_name) || buffer_capacity(x, big, big_name))
+        return -1;
+    sg->window = s->window;
     sg->max_stage = 0;
     for (int i = 0; i < sg->nops; i++)
         if (sg->ops[i].stage > sg->max_stage)
