@@ -25,6 +25,7 @@ typedef struct sim_lowered {
     sim_comp comps[SP_MAX_COMPS];
     sim_comp *comp_ptr[SP_MAX_COMPS];
     int mem_comp;
+    int unit_comp[MP_MAX_UNITS];         /* component index + 1 of each arch unit, 0: none yet */
     double act_pj[SP_MAX_ACTS];          /* energy per action */
     char act_component[SP_MAX_ACTS][48]; /* energy_breakdown component of each action */
     mp_acct_class act_cls[SP_MAX_ACTS];  /* how its raw count becomes actions (mapper/account.h) */
