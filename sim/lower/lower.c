@@ -617,6 +617,20 @@ static void traffic_of(const gctx *x, int t, traffic *tr, double *tile_b)
             tr->irr_in |= 1u << l;
 }
 
+/* A new transfer op on the memory component, named "WHAT NAME"; async:
+ * only the ops that depend on it wait for it.  NULL + e. */
+static sp_op *mem_op(gctx *x, const char *what, const char *name)
+{
+    sp_op *op = new_op(x);
+    if (!op)
+        return NULL;
+    snprintf(op->name, sizeof op->name, "%s %s", what, name);
+    op->comp = x->lw->mem_comp;
+    op->einsum = -1;
+    op->async = 1;
+    return op;
+}
+
 /* Each reader of t here depends on transfer op oi. */
 static void readers_wait_for(gctx *x, int t, int oi)
 {
@@ -643,14 +657,10 @@ static int read_ops(gctx *x, const traffic *tr)
 {
     sp_group *sg = x->sg;
     int oi = sg->nops;
-    sp_op *op = new_op(x);
+    sp_op *op = mem_op(x, "rd", tr->name);
     if (!op)
         return -1;
-    snprintf(op->name, sizeof op->name, "rd %s", tr->name);
-    op->comp = x->lw->mem_comp;
-    op->einsum = -1;
     op->bytes_rd = tr->step_b;
-    op->async = 1;
     op->stage = tr->cons_min_stage - SIM_PREFETCH_STEPS;
     op->first_mask = tr->spilled && tr->prod >= 0 ? 0 : tr->irr_in;
     if (btensor(x, tr->t)->bypass_rd) {
@@ -679,13 +689,12 @@ static int read_ops(gctx *x, const traffic *tr)
     }
     if (!op->first_mask || tr->inner < 0 || steps <= period)
         return 0;
-    if (sg->nops == SP_MAX_OPS)
-        return es_fail(x->e, "invalid mapping: group %s (cascade %s) lowers to more than %d ops", x->g->name,
-                       x->c->label, SP_MAX_OPS);
+    int oj = sg->nops;
+    sp_op *os = new_op(x);
+    if (!os)
+        return -1;
     for (int l = 0; l <= tr->inner; l++)
         op->first_mask |= 1u << l;
-    int oj = sg->nops++;
-    sp_op *os = &sg->ops[oj];
     *os = *op;
     snprintf(os->name, sizeof os->name, "rd %s (stream)", tr->name);
     os->first_mask = 0;
@@ -703,17 +712,13 @@ static int write_op(gctx *x, const traffic *tr)
 {
     sp_group *sg = x->sg;
     int oi = sg->nops;
-    sp_op *op = new_op(x);
+    sp_op *op = mem_op(x, "wr", tr->name);
     if (!op)
         return -1;
-    snprintf(op->name, sizeof op->name, "wr %s", tr->name);
-    op->comp = x->lw->mem_comp;
-    op->einsum = -1;
     const eop *p = &x->ev[tr->prod];
     const sp_op *po = &sg->ops[p->op];
     int bypass = btensor(x, tr->t)->bypass_wr;
     op->bytes_wr = tr->step_b;
-    op->async = 1;
     op->stage = po->stage + 1;
     op->last_mask = tr->spilled || bypass ? po->last_mask : tr->irr_in | po->last_mask;
     add_dep(x->lw, sg, oi, p->op, 1);
@@ -780,15 +785,10 @@ static int buffer_capacity(gctx *x, double big, const char *big_name)
         fibre_words(x, v, &rwds, &wwds);
         if (rwds == 0 && wwds == 0)
             continue;
-        if (x->sg->nops == SP_MAX_OPS)
-            return es_fail(x->e, "internal: group %s has too many ops", g->name);
+        sp_op *op = mem_op(x, "spill", v->d->name);
+        if (!op)
+            return -1;
         const sp_op *eo = &x->sg->ops[v->op];
-        sp_op *op = &x->sg->ops[x->sg->nops++];
-        memset(op, 0, sizeof *op);
-        snprintf(op->name, sizeof op->name, "spill %s", v->d->name);
-        op->comp = x->lw->mem_comp;
-        op->einsum = -1;
-        op->async = 1;
         op->stage = eo->stage;
         op->first_mask = eo->first_mask;
         op->last_mask = eo->last_mask;

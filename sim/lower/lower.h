@@ -6,10 +6,12 @@
  * busy time is ceil(tile points / PEs it spans) x the unit's op cycles (+ the
  * unit's fill_cycles per tile under SEQUENTIAL); tensors crossing the DRAM
  * boundary become transfer ops on the memory component.  Conventions in
- * docs/simulator.md.  Checks: unknown unit, unit lacking the Einsum's op,
- * buffer overflow, dependency violations (interleaved epochs: a consumer
- * scheduled before its producer, or a loop-carried value needed before the
- * previous iteration wrote it) -- each an error naming the Einsum and tile. */
+ * docs/simulator.md.  Each group is first bound by the mapper
+ * (mapper/bound.h: names to indices; unknown unit, unit lacking the
+ * Einsum's op); the lowering checks buffer overflow and dependency
+ * violations (interleaved epochs: a consumer scheduled before its producer,
+ * or a loop-carried value needed before the previous iteration wrote it) --
+ * each an error naming the Einsum and tile. */
 #ifndef SIM_LOWER_H
 #define SIM_LOWER_H
 
