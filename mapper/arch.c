@@ -25,23 +25,41 @@ int mp_op_parse(const char *s)
     return -1;
 }
 
+/* names[0..n) as "a, b or c" into out. */
+static void join_names(const char *const *names, int n, char *out, size_t sz)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(out + len, len < sz ? sz - len : 0, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+                                names[i]);
+}
+
+/* Index of s in names[0..n), or a located error at `at` ("unknown WHAT 's'
+ * (expected a, b or c)") and -1. */
+static int name_index(const char *const *names, int n, const char *what, const es_ynode *at, const char *s, es_err *e)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], s))
+            return i;
+    char list[512];
+    join_names(names, n, list, sizeof list);
+    es_y_fail(at, e, "unknown %s '%s' (expected %s)", what, s, n ? list : "none: none are registered");
+    return -1;
+}
+
 /* The entry of `kinds` named `kind`, or a located error at `at` listing the
- * valid ones in table order ("expected a, b or c"). */
+ * valid ones in table order. */
 static const mp_kind *find_kind(const mp_kind *const *kinds, int n, const char *what, const es_ynode *at,
                                 const char *kind, es_err *e)
 {
-    char list[512] = "";
-    size_t len = 0;
-    for (int i = 0; i < n; i++) {
-        if (!strcmp(kinds[i]->name, kind))
-            return kinds[i];
-        len += (size_t)snprintf(list + len, len < sizeof list ? sizeof list - len : 0, "%s%s",
-                                i == 0 ? "" : i == n - 1 ? " or " : ", ", kinds[i]->name);
-    }
-    if (n == 0)
-        snprintf(list, sizeof list, "none: no %s kinds are registered", what);
-    es_y_fail(at, e, "unknown %s kind '%s' (expected %s)", what, kind, list);
-    return NULL;
+    const char *names[64] = {0};
+    char w[32];
+    for (int i = 0; i < n && i < 64; i++)
+        names[i] = kinds[i]->name;
+    snprintf(w, sizeof w, "%s kind", what);
+    int i = name_index(names, n < 64 ? n : 64, w, at, kind, e);
+    return i < 0 ? NULL : kinds[i];
 }
 
 /* es_y_check_keys over the common keys plus the kind's own. */
@@ -163,6 +181,13 @@ static int parse_unit(const es_ynode *v, const char *name, const mp_arch_kinds *
     return parse_kind_keys(v, a, u->def, u, e);
 }
 
+/* Storage kinds (mp_store_kind order). */
+static const char *const store_kinds[] = {"regfile", "buffer"};
+_Static_assert(MP_STORE_REGFILE == 0 && MP_STORE_BUFFER == 1, "store_kinds is indexed by mp_store_kind");
+
+/* Number formats an arch may name (the values its tensors hold). */
+static const char *const number_formats[] = {"fp16", "bf16", "fp32", "int8"};
+
 static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store *s, es_err *e)
 {
     static const char *const keys[] = {"kind",       "unit",        "entries",      "capacity_bytes",
@@ -178,8 +203,11 @@ static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store
     s->banks = 1;
     s->read_ports = s->write_ports = 1;
     s->words_per_access = 1;
-    if (!strcmp(kind, "regfile")) {
-        s->kind = MP_STORE_REGFILE;
+    int k = name_index(store_kinds, 2, "storage kind", es_y_get(v, "kind"), kind, e);
+    if (k < 0)
+        return -1;
+    s->kind = (mp_store_kind)k;
+    if (s->kind == MP_STORE_REGFILE) {
         if (get_name(v, "unit", 1, s->unit, sizeof s->unit, e))
             return -1;
         if (!mp_arch_unit(a, s->unit))
@@ -193,8 +221,7 @@ static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store
             return es_y_fail(es_y_get(v, "capacity_bytes"), e,
                              "a regfile is sized by 'entries' (capacity_bytes is derived)");
         s->capacity_bytes = s->entries * a->word_bytes;
-    } else if (!strcmp(kind, "buffer")) {
-        s->kind = MP_STORE_BUFFER;
+    } else {
         if (es_y_int(v, "capacity_bytes", 1, &s->capacity_bytes, e))
             return -1;
         if (s->capacity_bytes < 1)
@@ -204,8 +231,6 @@ static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store
             return -1;
         if (es_y_get(v, "unit") || es_y_get(v, "entries"))
             return es_y_fail(v, e, "'unit' and 'entries' only apply to kind regfile");
-    } else {
-        return es_y_fail(es_y_get(v, "kind"), e, "unknown storage kind '%s' (expected regfile or buffer)", kind);
     }
     if (get_pos_int(v, "read_ports", 0, &s->read_ports, 64, e) ||
         get_pos_int(v, "write_ports", 0, &s->write_ports, 64, e) ||
@@ -335,10 +360,14 @@ static int parse_arch(const es_ynode *root, const char *file, const mp_arch_kind
     snprintf(a->number_format, sizeof a->number_format, "fp16");
     if (get_name(root, "number_format", 0, a->number_format, sizeof a->number_format, e))
         return -1;
-    if (strcmp(a->number_format, "fp16") && strcmp(a->number_format, "bf16") && strcmp(a->number_format, "fp32") &&
-        strcmp(a->number_format, "int8"))
-        return es_y_fail(es_y_get(root, "number_format"), e, "expected fp16, bf16, fp32 or int8, got '%s'",
-                         a->number_format);
+    int nf = sizeof number_formats / sizeof *number_formats, fi = 0;
+    while (fi < nf && strcmp(a->number_format, number_formats[fi]))
+        fi++;
+    if (fi == nf) {
+        char list[64];
+        join_names(number_formats, nf, list, sizeof list);
+        return es_y_fail(es_y_get(root, "number_format"), e, "expected %s, got '%s'", list, a->number_format);
+    }
     if (get_name(root, "energy", 1, a->energy_name, sizeof a->energy_name, e))
         return -1;
     es_err ee;

@@ -65,7 +65,13 @@ typedef struct mp_cat_index {
     int producer[MP_CAT_MAX_T];  /* einsum index, -1 for cascade inputs */
 } mp_cat_index;
 
-/* NULL when the cascade cannot be loaded or exceeds the limits above. */
+/* The description of a cascade (bundled name or .ein path), built on first
+ * use and kept; NULL + e (why: the IR loader's or checker's located message,
+ * or the limit above it exceeds) when it cannot be built.  Failures are not
+ * cached. */
+const mp_cascade_desc *mp_catalog_load(const char *cascade, es_err *e);
+/* mp_catalog_load for callers that have checked the cascade already (a
+ * parsed mapping names only cascades that load): NULL when it cannot. */
 const mp_cascade_desc *mp_catalog_find(const char *cascade);
 /* Do two cascades have the same description (einsums, ops, spaces, tensors,
  * roles)?  attention-decode and attention-1pass do: one template maps both. */

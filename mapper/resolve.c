@@ -420,8 +420,8 @@ int mp_resolve_cascade(const mp_arch *a, mp_cascade_map *cm, es_err *e)
         }
         if (mp_group_rows_check(cm, g, e))
             return -1;
-        if (!strcmp(g->granularity, "auto"))
-            snprintf(g->granularity, sizeof g->granularity, "%s", mp_group_whole_head(g) ? "head" : "row");
+        if (g->granularity == MP_GRAN_AUTO)
+            g->granularity = mp_group_whole_head(g) ? MP_GRAN_HEAD : MP_GRAN_ROW;
     }
     return 0;
 }

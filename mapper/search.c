@@ -320,7 +320,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
          * (names written whole below); entries past the counts, which
          * nothing reads, are not cleared: clearing them took a fifth of
          * the decode */
-        memset(g->granularity, 0, sizeof g->granularity);
+        g->granularity = MP_GRAN_TILE;
         g->max_rows = 0;
         g->n_spill = g->n_keep = g->n_bypass = 0;
         for (int l = 0; l < 3; l++)
@@ -357,7 +357,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
             add_loop(E, v == 0 ? "m0" : "m", s->M0, MP_LOOP_SPATIAL_ROWS);
             if (m0in > s->M0) /* the key tile is taller than the array: fold it */
                 add_loop(E, "m0", m0in / s->M0, MP_LOOP_TEMPORAL);
-            es_strlcpy(g->granularity, v == 0 ? "tile" : mp_group_whole_head(g) ? "head" : "row", sizeof g->granularity);
+            g->granularity = v == 0 ? MP_GRAN_TILE : mp_group_whole_head(g) ? MP_GRAN_HEAD : MP_GRAN_ROW;
             if (v == 1 && gn[G_SPILL] == 2) /* FLAT's overbooked buffer */
                 set_name(g->spill[g->n_spill++], MP_SPILL_OVERFLOW);
             if (v == 1 && gn[G_SPILL] == 1) {
@@ -408,7 +408,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
                 add_loop(B, "t", tb, MP_LOOP_TEMPORAL);
             add_loop(E, "t", p0, MP_LOOP_SPATIAL_COLS);
             add_loop(E, "n", n0, MP_LOOP_SPATIAL_ROWS);
-            snprintf(g->granularity, sizeof g->granularity, "tile");
+            g->granularity = MP_GRAN_TILE;
         }
         if (g->schedule == MP_SCHED_INTERLEAVED) {
             make_epoch(s, gn, v, g, start - g->n_einsums);

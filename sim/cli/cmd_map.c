@@ -65,7 +65,7 @@ static cJSON *json_mapping(const mp_mapping *m)
             for (int i = 0; i < G->n_einsums; i++)
                 cJSON_AddItemToArray(es, cJSON_CreateString(G->einsums[i]));
             cJSON_AddStringToObject(jg, "schedule", mp_sched_name(G->schedule));
-            cJSON_AddStringToObject(jg, "granularity", G->granularity);
+            cJSON_AddStringToObject(jg, "granularity", mp_gran_name(G->granularity));
             cJSON *sp = cJSON_AddArrayToObject(jg, "spill");
             for (int i = 0; i < G->n_spill; i++)
                 cJSON_AddItemToArray(sp, cJSON_CreateString(G->spill[i]));
