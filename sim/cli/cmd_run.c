@@ -7,6 +7,7 @@
 
 #include "golden/base/err.h"
 #include "cli.h"
+#include "mapper/mapfile.h"
 #include "mapper/resolve.h"
 #include "models/models.h"
 #include "runopts.h"
@@ -55,14 +56,11 @@ int cmd_run(int argc, char **argv)
         md_workload_free(&w);
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     }
-    mp_mapping tmpl, mr, *m = &mr;
+    mp_mapping mr, *m = &mr;
     const char *mp = cli_get(o, "mapping") ? cli_get(o, "mapping") : a->name;
-    if (mp_mapping_load(mp, &tmpl, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     int skipped = 0;
-    if (mp_resolve(a, &tmpl, &w, m, &skipped, &e))
+    if (mp_mapping_for(a, mp, &w, m, &skipped, &e)) /* the checks `einsim map` makes */
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    mp_mapping_free(&tmpl);
 
     sim_run_opts ro;
     sim_run_opts_init(&ro);
