@@ -56,6 +56,12 @@ static int prepare(const mp_arch *a, const char *path, const md_workload *w, mp_
         *m = t; /* a move: m takes t's array */
         if (check_seqs(m, w, e))
             return -1;
+        for (int i = 0; i < w->n_inst; i++) { /* as mp_resolve counts them */
+            int mapped = 0;
+            for (int k = 0; k < m->n_cascades && !mapped; k++)
+                mapped = !strcmp(m->cascades[k].label, w->inst[i].name);
+            *skipped += !mapped;
+        }
     }
     return mp_mapping_check(a, m, e);
 }

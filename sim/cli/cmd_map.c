@@ -176,7 +176,7 @@ int cmd_map(int argc, char **argv)
     md_model model;
     mp_arch *a = cli_load_arch_model(o, &model);
     static cli_run cr; /* run.seqs points into it */
-    cli_run_options(o, "map", 0, &cr);
+    cli_run_options(o, "map", model.family == MD_FAM_VIT ? md_vit_tokens(&model) : 0, &cr); /* ViT: its tokens */
     md_run run = cr.run;
     mp_search_opts so = {MP_OBJ_LATENCY, cli_int(o, "budget", 20000, 0, (int64_t)1 << 40),
                          (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX)};

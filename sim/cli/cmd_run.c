@@ -47,7 +47,7 @@ int cmd_run(int argc, char **argv)
         model.n_kv_heads = model.n_heads;
     }
     static cli_run cr; /* run.seqs points into it */
-    cli_run_options(o, "run", 1024, &cr);
+    cli_run_options(o, "run", model.family == MD_FAM_VIT ? md_vit_tokens(&model) : 1024, &cr);
     md_run run = cr.run;
     int64_t *seqs = cr.seqs;
     int nseqs = cr.nseqs;

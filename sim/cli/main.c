@@ -23,11 +23,22 @@ static const struct {
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+/* Bumped by hand when a release changes what reports or specs mean. */
+#define EINSIM_VERSION "0.1.0"
+
 static void usage(FILE *fp)
 {
     fputs("usage: einsim COMMAND [options]   (einsim COMMAND --help for details)\n\ncommands:\n", fp);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].what);
+    fputs("\noptions: --help, --version\n"
+          "\nexit status:\n"
+          "  0  done\n"
+          "  1  a check ran and found a difference (compare --diff, cascade run against its\n"
+          "     golden, golden kernel beyond its bound)\n"
+          "  2  bad input or an output that cannot be written: one line 'einsim: ...' on stderr\n"
+          "  3  internal error (a bug; please report it)\n",
+          fp);
 }
 
 int main(int argc, char **argv)
@@ -51,6 +62,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        puts("einsim " EINSIM_VERSION);
         return 0;
     }
     for (size_t i = 0; i < NCOMMANDS; i++)

@@ -427,6 +427,18 @@ if [ -w /dev/full ]; then
     done
     hostile r13_out_dev_full "/dev/full: write failed" "$E" cascade show attention-1pass --json /dev/full
 fi
+# friction seen on the way (issue 13, "the house")
+hostile r13_vit_seq "vit-b16: a 224x224 image in 16x16 patches plus a class token is 197 tokens, the request has 1024" "$E" run --arch fusemax --model vit-b16 --seq 1024
+if "$E" run --arch fusemax --model vit-b16 2>&1 | head -1 | grep -q 'seq 197,'; then pass r13_vit_default_seq
+else fail r13_vit_default_seq "$("$E" run --arch fusemax --model vit-b16 2>&1 | head -1)"; fi
+if "$E" --version | grep -Eq '^einsim [0-9]+\.[0-9]+\.[0-9]+$' && "$E" --help | grep -q '^  2  bad input'; then pass r13_version_help
+else fail r13_version_help "--version or the exit codes in --help missing"; fi
+hostile r13_save_weights_no_folder "--save-weights: .*folder '.*/nofolder' does not exist" "$E" golden forward --model "$H/tiny.yaml" --tokens 1 --save-weights "$H/nofolder/w.safetensors"
+mkdir -p "$H/ckpt"
+if "$E" golden forward --model "$H/tiny.yaml" --seed 5 --tokens "1 2" --save-weights "$H/ckpt/w.safetensors" --dump-logits "$H/a.bin" >/dev/null 2>&1 &&
+    "$E" golden forward --weights "$H/ckpt/w.safetensors" --tokens "1 2" --dump-logits "$H/b.bin" >/dev/null 2>&1 &&
+    cmp -s "$H/a.bin" "$H/b.bin"; then pass r13_save_weights_reads_back
+else fail r13_save_weights_reads_back "weights saved with --save-weights did not read back alone"; fi
 hostile r13_map_o_then_bad_json "--json: .*nodir" "$E" map --arch fusemax --model bert-base --seq 1024 --budget 0 -o "$O/m.yaml" --json "$H/nodir/x.json"
 
 # ---- outputs that cannot be written ---------------------------------------
