@@ -42,6 +42,51 @@ static int check_seqs(const mp_mapping *m, const md_workload *w, es_err *e)
     return 0;
 }
 
+/* The `cascades:` item of the file that cascade map cm came from: the same
+ * index in a resolved mapping, else the item with cm's label (a template's
+ * labels are the workload's instance names), else one of cm's cascade. */
+static const es_ynode *cascade_node(const es_ynode *root, const mp_mapping *m, int i)
+{
+    const es_ynode *cs = root && root->kind == ES_Y_MAP ? es_y_get(root, "cascades") : NULL;
+    if (!cs || cs->kind != ES_Y_SEQ)
+        return NULL;
+    const mp_cascade_map *cm = &m->cascades[i];
+    if ((size_t)m->n_cascades == cs->n)
+        return cs->items[i];
+    const char *keys[] = {"label", "cascade"}, *want[] = {cm->label, cm->cascade};
+    for (int k = 0; k < 2; k++)
+        for (size_t j = 0; j < cs->n; j++) {
+            const es_ynode *v = cs->items[j]->kind == ES_Y_MAP ? es_y_get(cs->items[j], keys[k]) : NULL;
+            if (v && v->kind == ES_Y_SCALAR && !strcmp(v->value, want[k]))
+                return cs->items[j];
+        }
+    return NULL;
+}
+
+/* mp_mapping_check one cascade map at a time, so that a fault is located at
+ * the file's item for that cascade ("FILE:LINE:COL: key 'cascades[2]': ..."). */
+static int check_located(const mp_arch *a, const char *path, const mp_mapping *m, es_err *e)
+{
+    for (int i = 0; i < m->n_cascades; i++) {
+        mp_mapping one = *m; /* a view of cascade i; owns nothing */
+        one.cascades = &m->cascades[i];
+        one.n_cascades = one.cap_cascades = 1;
+        es_err inner;
+        if (!mp_mapping_check(a, &one, &inner))
+            continue;
+        es_err le;
+        es_ydoc *d = es_yaml_load(path, &le);
+        const es_ynode *at = d ? cascade_node(d->root, m, i) : NULL;
+        if (at)
+            es_y_fail(at, e, "%s", inner.msg);
+        else
+            *e = inner;
+        es_yaml_free(d);
+        return -1;
+    }
+    return 0;
+}
+
 static int prepare(const mp_arch *a, const char *path, const md_workload *w, mp_mapping *m, int *skipped, es_err *e)
 {
     mp_mapping t;
@@ -63,7 +108,7 @@ static int prepare(const mp_arch *a, const char *path, const md_workload *w, mp_
             *skipped += !mapped;
         }
     }
-    return mp_mapping_check(a, m, e);
+    return check_located(a, path, m, e);
 }
 
 int mp_mapping_for(const mp_arch *a, const char *name, const md_workload *w, mp_mapping *m, int *skipped,

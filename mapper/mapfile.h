@@ -15,7 +15,8 @@
  * (no rank sizes) is resolved against w (*skipped: instances left unmapped),
  * a resolved mapping must have w's attention key lengths; then
  * mp_mapping_check (units, ops, storage levels the arch has, bypasses,
- * epochs, rows per tile). */
+ * epochs, rows per tile), whose faults are located at the file's
+ * `cascades:` item. */
 int mp_mapping_for(const mp_arch *a, const char *name, const md_workload *w, mp_mapping *m, int *skipped,
                    es_err *e);
 

@@ -378,8 +378,8 @@ else fail r13_vocab_bpe_cr_eof "exit $?: $(head -c 300 "$TMPD/out")"; fi
 hostile r13_encoder_junk "encoder.json:1:[0-9]+: unexpected text after the JSON" env EINSIM_HOME="$R13/home-junk" "$E" golden forward --model "$H/tiny.yaml" --text abc
 hostile r13_mapping_factor_max "p-factor-max.yaml:[0-9]+:[0-9]+: key '.*loops.*': expected a factor in 1..1099511627776" $R --seq 1024 --mapping "$R13/p-factor-max.yaml"
 hostile r13_mapping_factor_2e40 "p-factor-2e40.yaml|invalid mapping" $R --seq 1024 --mapping "$R13/p-factor-2e40.yaml"
-hostile r13_mapping_no_store "p-nostore.yaml: .*unknown storage level 'nosuchbuffer'" $R --seq 1024 --mapping "$R13/p-nostore.yaml"
-hostile r13_map_mapping_no_store "p-nostore.yaml: .*unknown storage level 'nosuchbuffer'" "$E" map --arch fusemax --model bert-base --seq 1024 --mapping "$R13/p-nostore.yaml"
+hostile r13_mapping_no_store "p-nostore.yaml:[0-9]+:[0-9]+: key 'cascades\[0\]': .*unknown storage level 'nosuchbuffer'" $R --seq 1024 --mapping "$R13/p-nostore.yaml"
+hostile r13_map_mapping_no_store "p-nostore.yaml:[0-9]+:[0-9]+: key 'cascades\[0\]': .*unknown storage level 'nosuchbuffer'" "$E" map --arch fusemax --model bert-base --seq 1024 --mapping "$R13/p-nostore.yaml"
 hostile r13_mapping_other_arch "tpu.yaml:[0-9]+:[0-9]+: key 'arch': mapping is for arch 'tpu', not 'fusemax'" $R --seq 1024 --mapping tpu
 hostile r13_arch_entries_huge "a-entries-huge.yaml:[0-9]+:[0-9]+: key 'storage.rf2d.entries': expected an integer in 1..1099511627776" "$E" run --arch "$R13/a-entries-huge.yaml" --model bert-base
 hostile r13_arch_capacity_huge "a-cap-huge.yaml:[0-9]+:[0-9]+: key 'storage.gb.capacity_bytes'" "$E" run --arch "$R13/a-cap-huge.yaml" --model bert-base

@@ -69,7 +69,7 @@ expect_err run_unknown_model 2 "nomodel" "$EINSIM" run --arch fusemax --model no
 expect_err run_bad_scope 2 "scope" "$EINSIM" run --arch fusemax --model bert-base --scope everything
 M=$(dirname "$0")/../../mapper/mappings/fusemax.yaml
 sed 's/AV: array1d/AV: array2d/' "$M" >"$D/noop.yaml"
-expect_err run_unit_lacks_op 2 "noop.yaml: .*einsum AV needs op .div., which unit .array2d. does not support|Einsum AV .*array2d.*lacks op div" "$EINSIM" run --arch fusemax --model bert-base --mapping "$D/noop.yaml"
+expect_err run_unit_lacks_op 2 "noop.yaml:[0-9]+:[0-9]+: .*einsum AV needs op .div., which unit .array2d. does not support|Einsum AV .*array2d.*lacks op div" "$EINSIM" run --arch fusemax --model bert-base --mapping "$D/noop.yaml"
 sed 's/lag: {RD: 1, RNV: 1}/lag: {RD: 0, RNV: 0}/' "$M" >"$D/dep.yaml"
-expect_err run_dependency 2 "dep.yaml: .*einsum (RD|RNV) .*runs before its producer|dependency violation.*Einsum (RD|RNV)" "$EINSIM" run --arch fusemax --model bert-base --mapping "$D/dep.yaml"
+expect_err run_dependency 2 "dep.yaml:[0-9]+:[0-9]+: .*einsum (RD|RNV) .*runs before its producer|dependency violation.*Einsum (RD|RNV)" "$EINSIM" run --arch fusemax --model bert-base --mapping "$D/dep.yaml"
 expect_err run_functional_unsupported 2 "functional mode" "$EINSIM" run --arch flat --model bert-base --heads 2 --batch 1 --functional
