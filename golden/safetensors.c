@@ -100,13 +100,10 @@ int gd_st_open(gd_safetensors *st, const char *path, es_err *e)
 
     /* The whole declared header is the document: junk after the object
      * inside it is an error, not ignored (the format allows space padding). */
-    char hname[4200];
-    snprintf(hname, sizeof hname, "%s (safetensors header)", path);
-    cJSON *root = es_json_parse(hname, (const char *)st->map + 8, (size_t)hlen, e);
-    if (!root) {
-        gd_st_close(st);
-        return -1;
-    }
+    es_err je;
+    cJSON *root = es_json_parse("header", (const char *)st->map + 8, (size_t)hlen, &je);
+    if (!root)
+        return fail_file(e, st, path, "corrupt safetensors header: %s", je.msg);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return fail_file(e, st, path, "corrupt safetensors header: not a JSON object");

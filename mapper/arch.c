@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden/base/checked.h"
 #include "golden/base/io.h"
 #include "golden/base/yaml.h"
 #include "mapper/arch.h"
@@ -170,8 +171,9 @@ static int parse_unit(const es_ynode *v, const char *name, const mp_arch_kinds *
     int64_t fill = 0;
     if (es_y_int(v, "fill_cycles", 0, &fill, e))
         return -1;
-    if (fill < 0)
-        return es_y_fail(es_y_get(v, "fill_cycles"), e, "expected >= 0");
+    if (fill < 0 || fill > 1000000)
+        return es_y_fail(es_y_get(v, "fill_cycles"), e, "expected an integer in 0..1000000, got %lld",
+                         (long long)fill);
     u->fill_cycles = (int)fill;
     if (es_y_bool(v, "spatial_reduce", 0, &u->spatial_reduce, e))
         return -1;
@@ -215,17 +217,20 @@ static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store
                              s->unit);
         if (es_y_int(v, "entries", 1, &s->entries, e))
             return -1;
-        if (s->entries < 1)
-            return es_y_fail(es_y_get(v, "entries"), e, "expected >= 1");
+        if (s->entries < 1 || s->entries > ES_MAX_SPEC_SIZE)
+            return es_y_fail(es_y_get(v, "entries"), e, "expected an integer in 1..%lld, got %lld",
+                             (long long)ES_MAX_SPEC_SIZE, (long long)s->entries);
         if (es_y_get(v, "capacity_bytes"))
             return es_y_fail(es_y_get(v, "capacity_bytes"), e,
                              "a regfile is sized by 'entries' (capacity_bytes is derived)");
-        s->capacity_bytes = s->entries * a->word_bytes;
+        if (es_mul_i64(s->entries, a->word_bytes, &s->capacity_bytes))
+            return es_y_fail(es_y_get(v, "entries"), e, "entries x word_bytes overflows");
     } else {
         if (es_y_int(v, "capacity_bytes", 1, &s->capacity_bytes, e))
             return -1;
-        if (s->capacity_bytes < 1)
-            return es_y_fail(es_y_get(v, "capacity_bytes"), e, "expected >= 1");
+        if (s->capacity_bytes < 1 || s->capacity_bytes > ES_MAX_SPEC_SIZE)
+            return es_y_fail(es_y_get(v, "capacity_bytes"), e, "expected an integer in 1..%lld, got %lld",
+                             (long long)ES_MAX_SPEC_SIZE, (long long)s->capacity_bytes);
         if (get_pos_int(v, "banks", 0, &s->banks, 1 << 16, e) ||
             get_pos_int(v, "width_bits", 1, &s->width_bits, 1 << 20, e))
             return -1;
@@ -370,8 +375,18 @@ static int parse_arch(const es_ynode *root, const char *file, const mp_arch_kind
     }
     if (get_name(root, "energy", 1, a->energy_name, sizeof a->energy_name, e))
         return -1;
+    /* A path names a file beside the arch file (a bundled name is looked
+     * up as usual), whatever the current directory. */
+    char energy_path[4096 + MP_NAME];
+    const char *energy = a->energy_name, *slash = strrchr(file, '/');
+    size_t nl = strlen(energy);
+    int is_path = strchr(energy, '/') || (nl > 5 && !strcmp(energy + nl - 5, ".yaml"));
+    if (is_path && energy[0] != '/' && slash) {
+        snprintf(energy_path, sizeof energy_path, "%.*s/%s", (int)(slash - file), file, energy);
+        energy = energy_path;
+    }
     es_err ee;
-    if (mp_energy_load(a->energy_name, &a->energy, &ee)) {
+    if (mp_energy_load(energy, &a->energy, &ee)) {
         const es_ynode *n = es_y_get(root, "energy");
         return es_fail_at(e, n->file, n->line, n->col, "key 'energy': %s", ee.msg);
     }

@@ -37,7 +37,9 @@ static int parse_tree(const es_ynode *root, void *out, es_err *e)
         if (es_y_double(v, "energy_pj", 1, &en->pj, e) || es_y_double(v, "leak_pj", 0, &en->leak_pj, e))
             return -1;
         if (en->pj < 0)
-            return es_y_fail(v, e, "energy_pj must be >= 0");
+            return es_y_fail(es_y_get(v, "energy_pj"), e, "energy_pj must be >= 0");
+        if (en->leak_pj < 0)
+            return es_y_fail(es_y_get(v, "leak_pj"), e, "leak_pj must be >= 0");
     }
     es_ynode *ar = es_y_get(root, "area");
     if (ar) {
@@ -50,6 +52,8 @@ static int parse_tree(const es_ynode *root, void *out, es_err *e)
             snprintf(en->name, sizeof en->name, "%s", ar->keys[i]);
             if (es_y_as_double(ar->items[i], &en->um2, e))
                 return -1;
+            if (en->um2 < 0)
+                return es_y_fail(ar->items[i], e, "area must be >= 0 (um^2), got %g", en->um2);
         }
     }
     return 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden/base/checked.h"
 #include "golden/base/io.h"
 #include "golden/base/str.h"
 #include "golden/base/yaml.h"
@@ -156,8 +157,9 @@ static int factor_of(const es_ynode *n, int64_t *out, es_err *e)
     }
     if (es_y_as_int(n, out, e))
         return -1;
-    if (*out < 1)
-        return es_y_fail(n, e, "expected a positive factor, 'auto' or 'unit', got %" PRId64, *out);
+    if (*out < 1 || *out > ES_MAX_SPEC_SIZE)
+        return es_y_fail(n, e, "expected a factor in 1..%" PRId64 ", 'auto' or 'unit', got %" PRId64,
+                         ES_MAX_SPEC_SIZE, *out);
     return 0;
 }
 

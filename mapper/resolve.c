@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden/base/checked.h"
 #include "golden/base/str.h"
 #include "mapper/catalog.h"
 #include "mapper/cost.h"
@@ -148,8 +149,10 @@ static int fill_simple(const mp_cascade_map *cm, mp_group *g, pair *pairs, int *
                             return es_fail(e, "mapping: cascade '%s' group '%s': rank %s has more than two auto factors",
                                            cm->label, g->name, r);
                         autos[na++] = lp;
-                    } else {
-                        fixed *= lp->factor;
+                    } else if (es_mul_i64(fixed, lp->factor, &fixed) || fixed > ES_MAX_SPEC_SIZE) {
+                        return es_fail(e, "mapping: cascade '%s' group '%s': factors of rank %s multiply to more "
+                                          "than %lld",
+                                       cm->label, g->name, r, (long long)ES_MAX_SPEC_SIZE);
                     }
                 }
             /* Ragged ranks (docs/mapper.md "Ragged tiles"): the auto factors

@@ -164,9 +164,10 @@ int cmd_compare(int argc, char **argv)
             es_fatal(ES_EXIT_BADINPUT, "%s: not a JSON report (expected an object)", pos[i]);
         check_report(pos[i], r[i]);
     }
+    /* after reading, so a single bad report is named as such */
+    if (n < 2)
+        es_fatal(ES_EXIT_BADINPUT, "compare: expected at least two reports, got one (see 'einsim compare --help')");
     if (cli_flag(o, "diff")) {
-        if (n < 2)
-            es_fatal(ES_EXIT_BADINPUT, "compare --diff: expected at least two reports");
         int nd = 0;
         for (int i = 1; i < n; i++) {
             int d = diff_tree(r[0], r[i], "", pos[0], pos[i]);

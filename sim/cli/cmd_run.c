@@ -43,8 +43,15 @@ int cmd_run(int argc, char **argv)
     p.n_sets = cli_get_all(argc, argv, 1, o, "set", p.sets, SIM_REP_SETS);
     if (!cli_get(o, "arch") || !cli_get(o, "model"))
         es_fatal(ES_EXIT_BADINPUT, "run: --arch and --model are required (see 'einsim run --help')");
+    /* the default length: 1024 tokens, a ViT's image tokens (a model that
+     * does not load is reported by the run itself) */
+    int64_t dflt_seq = 1024;
+    md_model vm;
+    es_err ve;
+    if (!md_model_load(cli_get(o, "model"), &vm, &ve) && vm.family == MD_FAM_VIT)
+        dflt_seq = md_vit_tokens(&vm);
     cli_run *cr = es_xcalloc(1, sizeof *cr);
-    cli_run_options(o, "run", 1024, cr);
+    cli_run_options(o, "run", dflt_seq, cr);
     p.arch = cli_get(o, "arch");
     p.model = cli_get(o, "model");
     p.mapping = cli_get(o, "mapping");
