@@ -93,6 +93,20 @@ static inline int mp_cascade_is_attention(const char *cascade)
 {
     return !strncmp(cascade, "attention", 9);
 }
+/* Is it a decode attention (attention-decode, attention-decode-split: one
+ * query per request and head against its KV cache)? */
+static inline int mp_cascade_is_decode(const char *cascade)
+{
+    return !strncmp(cascade, "attention-decode", 16);
+}
+/* Is it the split-key decode cascade (attention-decode-split: the key rank
+ * m cut into s partitions of mr keys, each tiled m1 x m0, then merged)?  A
+ * mapping may choose it for a decode instance; the split count is the
+ * mapping's (mp_cmap_split_keys in resolve.h). */
+static inline int mp_cascade_is_split_decode(const char *cascade)
+{
+    return !strcmp(cascade, "attention-decode-split");
+}
 /* Is it one the search explores (attention or linear), rather than a norm,
  * residual or activation that keeps a bundled template? */
 static inline int mp_cascade_is_core(const char *cascade)

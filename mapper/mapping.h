@@ -98,12 +98,12 @@
 #include "golden/base/err.h"
 #include "mapper/arch.h"
 
-#define MP_MAX_EINSUMS 16
+#define MP_MAX_EINSUMS 20 /* attention-decode-split has 18 */
 #define MP_MAX_GROUPS 8
 #define MP_MAX_LEVELS 4
 #define MP_MAX_LOOPS 12
 #define MP_MAX_RANKS 12
-#define MP_MAX_SLOTS 16
+#define MP_MAX_SLOTS 20 /* one phase may hold every Einsum (attention-decode-split: 18) */
 #define MP_MAX_SLOT_EINSUMS 4
 #define MP_MAX_PHASES 8
 #define MP_ENAME 16 /* einsum / tensor / rank names */

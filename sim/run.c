@@ -90,8 +90,8 @@ int sim_run_mapping(const mp_arch *a, const mp_mapping *m, const sim_run_opts *o
         r->func_tol = o->func_tol;
         rc = sim_functional_finish(fn, &r->func_max_abs_err, &r->func_max_rel_err, e);
         if (!rc && r->func_max_rel_err > o->func_tol)
-            rc = es_fail(e, "functional mode: attention output differs from gd_attention_naive: max relative error "
-                            "%.3g > tolerance %.3g",
+            rc = es_fail(e, "functional mode: a cascade output differs from its golden reference: max relative "
+                            "error %.3g > tolerance %.3g",
                          r->func_max_rel_err, o->func_tol);
     }
     sim_functional_free(fn);

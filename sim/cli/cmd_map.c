@@ -24,7 +24,7 @@
 
 static const char usage[] =
     "usage: einsim map --arch A --model M (--seq N [--batch B] | --seqs 512,77,1024 | --prompt P)\n"
-    "                  [--phase prefill|decode [--gen G]] [--scope attention|layer|model]\n"
+    "                  [--phase prefill|decode [--gen G] [--splits S]] [--scope attention|layer|model]\n"
     "                  [--objective latency|energy|edp] [--budget N] [--seed S]\n"
     "                  [--mapping F] [--set KEY.PATH=VALUE ...] [-o F] [--json F]\n"
     "  Searches mappings of the model's attention (and, with --scope layer, the\n"

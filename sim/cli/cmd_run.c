@@ -15,7 +15,7 @@
 
 static const char usage[] =
     "usage: einsim run --arch A --model M [--seq N | --seqs 512,77,1024 | --prompt P] [--batch B]\n"
-    "                  [--phase prefill|decode [--gen G]] [--scope attention|layer|model] [--mapping F]\n"
+    "                  [--phase prefill|decode [--gen G] [--splits S]] [--scope attention|layer|model] [--mapping F]\n"
     "                  [--functional [--heads H] [--seed S]] [--full]\n"
     "                  [--set KEY.PATH=VALUE ...] [--json F] [--csv F] [--trace F]\n"
     "  Simulates the model's cascades on the architecture, cycle by cycle on the event\n"
@@ -30,7 +30,9 @@ static const char usage[] =
     "  Lengths need not divide the tiles (the last tile is partial).  --seqs: one\n"
     "  length per request.  Decode: --seq/--prompt is the cache length before the\n"
     "  first step, --gen the tokens generated per request (one attention instance\n"
-    "  per cache length).  Norms, residuals and activations run only where the\n"
+    "  per cache length); --splits S: split-key decode (attention-decode-split,\n"
+    "  the mapping's split-key template) with S key partitions per request and\n"
+    "  head (einsim map also searches split counts).  Norms, residuals and activations run only where the\n"
     "  mapping has a template for them (tpu: yes; the FuseMax archs: skipped).\n";
 
 int cmd_run(int argc, char **argv)

@@ -36,7 +36,7 @@ twice() {
 twice det_run_json json "$E" run --arch fusemax --model bert-base --seq 1024 --batch 4 --json OUT
 twice det_run_csv csv "$E" run --arch flat --model t5-small --seq 2048 --csv OUT
 twice det_run_trace trace "$E" run --arch fusemax --model bert-base --seq 1024 --trace OUT
-twice det_run_functional json "$E" run --arch fusemax --model bert-base --heads 2 --seq 1024 --functional --seed 5 --json OUT
+twice det_run_functional json "$E" run --arch fusemax --model bert-base --heads 2 --seq 256 --functional --seed 5 --json OUT
 twice det_gemm_json json "$E" gemm --rows 16 --cols 16 --dataflow ws --m 300 --n 70 --k 90 --json OUT
 twice det_gemm_csv csv "$E" gemm --rows 16 --cols 16 --dataflow os --m 300 --n 70 --k 90 --timing scalesim --csv OUT
 twice det_cascade_run json "$E" cascade run attention-2pass --ranks m=512,p=16 --seed 9 --json OUT
