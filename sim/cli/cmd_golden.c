@@ -59,8 +59,11 @@ static int parse_tokens(const char *s, int **out)
     int *t = es_xmalloc((size_t)cap * sizeof *t);
     const char *p = s;
     for (;;) {
+        int commas = 0; /* one between two ids; none first, last or doubled */
         while (*p == ' ' || *p == ',' || *p == '\t' || *p == '\n')
-            p++;
+            commas += *p++ == ',';
+        if (commas > 1 || (commas && (n == 0 || !*p)))
+            es_fatal(ES_EXIT_BADINPUT, "--tokens: expected token ids separated by one comma or spaces, got '%s'", s);
         if (!*p)
             break;
         char *end;
