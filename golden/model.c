@@ -14,6 +14,7 @@
 #include "golden/base/json.h"
 #include "golden/base/rng.h"
 #include "golden/kernels.h"
+#include "golden/quant.h"
 #include "golden/safetensors.h"
 
 #define INIT_STD 0.02
@@ -501,7 +502,9 @@ int gd_model_load(gd_model *m, const gd_config *c, const char *path, es_err *e)
     for (int i = 0; i < m->n_w; i++) {
         char buf[160];
         const char *nm = resolve_name(&st, m, m->w[i].name, buf, sizeof buf);
-        if (gd_st_read_f32(&st, nm, m->w[i].ndim, m->w[i].shape, m->w[i].data, e) != 0) {
+        int packed = gd_gptq_is_packed(&st, nm);
+        if (packed ? gd_gptq_read_f32(&st, nm, m->c.family == GD_FAM_GPT2, m->w[i].shape, m->w[i].data, e)
+                   : gd_st_read_f32(&st, nm, m->w[i].ndim, m->w[i].shape, m->w[i].data, e)) {
             gd_st_close(&st);
             gd_model_free(m);
             return -1;
@@ -562,6 +565,14 @@ void gd_kv_free(gd_kv *kv)
 static void linear(const gd_model *m, int T, int in, int out, const float *x, const float *W, int in_out,
                    const float *b, float *y)
 {
+    if (W != m->lm_head) {
+        if (m->linear_hook)
+            m->linear_hook(m->hook_ctx, W, T, in, x);
+        if (m->qlinear) {
+            m->qlinear(m, T, in, out, x, W, in_out, b, y);
+            return;
+        }
+    }
     if (T == 1 && !m->ref_gemm) {
         /* Decode: one row.  sgemm would repack the whole weight matrix on
          * every call (OpenBLAS 0.3.21: ~2.5x slower than sgemv here). */

@@ -280,7 +280,7 @@ int gd_st_write(const char *path, const gd_st_write_entry *t, int n, es_err *e)
     cJSON_AddStringToObject(meta, "format", "pt");
     size_t off = 0;
     for (int i = 0; i < n; i++) {
-        if (t[i].dtype != GD_ST_F32 && t[i].dtype != GD_ST_F16 && t[i].dtype != GD_ST_BF16) {
+        if (!t[i].raw && t[i].dtype != GD_ST_F32 && t[i].dtype != GD_ST_F16 && t[i].dtype != GD_ST_BF16) {
             cJSON_Delete(root);
             return es_fail(e, "%s: tensor '%s': can only write F32, F16 or BF16", path, t[i].name);
         }
@@ -323,6 +323,10 @@ int gd_st_write(const char *path, const gd_st_write_entry *t, int n, es_err *e)
         int64_t numel = 1;
         for (int k = 0; k < t[i].ndim; k++)
             numel *= t[i].shape[k];
+        if (t[i].raw) {
+            fwrite(t[i].raw, gd_st_dtype_size(t[i].dtype), (size_t)numel, o.fp);
+            continue;
+        }
         size_t used = 0;
         for (int64_t j = 0; j < numel; j++) {
             float f = t[i].data[j];

@@ -430,6 +430,53 @@ mp_arch *mp_arch_load(const char *name_or_path, const mp_arch_kinds *kinds, es_e
     return arch_or_null(r.a, es_yaml_read_bundled("arch", name_or_path, read_arch, &r, e));
 }
 
+mp_arch *mp_arch_load_set(const char *name_or_path, const mp_arch_kinds *kinds, const char *const *sets, int n_sets,
+                          es_err *e)
+{
+    if (n_sets == 0)
+        return mp_arch_load(name_or_path, kinds, e);
+    char path[4096];
+    if (es_find_bundled("arch", name_or_path, ".yaml", path, sizeof path, e))
+        return NULL;
+    es_ydoc *d = es_yaml_load(path, e);
+    if (!d)
+        return NULL;
+    /* "--set K=V" strings live until the tree is freed (es_y_set keeps them) */
+    char(*origin)[512] = es_xcalloc((size_t)n_sets, sizeof *origin);
+    int rc = 0;
+    for (int i = 0; i < n_sets && !rc; i++) {
+        snprintf(origin[i], sizeof origin[i], "--set %s", sets[i]);
+        const char *eq = strchr(sets[i], '=');
+        char key[256];
+        if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof key) {
+            rc = es_fail(e, "%s: expected PATH=VALUE (e.g. units.array2d.rows=128)", origin[i]);
+            break;
+        }
+        memcpy(key, sets[i], (size_t)(eq - sets[i]));
+        key[eq - sets[i]] = '\0';
+        rc = es_y_set(d, key, eq + 1, origin[i], e);
+    }
+    arch_reading r = {es_xcalloc(1, sizeof *r.a), kinds};
+    if (!rc)
+        rc = read_arch(d->root, &r, e);
+    es_yaml_free(d);
+    free(origin);
+    return arch_or_null(r.a, rc);
+}
+
+void mp_arch_label(const char *name, const char *const *sets, int n_sets, char *out, size_t n)
+{
+    snprintf(out, n, "%s", name);
+    for (int i = 0; i < n_sets; i++) {
+        size_t l = strlen(out);
+        snprintf(out + l, n - l, "%s%s", i ? ";" : "[", sets[i]);
+    }
+    if (n_sets) {
+        size_t l = strlen(out);
+        snprintf(out + l, n - l, "]");
+    }
+}
+
 void mp_arch_free(mp_arch *a)
 {
     if (!a)

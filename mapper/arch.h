@@ -200,6 +200,15 @@ struct mp_arch {
  * references and checks that every action named by an op or store exists
  * there. */
 mp_arch *mp_arch_load(const char *name_or_path, const mp_arch_kinds *kinds, es_err *e);
+/* Same with overrides: sets[i] is "KEY.PATH=VALUE" (einsim --set), applied
+ * to the YAML tree before it is read, so each value is checked as if it had
+ * been written in the file (es_y_set); errors name the override.  The arch
+ * keeps its name (bundled mappings are found by it); callers label reports
+ * with mp_arch_label. */
+mp_arch *mp_arch_load_set(const char *name_or_path, const mp_arch_kinds *kinds, const char *const *sets, int n_sets,
+                          es_err *e);
+/* "NAME[k1=v1;k2=v2]" (just NAME without overrides) into out[n]. */
+void mp_arch_label(const char *name, const char *const *sets, int n_sets, char *out, size_t n);
 /* Same from text (tests); energy table still looked up by name. */
 mp_arch *mp_arch_parse(const char *fname, const char *text, const mp_arch_kinds *kinds, es_err *e);
 void mp_arch_free(mp_arch *a);

@@ -31,6 +31,8 @@ typedef struct sim_run_opts {
 /* Load an architecture spec (mapper/arch.h) accepting the kinds of the
  * component registry (sim/comp/comp.h): the loader every tool uses. */
 mp_arch *sim_arch_load(const char *name_or_path, es_err *e);
+/* Same with --set overrides (mp_arch_load_set). */
+mp_arch *sim_arch_load_set(const char *name_or_path, const char *const *sets, int n_sets, es_err *e);
 mp_arch *sim_arch_parse(const char *fname, const char *text, es_err *e);
 
 void sim_run_opts_init(sim_run_opts *o);

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 #define ES_MAX_PENDING 16
 static char g_pending[ES_MAX_PENDING][4096];
 static int g_cleanup_registered;
+/* Outputs are opened and committed from a sweep's worker threads too. */
+static pthread_mutex_t g_pending_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void remove_pending(void)
 {
@@ -43,6 +46,7 @@ static void on_signal(int sig)
 
 static void pending_add(const char *tmp)
 {
+    pthread_mutex_lock(&g_pending_lock);
     if (!g_cleanup_registered) {
         atexit(remove_pending);
         static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
@@ -54,15 +58,18 @@ static void pending_add(const char *tmp)
     for (int i = 0; i < ES_MAX_PENDING; i++)
         if (!g_pending[i][0]) {
             snprintf(g_pending[i], sizeof g_pending[i], "%s", tmp);
-            return;
+            break;
         }
+    pthread_mutex_unlock(&g_pending_lock);
 }
 
 static void pending_drop(const char *tmp)
 {
+    pthread_mutex_lock(&g_pending_lock);
     for (int i = 0; i < ES_MAX_PENDING; i++)
         if (g_pending[i][0] && !strcmp(g_pending[i], tmp))
             g_pending[i][0] = '\0';
+    pthread_mutex_unlock(&g_pending_lock);
 }
 
 int es_out_open(es_out *o, const char *path, es_err *e)

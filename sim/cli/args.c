@@ -84,6 +84,34 @@ const char *cli_get(const cli_opt *opts, const char *name)
     return NULL;
 }
 
+int cli_get_all(int argc, char **argv, int first, const cli_opt *opts, const char *name, const char **out, int max)
+{
+    int n = 0;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] != '-' || !a[2]) {
+            if (!strcmp(a, "-o"))
+                i++; /* -o FILE */
+            continue;
+        }
+        const char *nm = a + 2, *eq = strchr(nm, '=');
+        size_t nl = eq ? (size_t)(eq - nm) : strlen(nm);
+        const cli_opt *o = NULL;
+        for (const cli_opt *p = opts; p->name; p++)
+            if (strlen(p->name) == nl && !strncmp(p->name, nm, nl))
+                o = p;
+        if (!o || !o->takes_value)
+            continue;
+        const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+        if (strcmp(o->name, name) || !v)
+            continue;
+        if (n >= max)
+            es_fatal(ES_EXIT_BADINPUT, "--%s: at most %d of them", name, max);
+        out[n++] = v;
+    }
+    return n;
+}
+
 int cli_flag(const cli_opt *opts, const char *name) { return cli_get(opts, name) != NULL; }
 
 /* Parse a decimal integer with an optional K (1024) or M (1024^2) suffix at

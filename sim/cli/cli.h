@@ -26,6 +26,10 @@ typedef struct cli_opt {
 int cli_parse(int argc, char **argv, int first, cli_opt *opts, const char **pos, int maxpos,
               const char *cmd, const char *usage);
 const char *cli_get(const cli_opt *opts, const char *name);
+/* Every value of a repeatable option (cli_get gives only the last), in
+ * order, from the argv cli_parse accepted: e.g. --set A=1 --set B=2.
+ * Returns the count; more than max exits 2. */
+int cli_get_all(int argc, char **argv, int first, const cli_opt *opts, const char *name, const char **out, int max);
 /* Typed getters: exit 2 with "--name: expected ..." on a bad value. */
 int64_t cli_int(const cli_opt *opts, const char *name, int64_t dflt, int64_t min, int64_t max);
 double cli_double(const cli_opt *opts, const char *name, double dflt);

@@ -32,6 +32,11 @@ mp_arch *sim_arch_load(const char *name_or_path, es_err *e)
     return mp_arch_load(name_or_path, &sim_arch_kinds, e);
 }
 
+mp_arch *sim_arch_load_set(const char *name_or_path, const char *const *sets, int n_sets, es_err *e)
+{
+    return mp_arch_load_set(name_or_path, &sim_arch_kinds, sets, n_sets, e);
+}
+
 mp_arch *sim_arch_parse(const char *fname, const char *text, es_err *e)
 {
     return mp_arch_parse(fname, text, &sim_arch_kinds, e);

@@ -453,6 +453,7 @@ static int lower_group(gctx *x)
         snprintf(op->name, sizeof op->name, "%s", name);
         op->comp = comp;
         op->einsum = report_einsum(lw, x, name, comp);
+        lw->prog.einsum_pe_cycles[op->einsum] = oc->cycles;
         op->cycles = cyc;
         op->ops = pts * real_ratio;
         op->last_mask = last_mask_of(x, d->space);
