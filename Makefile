@@ -82,8 +82,10 @@ test_libs = $(foreach r,$(call upstream_of,$(firstword $(subst /, ,$(1)))),$(cal
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $$(call test_libs,%)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(filter %.o,$^) $(call test_libs,$*) $(TEST_LDLIBS) $(LDLIBS) -o $@
-# Test-only code linked into the tests that use it: the ONNX protobuf reader.
-$(BUILD)/tests/golden/test_onnx $(BUILD)/tests/golden/test_hostile: $(BUILD)/obj/tests/golden/onnx_pb.o
+# Test-only code linked into the tests that use it: the ONNX protobuf reader
+# (every test source that includes its header).
+ONNX_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(shell grep -l 'tests/golden/onnx_pb.h' tests/*/test_*.c))
+$(ONNX_TESTS): $(BUILD)/obj/tests/golden/onnx_pb.o
 
 deps:
 	@sh .ci/deps.sh
@@ -100,6 +102,7 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory -k -j$(NPROC) build-tests || echo "make test: some targets failed to build (counted below)"
+	@$(MAKE) --no-print-directory -j$(NPROC) rtl || echo "make test: the RTL harnesses failed to build (counted below)"
 	@sh tests/run.sh $(BUILD)
 
 bench: deps
@@ -118,5 +121,7 @@ install: $(EINSIM)
 
 clean:
 	rm -rf build/bin build/lib build/obj build/tests build-san
+
+include rtl/rtl.mk
 
 -include $(ALL_OBJS:.o=.d) $(BUILD)/obj/sim/cli/main.d $(BUILD)/obj/tests/golden/onnx_pb.d $(TEST_BINS:$(BUILD)/tests/%=$(BUILD)/obj/tests/%.d)

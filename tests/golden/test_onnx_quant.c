@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 
 #include "golden/numfmt.h"
-#include "golden/onnx_pb.h"
+#include "tests/golden/onnx_pb.h"
 #include "golden/quant.h"
 
 static const char *data_dir(void)
