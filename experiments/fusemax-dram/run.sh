@@ -18,13 +18,13 @@ point() { # ARGS... -> "cycles dram_util"
     jq -r '"\(.cycles) \(.units.dram.utilization)"' "$T/r.json"
 }
 {
-echo "| workload | cycles fusemax (400 GiB/s) | cycles fusemax-512 | cycles fusemax-hbm2 | hbm2 / 512 | hbm2 / 400 GiB/s | DRAM busy 400 GiB/s | 512 | hbm2 |"
+echo "| workload | cycles fusemax (400 GiB/s) | cycles fusemax-512 | cycles fusemax-hbm2 | hbm2 vs 512 | hbm2 vs 400 GiB/s | DRAM busy 400 GiB/s | 512 | hbm2 |"
 echo "|---|---|---|---|---|---|---|---|---|"
 row() { # LABEL ARGS...
     l=$1; shift
     set -- "$@"
     a=$(point --arch fusemax "$@"); b=$(point --arch "$T/fusemax-512.yaml" "$@"); c=$(point --arch fusemax-hbm2 "$@")
-    echo "$l $a $b $c" | awk '{printf "| %s | %d | %d | %d | %.6f | %.6f | %.1f%% | %.1f%% | %.1f%% |\n", $1, $2, $4, $6, $6/$4, $6/$2, 100*$3, 100*$5, 100*$7}'
+    echo "$l $a $b $c" | awk '{printf "| %s | %.0f | %.0f | %.0f | %+.2e | %+.2e | %.1f%% | %.1f%% | %.1f%% |\n", $1, $2, $4, $6, $6/$4-1, $6/$2-1, 100*$3, 100*$5, 100*$7}'
 }
 for model in bert-base trxl-wt103 t5-small xlm; do
   for seq in 1024 4096 16384 65536 262144 1048576; do
