@@ -52,8 +52,8 @@ static int read_ints(const es_ynode *m, const int_field *f, size_t nf, void *bas
         es_ynode *n = es_y_get(m, f[i].key);
         if (es_y_int(m, f[i].key, f[i].required, &v, e))
             return -1;
-        if (n && v < f[i].min)
-            return es_y_fail(n, e, "expected an integer >= %lld (cycles or bytes), got %lld", (long long)f[i].min,
+        if (n && (v < f[i].min || v > ((int64_t)1 << 40)))
+            return es_y_fail(n, e, "expected an integer in %lld..2^40 (cycles or bytes), got %lld", (long long)f[i].min,
                              (long long)v);
         *(int64_t *)((char *)base + f[i].off) = v;
     }
@@ -98,6 +98,9 @@ static int read_org(const es_ynode *o, dr_spec *s, es_err *e)
                          "row size %lld B is not a multiple of the burst (%lld B); expected row_bytes = k * burst_bytes",
                          (long long)g->row_bytes, (long long)g->burst_bytes);
     g->columns = g->row_bytes / g->burst_bytes;
+    double cap = (double)g->channels * g->ranks * g->bankgroups * g->banks_per_group * (double)g->rows * (double)g->row_bytes;
+    if (cap > 0x1p60)
+        return es_y_fail(o, e, "capacity %.3g B (channels x ranks x banks x rows x row_bytes) exceeds 2^60 bytes", cap);
     if (g->rows > UINT32_MAX || g->columns > UINT32_MAX)
         return es_y_fail(o, e, "rows and columns must fit 32 bits");
     g->dual_command_bus = 0;
@@ -200,6 +203,10 @@ static int read_controller(const es_ynode *n, dr_spec *s, es_err *e)
         return es_y_fail(rn, e, "expected 'allbank', 'perbank' or 'none', got '%s'", v);
     if (s->refresh == DR_REFRESH_PERBANK && (s->t.tRFCpb <= 0 || s->t.tREFIpb <= 0))
         return es_y_fail(rn, e, "per-bank refresh needs timing.tRFCpb and timing.tREFIpb > 0");
+    if (s->refresh == DR_REFRESH_PERBANK &&
+        s->t.tREFIpb * s->org.bankgroups * s->org.banks_per_group <= s->t.tRFCpb)
+        return es_y_fail(rn, e, "per-bank refresh: tREFIpb x banks (%lld) <= tRFCpb (%lld); expected each bank's refresh interval to exceed its refresh",
+                         (long long)(s->t.tREFIpb * s->org.bankgroups * s->org.banks_per_group), (long long)s->t.tRFCpb);
     if (read_small_int(n, "queue_depth", 1, 4096, &s->queue_depth, e))
         return -1;
     s->write_high = s->queue_depth * 3 / 4;

@@ -66,6 +66,11 @@ int dr_trace_parse(const char *name, const char *text, dr_trace *t, es_err *e)
                 return es_fail_at(e, name, line, COL(p), "expected an arrival cycle (unsigned integer), got '%.*s'",
                                   (int)strcspn(p, " \t\r\n"), p);
             }
+            if (r.arrival > ((uint64_t)1 << 50)) {
+                dr_trace_free(t);
+                return es_fail_at(e, name, line, COL(p), "arrival cycle %llu is too large; expected at most 2^50",
+                                  (unsigned long long)r.arrival);
+            }
             if (r.arrival < last) {
                 dr_trace_free(t);
                 return es_fail_at(e, name, line, COL(p), "arrival cycle %llu is before the previous line's %llu; expected non-decreasing cycles",
