@@ -20,6 +20,7 @@ static const struct {
     {"cascade", cmd_cascade, "show, check, analyse passes of, or run an Einsum cascade"},
     {"golden", cmd_golden, "golden C reference: forward, generate, kernels"},
     {"compare", cmd_compare, "side-by-side table of JSON reports"},
+    {"dram", cmd_dram, "run a DRAM timing set alone on stream, random or trace traffic"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
