@@ -106,7 +106,7 @@ bench: deps
 install: $(EINSIM)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/einsim
 	install -m 755 $(EINSIM) $(DESTDIR)$(PREFIX)/bin/einsim
-	for kd in models:models arch:sim/arch energy:sim/energy cascades:mapper/cascades mappings:mapper/mappings; do \
+	for kd in models:models arch:sim/arch energy:sim/energy cascades:mapper/cascades mappings:mapper/mappings dram:sim/dram; do \
 	  k=$${kd%%:*}; d=$${kd#*:}; \
 	  if [ -d $$d ]; then install -d $(DESTDIR)$(PREFIX)/share/einsim/$$k; \
 	    find $$d -maxdepth 1 -type f \( -name '*.yaml' -o -name '*.ein' \) -exec install -m 644 {} $(DESTDIR)$(PREFIX)/share/einsim/$$k/ \; ; fi; \

@@ -192,6 +192,7 @@ static const char *src_subdir(const char *kind)
         {"models", "models"},          {"arch", "sim/arch"},
         {"energy", "sim/energy"},      {"cascades", "mapper/cascades"},
         {"mappings", "mapper/mappings"}, {"data", "build/share/einsim/data"},
+        {"dram", "sim/dram"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].kind, kind) == 0)

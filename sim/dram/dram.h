@@ -185,7 +185,8 @@ typedef struct dr_channel dr_channel;
 /* stream: where issued commands are appended (may be NULL: not recorded). */
 dr_channel *dr_channel_new(const dr_spec *s, int ch, dr_stream *stream);
 void dr_channel_free(dr_channel *c);
-/* Earliest cycle >= now at which command k to `a` (ch ignored; for ACT16,
+/* Commands of a channel issue in time order: never before the last one.
+ * Earliest cycle >= now at which command k to `a` (ch ignored; for ACT16,
  * PREA, REFAB, MAC16, WRGB, RDMAC16 only rank counts; ACT4: rank, bg) is
  * legal, or DR_NEVER when the bank state forbids it (RD to a closed bank,
  * ACT to an open one, MAC16 with a bank closed, ...). */
@@ -233,6 +234,8 @@ uint64_t dr_mem_advance(dr_mem *m, uint64_t until);
 /* Cycle the next event would happen at (DR_NEVER when idle). */
 uint64_t dr_mem_next_event(const dr_mem *m);
 int dr_mem_pending(const dr_mem *m); /* requests queued or in flight */
+/* Cycle the data of the last served request completed (0 if none). */
+uint64_t dr_mem_last_done(const dr_mem *m);
 /* Summed over channels (after dr_mem_finish). */
 void dr_mem_finish(dr_mem *m, uint64_t end_cycle);
 dr_stats dr_mem_stats(const dr_mem *m);

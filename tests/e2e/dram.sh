@@ -1,0 +1,91 @@
+# einsim dram: the memory system alone through the CLI (sim/dram, docs/dram.md).
+. "$(dirname "$0")/lib.sh"
+E=$EINSIM
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+export EINSIM_REPRODUCIBLE=1
+
+# jget FILE KEY.PATH: one number from a JSON report
+jget() { python3 -c "import json,sys; j=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split('.'): j=j[k]
+print(j)" "$1" "$2"; }
+
+# Streaming reads reach >= 90 % of peak; the checker finds nothing.
+for s in gddr6 hbm2 ddr4; do
+    if "$E" dram --spec $s --traffic stream --requests 50000 --json "$TMPD/$s.json" >/dev/null 2>"$TMPD/err"; then
+        f=$(python3 -c "import json; j=json.load(open('$TMPD/$s.json'))['dram']; print(j['achieved_bytes_per_s']/j['peak_bytes_per_s'])")
+        v=$(jget "$TMPD/$s.json" dram.timing_violations)
+        if python3 -c "import sys; sys.exit(0 if $f >= 0.90 and $v == 0 else 1)"; then pass "stream-peak-$s ($f)"
+        else fail "stream-peak-$s" "fraction of peak $f, violations $v"; fi
+    else fail "stream-peak-$s" "$(head -c 300 "$TMPD/err")"; fi
+done
+
+# Random reads, one in flight, closed row, no refresh: the mean latency is the
+# closed form tRCD + CL + nBL + max(0, X - (tRCD + CL + nBL)) / B, X =
+# max(tRC, tRAS + tRP, tRCD + tRTP + tRP), B = channels x ranks x banks
+# (the chance that a request hits the previous one's bank); docs/dram.md.
+for s in gddr6 hbm2 ddr4; do
+    sed -e 's/row_policy: open/row_policy: closed/' -e 's/refresh: allbank/refresh: none/' \
+        "$ROOT/sim/dram/$s.yaml" >"$TMPD/$s-closed.yaml"
+    if "$E" dram --spec "$TMPD/$s-closed.yaml" --traffic random --requests 40000 --outstanding 1 --seed 3 \
+        --json "$TMPD/r.json" >/dev/null 2>"$TMPD/err"; then
+        got=$(jget "$TMPD/r.json" dram.read_latency_mean_cycles)
+        want=$(python3 - "$TMPD/$s-closed.yaml" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+def v(k): return int(re.search(r'^\s+%s:\s*(-?\d+)' % k, t, re.M).group(1))
+base = v('tRCD') + v('CL') + v('nBL')
+X = max(v('tRC'), v('tRAS') + v('tRP'), v('tRCD') + v('tRTP') + v('tRP'))
+B = v('channels') * v('ranks') * v('bankgroups') * v('banks_per_group')
+print(base + max(0, X - base) / B)
+PY
+)
+        if python3 -c "import sys; sys.exit(0 if abs($got - $want) <= 0.01 * $want else 1)"; then
+            pass "random-latency-closed-form-$s ($got vs $want cycles)"
+        else fail "random-latency-closed-form-$s" "mean $got cycles, closed form $want"; fi
+    else fail "random-latency-closed-form-$s" "$(head -c 300 "$TMPD/err")"; fi
+done
+
+# Mixed random traffic on every bundled set: no violation, fields present.
+for s in gddr6 gddr6-aim hbm2 hbm3 ddr4; do
+    if "$E" dram --spec $s --traffic random --requests 20000 --read-ratio 0.6 --json "$TMPD/m.json" >/dev/null 2>"$TMPD/err" &&
+        python3 - "$TMPD/m.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+d = j['dram']
+assert d['timing_violations'] == 0
+for k in ('cycles', 'latency_s', 'energy_pj'): assert j[k] > 0, k
+for k in ('bytes_read', 'bytes_written', 'peak_bytes_per_s', 'achieved_bytes_per_s'): assert d[k] > 0, k
+assert 0 <= d['row_hit_rate'] <= 1
+assert d['commands']['ACT'] > 0 and d['commands']['RD'] + d['commands']['WR'] == 20000
+assert d['energy_form'] in ('idd', 'pjbit')
+assert 'wall_s' in j['simulation']
+PY
+    then pass "random-mixed-$s"; else fail "random-mixed-$s" "$(head -c 300 "$TMPD/err")"; fi
+done
+
+# Determinism: same seed, byte-identical report.
+"$E" dram --spec hbm2 --traffic random --requests 5000 --read-ratio 0.5 --seed 7 --json "$TMPD/d1.json" >/dev/null 2>&1
+"$E" dram --spec hbm2 --traffic random --requests 5000 --read-ratio 0.5 --seed 7 --json "$TMPD/d2.json" >/dev/null 2>&1
+if cmp -s "$TMPD/d1.json" "$TMPD/d2.json"; then pass "deterministic"; else fail "deterministic" "reports differ"; fi
+
+# A trace file.
+printf '# cycle R|W address\n0 R 0x0\n0 R 0x40\n10 W 4096\n500 R 0x1000  # same row as the write\n' >"$TMPD/t.trace"
+expect_ok trace-file "$E" dram --spec ddr4 --traffic "$TMPD/t.trace" --json "$TMPD/t.json"
+[ "$(jget "$TMPD/t.json" dram.bytes_written)" = 64 ] && pass trace-bytes || fail trace-bytes "$(cat "$TMPD/t.json" | head -c 300)"
+
+# Bad input: located one-line errors, status 2.
+printf '0 R 0x0\n3 Q 0x40\n' >"$TMPD/bad.trace"
+expect_err bad-trace-op 2 'bad.trace:2:3: expected R or W' "$E" dram --spec ddr4 --traffic "$TMPD/bad.trace"
+printf '5 R 0x0\n3 R 0x40\n' >"$TMPD/bad2.trace"
+expect_err bad-trace-order 2 'bad2.trace:2:1: .*non-decreasing' "$E" dram --spec ddr4 --traffic "$TMPD/bad2.trace"
+bad_spec() { # NAME SED REGEX
+    sed -e "$2" "$ROOT/sim/dram/gddr6.yaml" >"$TMPD/$1.yaml"
+    expect_err "spec-$1" 2 "$3" "$E" dram --spec "$TMPD/$1.yaml" --traffic stream --requests 10
+}
+bad_spec negative 's/  tRP: 27/  tRP: -1/' "negative.yaml:[0-9]+:[0-9]+: key 'timing.tRP'"
+bad_spec trc 's/  tRC: 80 /  tRC: 60 /' "trc.yaml:[0-9]+:[0-9]+: key 'timing.tRC'.*tRAS \\+ tRP"
+bad_spec zerobanks 's/  banks_per_group: 4/  banks_per_group: 0/' "zerobanks.yaml:[0-9]+:[0-9]+: key 'organization.banks_per_group'"
+bad_spec rowburst 's/  row_bytes: 2048/  row_bytes: 2000/' "rowburst.yaml:[0-9]+:[0-9]+: key 'organization.row_bytes'.*multiple of the burst"
+expect_err unknown-spec 2 'ddr4.*gddr6' "$E" dram --spec nosuch --traffic stream
+expect_err bad-traffic 2 'nofile' "$E" dram --spec ddr4 --traffic nofile
+expect_err bad-ratio 2 'read-ratio' "$E" dram --spec ddr4 --traffic random --read-ratio 2
