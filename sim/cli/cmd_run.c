@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "golden/base/err.h"
 #include "cli.h"
 #include "mapper/resolve.h"
 #include "models/models.h"
 #include "runopts.h"
+#include "sim/pim/pim.h"
 #include "sim/sim.h"
 
 static const char usage[] =
@@ -28,16 +30,80 @@ static const char usage[] =
     "  length per request.  Decode: --seq/--prompt is the cache length before the\n"
     "  first step, --gen the tokens generated per request (one attention instance\n"
     "  per cache length).  Norms, residuals and activations run only where the\n"
-    "  mapping has a template for them (tpu: yes; the FuseMax archs: skipped).\n";
+    "  mapping has a template for them (tpu: yes; the FuseMax archs: skipped).\n"
+    "  PIM archs (pimgpt, pimgpt-hbm): --phase decode --prompt P --gen G, batch 1,\n"
+    "  the whole model; --mapping F takes a PIM mapping (einsim map -o F); --check\n"
+    "  records the command stream and replays it through the DRAM timing checker.\n";
+
+/* A PIM system: whole-model decode at the DRAM-command level (docs/pim.md). */
+static int run_pim(const cli_opt *o)
+{
+    es_err e;
+    pim_arch *a = es_xcalloc(1, sizeof *a);
+    if (pim_arch_load(cli_get(o, "arch"), a, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    md_model model;
+    if (md_model_load(cli_get(o, "model"), &model, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    const char *ph = cli_get(o, "phase");
+    if (!ph || strcmp(ph, "decode"))
+        es_fatal(ES_EXIT_BADINPUT, "run: arch %s is a PIM system: it runs --phase decode (got %s)", a->name,
+                 ph ? ph : "prefill");
+    if (cli_get(o, "scope") && strcmp(cli_get(o, "scope"), "model"))
+        es_fatal(ES_EXIT_BADINPUT, "run: arch %s runs the whole model (--scope model), not --scope %s", a->name,
+                 cli_get(o, "scope"));
+    if (cli_int(o, "batch", 1, 1, 1 << 20) != 1 || cli_get(o, "seqs"))
+        es_fatal(ES_EXIT_BADINPUT, "run: arch %s decodes one request (batch 1, as PIM-GPT)", a->name);
+    if (cli_get(o, "functional") || cli_get(o, "trace") || cli_get(o, "heads"))
+        es_fatal(ES_EXIT_BADINPUT, "run: --functional, --trace and --heads are not supported on PIM arch %s",
+                 a->name);
+    pim_mapping mp = a->mapping;
+    if (cli_get(o, "mapping") && pim_mapping_load(cli_get(o, "mapping"), &mp, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    pim_opts po = {.prompt = cli_int(o, "prompt", cli_int(o, "seq", 0, 0, 1 << 30), 0, 1 << 30),
+                   .gen = cli_int(o, "gen", 1, 1, 1 << 20),
+                   .fast_forward = !cli_flag(o, "full"),
+                   .record = cli_flag(o, "check"),
+                   .mapping = &mp};
+    sim_report *r = es_xcalloc(1, sizeof *r);
+    sim_report_init(r, "run");
+    snprintf(r->arch, sizeof r->arch, "%s", a->name);
+    snprintf(r->model, sizeof r->model, "%s", model.name);
+    snprintf(r->phase, sizeof r->phase, "decode");
+    snprintf(r->scope, sizeof r->scope, "model");
+    snprintf(r->schedule, sizeof r->schedule, "%s", cli_get(o, "mapping") ? cli_get(o, "mapping") : a->name);
+    r->batch = 1;
+    r->n_seqs = 1, r->seqs[0] = po.prompt;
+    pim_result x;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (pim_decode(a, &model, &po, &x, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pim_fill_report(a, &x, r);
+    sim_report_extra(r, "decode_gen", (double)po.gen);
+    r->wall_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    const char *json = cli_get(o, "json");
+    if (sim_report_write_all(r, json, cli_get(o, "csv"), NULL, NULL, r->clock_hz, &e) < 0)
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    sim_report_text(r, json && !strcmp(json, "-") ? stderr : stdout);
+    free(r);
+    free(a);
+    return 0;
+}
 
 int cmd_run(int argc, char **argv)
 {
     cli_opt o[] = {{"arch", 1, 0},  {"model", 1, 0},      {"mapping", 1, 0}, {"json", 1, 0},
                    {"csv", 1, 0},   {"trace", 1, 0},      {"full", 0, 0},    {"functional", 0, 0},
-                   {"heads", 1, 0}, {"seed", 1, 0},       CLI_RUN_OPTS,      {NULL, 0, 0}};
+                   {"heads", 1, 0}, {"seed", 1, 0},       {"check", 0, 0},   CLI_RUN_OPTS,      {NULL, 0, 0}};
     cli_parse(argc, argv, 1, o, NULL, 0, "run", usage);
     if (!cli_get(o, "arch") || !cli_get(o, "model"))
         es_fatal(ES_EXIT_BADINPUT, "run: --arch and --model are required (see 'einsim run --help')");
+    if (pim_arch_is(cli_get(o, "arch")))
+        return run_pim(o);
+    if (cli_flag(o, "check"))
+        es_fatal(ES_EXIT_BADINPUT, "run: --check applies to PIM archs (a command-level memory)");
     es_err e;
     md_model model;
     mp_arch *a = cli_load_arch_model(o, &model);
@@ -93,8 +159,11 @@ int cmd_run(int argc, char **argv)
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     if (skipped)
         sim_report_extra(r, "instances_not_costed", skipped);
-    if (run.phase == MD_PHASE_DECODE)
+    if (run.phase == MD_PHASE_DECODE) {
         sim_report_extra(r, "decode_gen", (double)run.gen);
+        if (!rc)
+            sim_report_decode(r, (double)run.batch, (double)run.gen);
+    }
     if (!rc) {
         /* which resource bounds the run: off-chip memory when its busy time
          * is the largest of all units (decode streams the KV cache) */

@@ -119,8 +119,20 @@ static void test_bundled(void **state)
     (void)state;
     int n;
     char **names = es_bundled_names("arch", ".yaml", &n, NULL, 0);
+    int pim = 0;
     for (int i = 0; i < n; i++) {
         es_err e;
+        /* PIM systems (`kind: pim`) have their own loader, sim/pim */
+        char path[1024], *text;
+        size_t len;
+        assert_int_equal(es_find_bundled("arch", names[i], ".yaml", path, sizeof path, &e), 0);
+        assert_int_equal(es_read_file(path, &text, &len, &e), 0);
+        int is_pim = strstr(text, "\nkind: pim\n") != NULL;
+        free(text);
+        if (is_pim) {
+            pim++;
+            continue;
+        }
         mp_arch *a = mp_arch_load(names[i], &e);
         if (!a)
             fail_msg("%s: %s", names[i], e.msg);
@@ -129,7 +141,7 @@ static void test_bundled(void **state)
         mp_arch_free(a);
     }
     es_names_free(names);
-    assert_true(n >= 6);
+    assert_true(n - pim >= 6);
     /* the FuseMax and FLAT figures of fusemax.md §2 */
     es_err e;
     mp_arch *f = mp_arch_load("fusemax", &e);
