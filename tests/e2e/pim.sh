@@ -60,3 +60,13 @@ expect_err pim_bad_mapping 2 "bad.yaml:3:12: key 'pack_rows'" $R --arch pimgpt -
 sed 's/^channels: 8 /channels: -1 /' "$(dirname "$0")/../../sim/arch/pimgpt.yaml" >"$D/neg.yaml"
 expect_err pim_bad_arch 2 "neg.yaml:[0-9]+:[0-9]+: key 'channels'" $R --arch "$D/neg.yaml" --model gpt2-small --prompt 10
 expect_err check_needs_pim 2 "PIM archs" $R --arch fusemax --model gpt2-small --prompt 10 --check
+
+# Done-means of the PIM-GPT study on all 8 GPT models, at a 128-token prompt
+# and at 1024 context: row hits >= 95 %, never below the physical bound
+for m in gpt2-small gpt2-medium gpt2-large gpt2-xl gpt3-small gpt3-medium gpt3-large gpt3-xl; do
+    for p in 128 1023; do
+        "$EINSIM" run --phase decode --arch pimgpt --model $m --prompt $p --gen 1 --json "$D/$m-$p.json" >/dev/null 2>&1
+        check "pim_${m}_p${p}_hits_and_bound" jq -e '.dram.row_hit_rate >= 0.95 and .run.bound_ratio >= 1
+          and .decode.energy_pj_per_token > 0' "$D/$m-$p.json"
+    done
+done
