@@ -52,7 +52,8 @@ static int permute(const cas_env *v, const char *tname, const char *order, float
     int map[CAS_MAX_TRANKS], n = 0; /* map[i] = tensor position of listed rank i */
     char tmp[128];
     snprintf(tmp, sizeof tmp, "%s", order);
-    for (char *tok = strtok(tmp, ","); tok; tok = strtok(NULL, ",")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         int r = cas_rank_find(c, tok), pos = -1;
         for (int i = 0; r >= 0 && i < T->nranks; i++)
             if (same_rank(c, T->rank[i], r))

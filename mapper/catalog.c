@@ -21,8 +21,10 @@
  *     previous step) and not at r+1 or the final slice.
  *   - key rank: "m" (the key rank of docs/models.md); passes = the IR's pass
  *     count over it, 0 for cascades without it (linear, norms). */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mapper/cascade.h"
@@ -41,8 +43,39 @@ typedef struct cat_store {
     mp_cat_index ix;
 } cat_store;
 
-static cat_store cats[CAT_MAX];
-static int n_cats;
+/* The cache of built descriptions belongs to the thread that runs (one run
+ * at a time per thread: a sweep's workers are threads, docs/sweep.md), so
+ * concurrent runs share no mutable state and take no lock.  It lives on the
+ * heap under a pthread key whose destructor frees it when the thread ends;
+ * descriptions stay valid until then. */
+typedef struct cat_cache {
+    int n;
+    cat_store *s[CAT_MAX];
+} cat_cache;
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_free(void *p)
+{
+    cat_cache *c = p;
+    for (int i = 0; i < c->n; i++)
+        free(c->s[i]);
+    free(c);
+}
+
+static void cache_key_make(void) { (void)pthread_key_create(&cache_key, cache_free); }
+
+static cat_cache *thread_cache(void)
+{
+    (void)pthread_once(&cache_once, cache_key_make);
+    cat_cache *c = pthread_getspecific(cache_key);
+    if (!c) {
+        c = es_xcalloc(1, sizeof *c);
+        (void)pthread_setspecific(cache_key, c);
+    }
+    return c;
+}
 
 /* ---- op of an einsum ------------------------------------------------------ */
 
@@ -309,15 +342,16 @@ static int convert(cat_store *s, const cas_cascade *c)
 
 const mp_cascade_desc *mp_catalog_find(const char *cascade)
 {
-    if (!cascade || strlen(cascade) >= sizeof cats[0].key)
+    if (!cascade || strlen(cascade) >= sizeof ((cat_store *)0)->key)
         return NULL;
-    for (int i = 0; i < n_cats; i++)
-        if (!strcmp(cats[i].key, cascade))
-            return cats[i].ok ? &cats[i].d : NULL;
-    if (n_cats == CAT_MAX)
+    cat_cache *cc = thread_cache();
+    for (int i = 0; i < cc->n; i++)
+        if (!strcmp(cc->s[i]->key, cascade))
+            return cc->s[i]->ok ? &cc->s[i]->d : NULL;
+    if (cc->n == CAT_MAX)
         return NULL;
-    cat_store *s = &cats[n_cats++];
-    memset(s, 0, sizeof *s);
+    cat_store *s = es_xcalloc(1, sizeof *s);
+    cc->s[cc->n++] = s;
     snprintf(s->key, sizeof s->key, "%s", cascade);
     es_err e;
     cas_cascade *c = cas_load(cascade, &e);

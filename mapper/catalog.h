@@ -6,7 +6,9 @@
  * loads mapper/cascades/NAME.ein (or a path), checks it, and converts its
  * einsums, tensors and pass analysis by the rules in catalog.c and
  * docs/mapper.md ("Catalogue").  Descriptions are built once per name and
- * live until exit; names and ranks follow the .ein files. */
+ * thread (each thread keeps its own cache, so runs on different threads
+ * share nothing) and live until that thread ends; names and ranks follow
+ * the .ein files. */
 #ifndef MP_CATALOG_H
 #define MP_CATALOG_H
 

@@ -137,17 +137,21 @@ static int name_list(const es_ynode *n, char (*dst)[MP_ENAME], int max, int *cou
     return 0;
 }
 
-/* A factor: positive integer or `auto` (0). */
+/* A factor: positive integer, `auto` (0) or `unit` (MP_FACTOR_UNIT). */
 static int factor_of(const es_ynode *n, int64_t *out, es_err *e)
 {
     if (n->kind == ES_Y_SCALAR && !strcmp(n->value, "auto")) {
         *out = 0;
         return 0;
     }
+    if (n->kind == ES_Y_SCALAR && !strcmp(n->value, "unit")) {
+        *out = MP_FACTOR_UNIT;
+        return 0;
+    }
     if (es_y_as_int(n, out, e))
         return -1;
     if (*out < 1)
-        return es_y_fail(n, e, "expected a positive factor or 'auto', got %" PRId64, *out);
+        return es_y_fail(n, e, "expected a positive factor, 'auto' or 'unit', got %" PRId64, *out);
     return 0;
 }
 
@@ -181,6 +185,8 @@ static int parse_level(const es_ynode *v, mp_level *l, es_err *e)
                 return es_y_fail(k, e, "expected temporal, rows or cols");
             x->kind = (mp_loop_kind)found;
         }
+        if (x->factor == MP_FACTOR_UNIT && x->kind == MP_LOOP_TEMPORAL)
+            return es_y_fail(lp->items[1], e, "'unit' (the unit's size) applies to spatial loops only (rows or cols)");
         l->n++;
     }
     return 0;
@@ -201,7 +207,8 @@ static int parse_slot(const es_ynode *n, const mp_group *g, mp_slot *s, es_err *
     char buf[256];
     snprintf(buf, sizeof buf, "%s", n->value);
     s->n = 0;
-    for (char *tok = strtok(buf, "|"); tok; tok = strtok(NULL, "|")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, "|", &save); tok; tok = strtok_r(NULL, "|", &save)) {
         if (s->n >= MP_MAX_SLOT_EINSUMS)
             return es_y_fail(n, e, "at most %d einsums alternate in one slot", MP_MAX_SLOT_EINSUMS);
         if (in_group(g, tok) < 0)
@@ -544,6 +551,8 @@ static void write_factor(sbuf *b, int64_t f)
 {
     if (f == 0)
         sb_printf(b, "auto");
+    else if (f == MP_FACTOR_UNIT)
+        sb_printf(b, "unit");
     else
         sb_printf(b, "%" PRId64, f);
 }

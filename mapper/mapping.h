@@ -34,7 +34,10 @@
  *                         factor 0 in a hand-written file means "auto"; it
  *                         is resolved against the workload before use (see
  *                         mp_mapping_resolve) and never appears in a resolved
- *                         mapping.
+ *                         mapping.  MP_FACTOR_UNIT ("unit", spatial loops
+ *                         only) is the size of the arch's unit along that
+ *                         dimension, resolved against the arch (resolve.h),
+ *                         so a template follows the array it runs on.
  *   schedule              how the group's Einsums share units over tiles:
  *     SEQUENTIAL   one tile (one iteration of the temporal loops above the
  *                  PE level) at a time: it is fully produced and consumed
@@ -107,9 +110,11 @@
 
 typedef enum { MP_LOOP_TEMPORAL, MP_LOOP_SPATIAL_ROWS, MP_LOOP_SPATIAL_COLS } mp_loop_kind;
 
+#define MP_FACTOR_UNIT (-1)
+
 typedef struct mp_loop {
     char rank[MP_ENAME];
-    int64_t factor; /* 0 = auto (unresolved) */
+    int64_t factor; /* 0 = auto, MP_FACTOR_UNIT = the unit's rows/cols (both unresolved) */
     mp_loop_kind kind;
 } mp_loop;
 

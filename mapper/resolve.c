@@ -339,10 +339,64 @@ static int search_fibres(const mp_arch *a, mp_cascade_map *cm, mp_group *g, cons
     return 0;
 }
 
+/* The size along a spatial loop's dimension of the units that compute it:
+ * the smallest over the group's Einsums whose space has the loop's rank (a
+ * tile must fit every unit it runs on); 0 when none does. */
+static int64_t spatial_size(const mp_arch *a, const mp_cascade_map *cm, const mp_group *g, const mp_loop *lp)
+{
+    const mp_cascade_desc *cd = mp_catalog_find(cm->cascade);
+    int64_t best = 0;
+    for (int j = 0; cd && j < g->n_einsums; j++) {
+        const mp_einsum_desc *d = mp_catalog_einsum(cd, g->einsums[j]);
+        const char *un = mp_cmap_unit_of(cm, g->einsums[j]);
+        const mp_unit *u = un ? mp_arch_unit(a, un) : NULL;
+        int uses = 0;
+        for (int k = 0; d && d->space[k]; k++)
+            uses |= !strcmp(d->space[k], lp->rank);
+        if (!u || !uses)
+            continue;
+        /* a 1D/vector unit spreads every spatial rank over its cols */
+        int64_t dim = lp->kind == MP_LOOP_SPATIAL_ROWS && u->kind == MP_UNIT_ARRAY2D ? u->rows : u->cols;
+        if (!best || dim < best)
+            best = dim;
+    }
+    return best;
+}
+
+/* `unit` spatial factors take the arch's size.  With check_fixed (a
+ * template), a fixed spatial factor larger than the units it runs on (one
+ * written for a bigger array) is rejected rather than silently folded; a
+ * resolved mapping keeps the folding its `auto` factors resolved to. */
+static int fill_unit_factors(const mp_arch *a, const mp_cascade_map *cm, mp_group *g, int check_fixed, es_err *e)
+{
+    for (int l = 0; l < g->n_levels; l++)
+        for (int i = 0; i < g->levels[l].n; i++) {
+            mp_loop *lp = &g->levels[l].loops[i];
+            if (lp->kind == MP_LOOP_TEMPORAL || lp->factor == 0)
+                continue;
+            int64_t dim = spatial_size(a, cm, g, lp);
+            const char *side = lp->kind == MP_LOOP_SPATIAL_ROWS ? "rows" : "cols";
+            if (lp->factor == MP_FACTOR_UNIT) {
+                if (!dim)
+                    return es_fail(e, "mapping: cascade '%s' group '%s': 'unit' factor of rank %s, but no Einsum "
+                                      "of the group over %s is bound to a unit",
+                                   cm->label, g->name, lp->rank, lp->rank);
+                lp->factor = dim;
+            } else if (check_fixed && dim && lp->factor > dim) {
+                return es_fail(e, "mapping: cascade '%s' group '%s': spatial factor %lld of rank %s exceeds the "
+                                  "%lld %s of arch '%s' (write 'unit' to take the arch's size)",
+                               cm->label, g->name, (long long)lp->factor, lp->rank, (long long)dim, side, a->name);
+            }
+        }
+    return 0;
+}
+
 int mp_resolve_cascade(const mp_arch *a, mp_cascade_map *cm, es_err *e)
 {
     for (int gi = 0; gi < cm->n_groups; gi++) {
         mp_group *g = &cm->groups[gi];
+        if (fill_unit_factors(a, cm, g, 0, e))
+            return -1;
         int spill_auto = g->n_spill == 1 && !strcmp(g->spill[0], "auto");
         if (spill_auto)
             g->n_spill = 0;
@@ -422,6 +476,9 @@ static int resolve_all(const mp_arch *a, const mp_mapping *tmpl, const md_worklo
                            tmpl->arch, in->name, in->cascade);
         mp_cascade_map *cm = mp_mapping_add(out);
         *cm = *t;
+        for (int gi = 0; t->n_ranks == 0 && gi < cm->n_groups; gi++)
+            if (fill_unit_factors(a, cm, &cm->groups[gi], 1, e))
+                return -1;
         /* the template chooses the cascade variant (FLAT: attention-3pass for
          * any attention); an instance of an equivalent cascade keeps its own
          * name (attention-decode under an attention-1pass template) */

@@ -17,7 +17,7 @@ ARCHS="unfused flat fusemax-cascade fusemax-arch fusemax"
 MODELS="bert-base trxl-wt103 t5-small xlm"
 SEQS="1024 4096 16384 65536 262144 1048576"
 RES=$OUT/results.csv
-echo "scope,arch,model,seq,cycles,latency_s,energy_pj,util_2d,util_1d,dram_read,dram_written,wall_s,simulated_cycles,ff_cycles,rf2d_pj,rf1d_pj,gb_pj" >"$RES.tmp"
+echo "scope,arch,model,seq,cycles,latency_s,energy_pj,util_2d,util_1d,dram_read,dram_written,wall_s,simulated_cycles,ff_cycles,rf2d_pj,rf1d_pj,gb_pj,sln_prm_ops" >"$RES.tmp"
 # run_point LABEL SCOPE MODEL SEQ [einsim run options...]: one row of results.csv
 run_point() {
   label=$1 scope=$2 model=$3 seq=$4; shift 4
@@ -27,7 +27,8 @@ run_point() {
       (.units.array2d.utilization // 0), (.units.array1d.utilization // 0),
       .dram.bytes_read, .dram.bytes_written, .simulation.wall_s,
       .simulation.simulated_cycles, .simulation.fast_forwarded_cycles,
-      (.energy_breakdown_pj.rf2d // 0), (.energy_breakdown_pj.rf1d // 0), (.energy_breakdown_pj.gb // 0)] | @csv' "$j" | tr -d '"' >>"$RES.tmp"
+      (.energy_breakdown_pj.rf2d // 0), (.energy_breakdown_pj.rf1d // 0), (.energy_breakdown_pj.gb // 0),
+      ([.einsums[]? | select(.name == "SLN" or .name == "PRM") | .ops] | add // 0)] | @csv' "$j" | tr -d '"' >>"$RES.tmp"
 }
 # FLAT without the bound on its row granularity (docs/validation.md "FLAT"):
 # the bundled mapping less its max_rows line, attention only.

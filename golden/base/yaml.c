@@ -496,3 +496,78 @@ int es_y_check_keys(const es_ynode *map, const char *const *allowed, es_err *e)
     }
     return 0;
 }
+
+/* The keys of a map, for "expected one of" messages. */
+static void list_keys(const es_ynode *m, char *out, size_t n)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < m->n && strlen(out) + 2 < n; i++)
+        snprintf(out + strlen(out), n - strlen(out), "%s%s", i ? ", " : "", m->keys[i]);
+}
+
+int es_y_set(es_ydoc *d, const char *path, const char *value, const char *origin, es_err *e)
+{
+    if (!d || !d->root)
+        return es_fail(e, "%s: the document is empty", origin);
+    es_ynode *n = d->root;
+    char walked[256] = "";
+    const char *p = path;
+    if (!*p)
+        return es_fail(e, "%s: empty key path (expected e.g. units.array2d.rows)", origin);
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t kl = dot ? (size_t)(dot - p) : strlen(p);
+        char key[128];
+        if (kl == 0 || kl >= sizeof key)
+            return es_fail(e, "%s: bad key path '%s' (expected dot-separated keys, e.g. units.array2d.rows)",
+                           origin, path);
+        memcpy(key, p, kl);
+        key[kl] = '\0';
+        es_ynode *child = NULL;
+        if (n->kind == ES_Y_MAP) {
+            child = es_y_get(n, key);
+        } else if (n->kind == ES_Y_SEQ) {
+            char *end;
+            long idx = strtol(key, &end, 10);
+            if (*end || idx < 0 || (size_t)idx >= n->n)
+                return es_fail(e, "%s: key '%s' is a sequence of %zu items; expected an index 0..%zu, got '%s'",
+                               origin, walked, n->n, n->n ? n->n - 1 : 0, key);
+            child = n->items[idx];
+        } else {
+            return es_fail(e, "%s: key '%s' is a scalar; it has no key '%s'", origin, walked, key);
+        }
+        if (!child && dot) {
+            char keys[512];
+            list_keys(n, keys, sizeof keys);
+            return es_fail(e, "%s: unknown key path: '%s' has no key '%s' (it has: %s)", origin,
+                           walked[0] ? walked : "(top)", key, keys);
+        }
+        if (!child) {
+            /* A new last key: added as if written there; the reader's key
+             * check then accepts it or names the keys it expected. */
+            es_ynode *kn = es_xcalloc(1, sizeof *kn), *vn = es_xcalloc(1, sizeof *vn);
+            kn->kind = vn->kind = ES_Y_SCALAR;
+            kn->file = vn->file = origin;
+            kn->value = es_xstrdup(key);
+            vn->value = es_xstrdup(value);
+            set_path(kn, walked, key);
+            set_path(vn, walked, key);
+            add_item(n, es_xstrdup(key), kn, vn);
+            return 0;
+        }
+        snprintf(walked + strlen(walked), sizeof walked - strlen(walked), "%s%s", walked[0] ? "." : "", key);
+        n = child;
+        if (!dot)
+            break;
+        p = dot + 1;
+    }
+    if (n->kind != ES_Y_SCALAR)
+        return es_fail(e, "%s: key '%s' is %s; --set changes one scalar field (give a longer path)", origin,
+                       walked, n->kind == ES_Y_MAP ? "a mapping" : "a sequence");
+    free(n->value);
+    n->value = es_xstrdup(value);
+    n->quoted = 0;
+    n->file = origin; /* errors about the value name the override, not the file */
+    n->line = n->col = 0;
+    return 0;
+}

@@ -47,6 +47,16 @@ int es_yaml_read_string(const char *name, const char *text, es_y_reader read, vo
 int es_yaml_read_file(const char *path, es_y_reader read, void *out, es_err *e);
 int es_yaml_read_bundled(const char *kind, const char *name_or_path, es_y_reader read, void *out, es_err *e);
 
+/* Override one scalar of a loaded tree by its key path ("units.array2d.rows";
+ * a sequence item by its index, "links.0.bytes_per_cycle") with `value`, as
+ * if it had been written there, so the reader checks it like any other.  A
+ * missing last key of an existing mapping is added (the reader's key check
+ * then judges it); a missing middle key, a path into a scalar, or a path
+ * ending on a mapping or sequence is an error naming `origin` and the keys
+ * that exist.  The new value's location is `origin` (e.g. "--set K=V"),
+ * which the caller keeps alive as long as the tree. */
+int es_y_set(es_ydoc *d, const char *path, const char *value, const char *origin, es_err *e);
+
 /* Lookups: NULL when absent (no error). */
 es_ynode *es_y_get(const es_ynode *map, const char *key);
 

@@ -11,6 +11,9 @@
 
 #include <stdint.h>
 
+/* Bumped when a report field or a spec key changes meaning. */
+#define EINSIM_VERSION "0.6.0"
+
 typedef struct cli_opt {
     const char *name;  /* without the leading "--" */
     int takes_value;   /* 0: a flag */
@@ -23,6 +26,10 @@ typedef struct cli_opt {
 int cli_parse(int argc, char **argv, int first, cli_opt *opts, const char **pos, int maxpos,
               const char *cmd, const char *usage);
 const char *cli_get(const cli_opt *opts, const char *name);
+/* Every value of a repeatable option (cli_get gives only the last), in
+ * order, from the argv cli_parse accepted: e.g. --set A=1 --set B=2.
+ * Returns the count; more than max exits 2. */
+int cli_get_all(int argc, char **argv, int first, const cli_opt *opts, const char *name, const char **out, int max);
 /* Typed getters: exit 2 with "--name: expected ..." on a bad value. */
 int64_t cli_int(const cli_opt *opts, const char *name, int64_t dflt, int64_t min, int64_t max);
 double cli_double(const cli_opt *opts, const char *name, double dflt);
@@ -33,6 +40,14 @@ int cli_int_list(const char *optname, const char *s, int64_t *out, int maxn);
  * exits 2 with the I/O error on failure. */
 struct cJSON;
 void cli_write_json(struct cJSON *j, const char *path);
+/* The same in two steps, for a command with several outputs: open every
+ * one first (a bad path exits 2 before anything is written; OPT names the
+ * option in the message), then write and commit each. */
+struct es_out;
+void cli_out_open(struct es_out *o, const char *opt, const char *path);
+void cli_write_json_to(struct cJSON *j, struct es_out *o);
+/* Write text (NULL: nothing more) and commit; exits 2 on a write error. */
+void cli_out_commit(struct es_out *o, const char *text);
 
 int cmd_golden(int argc, char **argv);
 int cmd_cascade(int argc, char **argv);

@@ -26,7 +26,7 @@ static const char usage[] =
     "usage: einsim map --arch A --model M (--seq N [--batch B] | --seqs 512,77,1024 | --prompt P)\n"
     "                  [--phase prefill|decode [--gen G]] [--scope attention|layer|model]\n"
     "                  [--objective latency|energy|edp] [--budget N] [--seed S]\n"
-    "                  [--mapping F] [-o F] [--json F]\n"
+    "                  [--mapping F] [--set KEY.PATH=VALUE ...] [-o F] [--json F]\n"
     "  Searches mappings of the model's attention (and, with --scope layer, the\n"
     "  layer's linear layers) onto arch A and prints the best one's analytical\n"
     "  latency, energy, DRAM traffic, utilization and lower bounds, beside the\n"
@@ -34,6 +34,7 @@ static const char usage[] =
     "  --budget N     candidates per cascade instance (default 20000); 0 = no\n"
     "                 search, report the bundled hand mapping\n"
     "  --mapping F    cost this mapping (file or bundled name) instead of searching\n"
+    "  --set K=V      change one field of the arch spec (as einsim run --set)\n"
     "  -o F           write the chosen mapping as YAML (einsim run --mapping F)\n"
     "  --json F       JSON report ('-' = stdout; the text then goes to stderr)\n"
     "  Norms, residuals and activations are costed only where the arch's bundled\n"
@@ -295,8 +296,10 @@ int cmd_map(int argc, char **argv)
 {
     cli_opt o[] = {{"arch", 1, 0},     {"model", 1, 0}, {"objective", 1, 0}, {"budget", 1, 0},
                    {"seed", 1, 0},     {"mapping", 1, 0}, {"o", 1, 0},       {"json", 1, 0},
-                   CLI_RUN_OPTS,       {NULL, 0, 0}};
+                   {"set", 1, 0},      CLI_RUN_OPTS,     {NULL, 0, 0}};
     cli_parse(argc, argv, 1, o, NULL, 0, "map", usage);
+    const char *sets[SIM_REP_SETS];
+    int n_sets = cli_get_all(argc, argv, 1, o, "set", sets, SIM_REP_SETS);
     const char *need[] = {"arch", "model"};
     for (size_t i = 0; i < sizeof need / sizeof *need; i++)
         if (!cli_get(o, need[i]))
@@ -305,10 +308,13 @@ int cmd_map(int argc, char **argv)
         return map_pim(o);
     es_err e;
     md_model model;
-    mp_arch *a = cli_load_arch_model(o, &model);
+    mp_arch *a = cli_load_arch_model(o, sets, n_sets, &model);
+    char label[512];
+    mp_arch_label(a->name, sets, n_sets, label, sizeof label);
     static cli_run cr; /* run.seqs points into it */
     cli_run_options(o, "map", 0, &cr);
     md_run run = cr.run;
+    cli_run_fit_arch(&run, a);
     mp_search_opts so = {MP_OBJ_LATENCY, cli_int(o, "budget", 20000, 0, (int64_t)1 << 40),
                          (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX)};
     if (cli_get(o, "objective") && mp_objective_parse(cli_get(o, "objective"), &so.objective))
@@ -321,6 +327,13 @@ int cmd_map(int argc, char **argv)
     }
     const char *json = cli_get(o, "json");
     FILE *tx = json && !strcmp(json, "-") ? stderr : stdout;
+    /* Both outputs open before the search: a bad --json path must not
+     * leave the -o file behind, nor cost a search first. */
+    es_out mapping_out, json_out;
+    if (cli_get(o, "o"))
+        cli_out_open(&mapping_out, "-o", cli_get(o, "o"));
+    if (json)
+        cli_out_open(&json_out, "--json", json);
 
     mp_mapping chosen = {0}, hand = {0};
     static mp_cost cost, hcost;
@@ -367,6 +380,15 @@ int cmd_map(int argc, char **argv)
         if (added && mp_cost_eval(a, &chosen, &cost, &e))
             es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
         source = "searched";
+        /* never return something worse than the bundled mapping where it is
+         * valid: the search samples, the bundled mapping is a known point */
+        if (have_hand && hcost.valid &&
+            (!cost.valid || mp_objective_value(so.objective, &hcost) < mp_objective_value(so.objective, &cost))) {
+            mp_mapping_free(&chosen);
+            mp_mapping_copy(&chosen, &hand);
+            cost = hcost;
+            source = "bundled (the search found nothing better)";
+        }
     }
     char seqtxt[256] = "";
     if (cr.nseqs)
@@ -375,7 +397,7 @@ int cmd_map(int argc, char **argv)
                      (long long)cr.seqs[i]);
     else
         snprintf(seqtxt, sizeof seqtxt, "%lld", (long long)(run.seq ? run.seq : run.prompt));
-    fprintf(tx, "einsim map: arch %s, model %s, seq %s, batch %lld, scope %s, objective %s", a->name, model.name,
+    fprintf(tx, "einsim map: arch %s, model %s, seq %s, batch %lld, scope %s, objective %s", label, model.name,
             seqtxt, (long long)run.batch, md_scope_name(run.scope), mp_objective_name(so.objective));
     if (run.phase == MD_PHASE_DECODE)
         fprintf(tx, ", decode gen %lld", (long long)run.gen);
@@ -396,7 +418,7 @@ int cmd_map(int argc, char **argv)
         fprintf(tx, "\n");
     }
     free(unmapped);
-    if (!strcmp(source, "searched"))
+    if (st.evaluated)
     {
         /* Timings vary run to run; EINSIM_REPRODUCIBLE leaves them out. */
         fprintf(tx, "search: %lld costed, %lld pruned, %lld valid, %s", (long long)st.evaluated,
@@ -413,11 +435,14 @@ int cmd_map(int argc, char **argv)
         fprintf(tx, "%s / bundled: latency %.4f, energy %.4f\n", source, cost.cycles / hcost.cycles,
                 cost.energy_pj / hcost.energy_pj);
     }
-    if (cli_get(o, "o") && mp_mapping_write(cli_get(o, "o"), &chosen, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    if (cli_get(o, "o")) {
+        char *yaml = mp_mapping_to_yaml(&chosen);
+        cli_out_commit(&mapping_out, yaml);
+        free(yaml);
+    }
     if (json) {
         cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "arch", a->name);
+        cJSON_AddStringToObject(j, "arch", label);
         cJSON_AddStringToObject(j, "model", model.name);
         cJSON_AddNumberToObject(j, "seq", (double)(run.seq ? run.seq : cr.nseqs ? 0 : run.prompt));
         if (cr.nseqs) {
@@ -449,7 +474,7 @@ int cmd_map(int argc, char **argv)
             cJSON_AddItemToObject(h, "mapping", json_mapping(&hand));
         }
         cJSON_AddItemToObject(j, "mapping", json_mapping(&chosen));
-        cli_write_json(j, json);
+        cli_write_json_to(j, &json_out);
         cJSON_Delete(j);
     }
     mp_mapping_free(&chosen);

@@ -2,6 +2,7 @@
 #include "runopts.h"
 
 #include "golden/base/err.h"
+#include "sim/sim.h"
 
 void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_run *r)
 {
@@ -34,13 +35,22 @@ void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_ru
     }
 }
 
-mp_arch *cli_load_arch_model(const cli_opt *o, md_model *model)
+mp_arch *cli_load_arch_model(const cli_opt *o, const char *const *sets, int n_sets, md_model *model)
 {
     es_err e;
-    mp_arch *a = mp_arch_load(cli_get(o, "arch"), &e);
+    mp_arch *a = sim_arch_load_set(cli_get(o, "arch"), sets, n_sets, &e);
     if (!a)
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     if (md_model_load(cli_get(o, "model"), model, &e))
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     return a;
+}
+
+void cli_run_fit_arch(md_run *run, const mp_arch *a)
+{
+    for (int i = 0; i < a->n_units; i++)
+        if (a->units[i].kind == MP_UNIT_ARRAY2D) {
+            run->m0 = a->units[i].rows;
+            return;
+        }
 }

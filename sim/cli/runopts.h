@@ -22,8 +22,13 @@ typedef struct cli_run {
 /* Fill r from the options (cmd names the subcommand in messages; dflt_seq is
  * the length when none of --seq, --seqs, --prompt is given, 0 = required). */
 void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_run *r);
-/* Load --arch and --model (bundled names or paths); exits 2 with the
- * loader's located message on failure.  The caller checked both are given. */
-mp_arch *cli_load_arch_model(const cli_opt *o, md_model *model);
+/* Make the workload's split follow the arch: the key tile m0 is the 2D
+ * array's rows (FuseMax's M0; 256 on the bundled archs), so a template's
+ * `[m0, auto, rows]` fills the array it runs on.  No 2D array: unchanged. */
+void cli_run_fit_arch(md_run *run, const mp_arch *a);
+/* Load --arch (with its --set overrides, mp_arch_load_set) and --model
+ * (bundled names or paths); exits 2 with the loader's located message on
+ * failure.  The caller checked both are given. */
+mp_arch *cli_load_arch_model(const cli_opt *o, const char *const *sets, int n_sets, md_model *model);
 
 #endif

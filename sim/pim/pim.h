@@ -78,11 +78,13 @@ typedef struct pim_arch {
     pim_mapping mapping;  /* bundled (PIM-GPT) mapping */
 } pim_arch;
 
-/* 1 when name_or_path is a PIM system arch (a YAML with `kind: pim`), so
- * the CLI can route it here; 0 otherwise (including unreadable files: the
- * regular loader then reports them). */
+/* 1 when name_or_path is an arch (loaded through the component registry)
+ * with a unit of kind pim-banks, so the CLI routes it here; 0 otherwise
+ * (including specs that do not load: the regular loader reports them). */
 int pim_arch_is(const char *name_or_path);
-/* Load a bundled name (sim/arch/NAME.yaml) or a path; located errors. */
+/* Load a bundled name (sim/arch/NAME.yaml) or a path through the registry
+ * (sim_arch_load) and take its pim-banks and vector-asic units; located
+ * errors. */
 int pim_arch_load(const char *name_or_path, pim_arch *a, es_err *e);
 int pim_arch_parse(const char *fname, const char *text, pim_arch *a, es_err *e);
 /* Mapping files (`kind: pim-mapping`, the pim_mapping fields as booleans). */
@@ -161,6 +163,23 @@ typedef struct pim_opts {
 
 /* Simulate `gen` decode tokens of model m on arch a. */
 int pim_decode(const pim_arch *a, const md_model *m, const pim_opts *o, pim_result *r, es_err *e);
+
+/* Functional mode: the decode with values (docs/pim.md).  A GPT-2-family
+ * model with golden's synthetic weights (seed) runs o->gen steps after an
+ * o->prompt-token cache through the mapping's dataflow: BF16 weights and
+ * cache in the banks, bank MAC units, RD_MAC as BF16, the ASIC's own
+ * arithmetic; every step's logits are compared with golden's gd_forward. */
+typedef struct pim_func_result {
+    int64_t tokens;
+    double max_abs_err, max_rel_err; /* over all steps; rel: / max |golden logit| */
+    int argmax_agree;                /* steps whose argmax equals golden's */
+} pim_func_result;
+/* BF16 weights, vectors, cache and RD_MAC results against golden's fp32:
+ * logits within this fraction of the largest golden logit (measured errors
+ * on the bundled archs: docs/pim.md). */
+#define PIM_FUNC_TOLERANCE 0.05
+int pim_functional(const pim_arch *a, const md_model *m, const pim_opts *o, uint64_t seed, pim_func_result *fr,
+                   es_err *e);
 
 /* "pim_mac", "data_movement", "refresh", "asic" (time_breakdown_s keys). */
 const char *pim_time_class_name(pim_time_class c);

@@ -11,9 +11,11 @@ void pim_fill_report(const pim_arch *a, const pim_result *x, sim_report *r)
     double tck = a->dram.tck_ns * 1e-9;
     r->clock_hz = 1.0 / tck;
     r->cycles = x->cycles;
-    sim_rep_unit *u = sim_report_unit(r, "pim_mac");
-    u->busy_cycles = (uint64_t)(x->mac_busy * (double)x->cycles);
-    sim_report_unit(r, "asic")->busy_cycles = x->asic_busy_cycles;
+    sim_rep_unit *u = sim_report_unit(r, "pim_mac"); /* 2 of SIM_REP_UNITS: never NULL here */
+    if (u)
+        u->busy_cycles = (uint64_t)(x->mac_busy * (double)x->cycles);
+    if ((u = sim_report_unit(r, "asic")))
+        u->busy_cycles = x->asic_busy_cycles;
     r->dram_bytes_read = (double)(x->cmds[DR_RD] + x->cmds[DR_RDA] + x->cmds[DR_RDMAC16]) * a->dram.org.burst_bytes;
     r->dram_bytes_written = (double)(x->cmds[DR_WR] + x->cmds[DR_WRA] + x->cmds[DR_WRGB]) * a->dram.org.burst_bytes;
     sim_report_energy_add(r, "dram", x->energy_dram_pj);

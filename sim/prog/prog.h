@@ -88,6 +88,7 @@ typedef struct sp_prog {
     int neinsums;
     char einsum_names[SP_MAX_EINSUMS][24];
     int einsum_comp[SP_MAX_EINSUMS];
+    int einsum_pe_cycles[SP_MAX_EINSUMS]; /* cycles one PE is busy per point op (the arch's op cost) */
     int nacts;
     char act_names[SP_MAX_ACTS][48];
 } sp_prog;

@@ -132,9 +132,13 @@ void sim_report_text(const sim_report *r, FILE *fp)
     if (r->energy_pj > 0)
         fprintf(fp, "   energy %s", si_energy(r->energy_pj, b2, sizeof b2));
     fputc('\n', fp);
-    for (int i = 0; i < r->n_units; i++)
-        fprintf(fp, "  unit %-10s busy %llu cycles, utilization %.2f%%\n", r->units[i].name,
+    for (int i = 0; i < r->n_units; i++) {
+        fprintf(fp, "  unit %-10s busy %llu cycles, utilization %.2f%%", r->units[i].name,
                 (unsigned long long)r->units[i].busy_cycles, 100 * r->units[i].utilization);
+        if (r->units[i].pe_utilization > 0)
+            fprintf(fp, ", PE utilization %.2f%%", 100 * r->units[i].pe_utilization);
+        fputc('\n', fp);
+    }
     if (strcmp(r->command, "gemm"))
         fprintf(fp, "  dram        read %s, written %s\n", si(r->dram_bytes_read, b1, sizeof b1, "B"),
                 si(r->dram_bytes_written, b2, sizeof b2, "B"));
@@ -180,6 +184,16 @@ char *sim_report_json(const sim_report *r)
     cJSON_AddStringToObject(o, "schema", "einsim-report-1");
     cJSON_AddStringToObject(o, "command", r->command);
     cJSON_AddStringToObject(o, "arch", r->arch);
+    if (r->n_sets) {
+        cJSON *ov = cJSON_AddObjectToObject(o, "overrides");
+        for (int i = 0; i < r->n_sets; i++) {
+            char k[256];
+            const char *eq = strchr(r->sets[i], '=');
+            size_t kl = eq ? (size_t)(eq - r->sets[i]) : strlen(r->sets[i]);
+            snprintf(k, sizeof k, "%.*s", (int)kl, r->sets[i]);
+            cJSON_AddStringToObject(ov, k, eq ? eq + 1 : "");
+        }
+    }
     cJSON_AddStringToObject(o, "model", r->model);
     cJSON_AddStringToObject(o, "phase", r->phase);
     cJSON_AddNumberToObject(o, "batch", (double)r->batch);
@@ -200,6 +214,7 @@ char *sim_report_json(const sim_report *r)
     for (int i = 0; i < r->n_units; i++) {
         cJSON *x = cJSON_AddObjectToObject(u, r->units[i].name);
         cJSON_AddNumberToObject(x, "utilization", r->units[i].utilization);
+        cJSON_AddNumberToObject(x, "pe_utilization", r->units[i].pe_utilization);
         cJSON_AddNumberToObject(x, "busy_cycles", (double)r->units[i].busy_cycles);
     }
     cJSON *d = cJSON_AddObjectToObject(o, "dram");

@@ -19,11 +19,13 @@
 #define SIM_REP_EINSUMS 128 /* >= SP_MAX_EINSUMS (sim/prog/prog.h) */
 #define SIM_REP_EXTRA 24
 #define SIM_REP_SEQS 4096 /* requests of a variable-length batch (--seqs) */
+#define SIM_REP_SETS 16   /* arch overrides (--set) */
 
 typedef struct sim_rep_unit {
     char name[SIM_REP_NAME];
     uint64_t busy_cycles;
     double utilization; /* busy_cycles / cycles */
+    double pe_utilization; /* point ops x PE cycles per op / (rows x cols x cycles): the arch's real size */
 } sim_rep_unit;
 
 typedef struct sim_rep_einsum {
@@ -40,7 +42,10 @@ typedef struct sim_rep_kv {
 
 typedef struct sim_report {
     char command[16]; /* "run" or "gemm" */
-    char arch[SIM_REP_NAME], model[SIM_REP_NAME], phase[16], scope[16];
+    char arch[512]; /* the arch's name, with its overrides: fusemax[units.array2d.rows=128] */
+    char model[SIM_REP_NAME], phase[16], scope[16];
+    int n_sets;     /* arch overrides, "KEY.PATH=VALUE" as given to --set */
+    char sets[SIM_REP_SETS][256];
     char schedule[SIM_REP_NAME]; /* how the mapping was scheduled (e.g. fusemax, flat) */
     int64_t batch;
     int n_seqs;

@@ -57,8 +57,8 @@ expect_err pim_encoder 2 "encoder" $R --arch pimgpt --model bert-base --prompt 1
 expect_err pim_too_long 2 "ASIC SRAM .* cannot hold" $R --arch pimgpt --model gpt3-xl --prompt 1000000
 printf 'kind: pim-mapping\nsplit_k: false\npack_rows: yes please\nkv_in_pim: true\noverlap: false\n' >"$D/bad.yaml"
 expect_err pim_bad_mapping 2 "bad.yaml:3:12: key 'pack_rows'" $R --arch pimgpt --model gpt2-small --prompt 10 --mapping "$D/bad.yaml"
-sed 's/^channels: 8 /channels: -1 /' "$(dirname "$0")/../../sim/arch/pimgpt.yaml" >"$D/neg.yaml"
-expect_err pim_bad_arch 2 "neg.yaml:[0-9]+:[0-9]+: key 'channels'" $R --arch "$D/neg.yaml" --model gpt2-small --prompt 10
+sed 's/^    channels: 8 /    channels: -1 /' "$(dirname "$0")/../../sim/arch/pimgpt.yaml" >"$D/neg.yaml"
+expect_err pim_bad_arch 2 "neg.yaml:[0-9]+:[0-9]+: key 'units.banks.channels'" $R --arch "$D/neg.yaml" --model gpt2-small --prompt 10
 expect_err check_needs_pim 2 "PIM archs" $R --arch fusemax --model gpt2-small --prompt 10 --check
 
 # Done-means of the PIM-GPT study on all 8 GPT models, at a 128-token prompt
@@ -70,3 +70,11 @@ for m in gpt2-small gpt2-medium gpt2-large gpt2-xl gpt3-small gpt3-medium gpt3-l
           and .decode.energy_pj_per_token > 0' "$D/$m-$p.json"
     done
 done
+
+# functional mode through the CLI on a small GPT-2-shaped model
+sed -e 's/^name: gpt2-small/name: gpt2-tiny/' -e 's/^d_model: 768/d_model: 128/' -e 's/^n_layers: 12/n_layers: 1/' \
+    -e 's/^n_heads: 12/n_heads: 2/' -e 's/^ffn_dim: 3072/ffn_dim: 512/' -e 's/^vocab: 50257/vocab: 300/' \
+    "$(dirname "$0")/../../models/gpt2-small.yaml" >"$D/gpt2-tiny.yaml"
+expect_ok pim_functional $R --arch pimgpt --model "$D/gpt2-tiny.yaml" --prompt 20 --gen 2 --functional --json "$D/fn.json"
+check pim_functional_match jq -e '.functional.match == true and .functional.max_rel_err > 0
+  and .run.functional_argmax_agree == 2' "$D/fn.json"

@@ -209,6 +209,36 @@ static void test_decode_ff_and_checker(void **state)
     }
 }
 
+/* Functional mode: the decode with values through the banks and the ASIC
+ * against golden's forward, on a small GPT-2-shaped model, for mappings
+ * that change the arithmetic (chunks, channel slices, cache on the ASIC). */
+static void test_functional(void **state)
+{
+    (void)state;
+    pim_arch *a = load("pimgpt");
+    md_model m;
+    es_err e;
+    assert_int_equal(md_model_load("gpt2-small", &m, &e), 0);
+    m.n_layers = 2, m.d_model = 256, m.n_heads = m.n_kv_heads = 4, m.head_dim = 64, m.ffn_dim = 1280;
+    m.vocab = 700, m.max_seq = 2048;
+    pim_mapping maps[3] = {a->mapping, {1, 1, 1, 0}, {0, 1, 0, 0}};
+    for (int i = 0; i < 3; i++) {
+        pim_opts o = {.prompt = 1030, .gen = 2, .mapping = &maps[i]}; /* context > one 1024-element row */
+        pim_func_result fr;
+        if (pim_functional(a, &m, &o, 5, &fr, &e))
+            fail_msg("%s", e.msg);
+        assert_int_equal(fr.tokens, 2);
+        assert_true(fr.max_rel_err > 0);                  /* BF16 is not fp32 */
+        assert_true(fr.max_rel_err < PIM_FUNC_TOLERANCE); /* but close */
+        assert_int_equal(fr.argmax_agree, 2);
+    }
+    m.family = MD_FAM_LLAMA;
+    pim_opts o = {.prompt = 4, .gen = 1};
+    pim_func_result fr;
+    assert_int_equal(pim_functional(a, &m, &o, 5, &fr, &e), -1);
+    assert_non_null(strstr(e.msg, "GPT-2 family"));
+}
+
 static void expect_bad(const char *from, const char *to, const char *msg)
 {
     char path[1024];
@@ -236,11 +266,13 @@ static void test_arch_errors(void **state)
 {
     (void)state;
     expect_bad("channels: 8", "channels: 0", "channels");
-    expect_bad("lanes: 16", "lanes: 8", "must equal the timing set's burst");
+    expect_bad("cols: 16 ", "cols: 8 ", "must equal the timing set's burst");
     expect_bad("dram: gddr6-aim", "dram: gddr6", "no PIM timing");
     expect_bad("dram: gddr6-aim", "dram: nosuch", "timing set 'nosuch'");
     expect_bad("  overlap: false", "  overlapp: false", "did you mean");
-    expect_bad("number_format: bf16", "number_format: fp16", "expected bf16");
+    expect_bad("number_format: bf16", "number_format: fp16", "MAC units are BF16");
+    expect_bad("kind: vector-asic", "kind: vector", "key 'units.asic.clock_hz': unknown key 'clock_hz'");
+    expect_bad("kind: pim-banks", "kind: pim-bank", "expected array2d, array1d, vector, pim-banks or vector-asic");
     assert_true(pim_arch_is("pimgpt"));
     assert_false(pim_arch_is("fusemax"));
     assert_false(pim_arch_is("no-such-arch"));
@@ -252,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_allbank_row_226),      cmocka_unit_test(test_rows_fast_forward),
         cmocka_unit_test(test_mac_unit_vs_golden),   cmocka_unit_test(test_asic_vs_golden),
         cmocka_unit_test(test_decode_ff_and_checker), cmocka_unit_test(test_arch_errors),
+        cmocka_unit_test(test_functional),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

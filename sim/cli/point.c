@@ -1,0 +1,128 @@
+/* sim/cli/point.c: see point.h. */
+#include "point.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "golden/base/io.h"
+#include "mapper/catalog.h"
+#include "mapper/cost.h"
+#include "mapper/resolve.h"
+
+/* The arch's bundled mapping resolved for w into *m (empty on failure). */
+static int bundled_mapping(const mp_arch *a, const char *name, const md_workload *w, mp_mapping *m, int *skipped,
+                           es_err *e)
+{
+    mp_mapping tmpl;
+    mp_mapping_init(m);
+    if (mp_mapping_load(name, &tmpl, e))
+        return -1;
+    int rc = mp_resolve(a, &tmpl, w, m, skipped, e);
+    mp_mapping_free(&tmpl);
+    return rc;
+}
+
+int cli_point_searched_mapping(const mp_arch *a, const md_workload *w, const mp_search_opts *so, mp_mapping *m,
+                               es_err *e)
+{
+    mp_cost cost;
+    mp_search_stats st;
+    memset(&st, 0, sizeof st);
+    mp_mapping_init(m);
+    if (mp_search(a, w, so, m, &cost, &st, e))
+        return -1;
+    /* the search explores attention and linear layers; norms, residuals and
+     * activations keep the bundled templates (as einsim map) */
+    mp_mapping hand;
+    int skipped;
+    es_err he;
+    char path[4096];
+    if (es_find_bundled("mappings", a->name, ".yaml", path, sizeof path, &he) ||
+        bundled_mapping(a, a->name, w, &hand, &skipped, &he))
+        return 0;
+    for (int i = 0; i < hand.n_cascades; i++)
+        if (!mp_cascade_is_core(hand.cascades[i].cascade))
+            *mp_mapping_add(m) = hand.cascades[i];
+    /* never slower than the bundled mapping where that one is valid */
+    mp_cost c1, c0;
+    if (!mp_cost_eval(a, m, &c1, &he) && !mp_cost_eval(a, &hand, &c0, &he) && c0.valid &&
+        (!c1.valid || mp_objective_value(so->objective, &c0) < mp_objective_value(so->objective, &c1))) {
+        mp_mapping_free(m);
+        *m = hand; /* a move */
+        return 0;
+    }
+    mp_mapping_free(&hand);
+    return 0;
+}
+
+int cli_point_run(const cli_point *p, const sim_run_opts *ro, sim_report *r, es_err *e)
+{
+    sim_report_init(r, "run");
+    mp_arch *a = sim_arch_load_set(p->arch, p->sets, p->n_sets, e);
+    if (!a)
+        return -1;
+    md_model model;
+    md_workload w;
+    mp_mapping m;
+    mp_mapping_init(&m);
+    int rc = -1, skipped = 0;
+    if (md_model_load(p->model, &model, e)) {
+        mp_arch_free(a);
+        return -1;
+    }
+    if (p->heads > 0)
+        model.n_heads = model.n_kv_heads = p->heads;
+    md_run fitted = p->run->run;
+    cli_run_fit_arch(&fitted, a);
+    const md_run *run = &fitted;
+    if (md_expand(&model, run, &w, e))
+        goto out;
+    if (p->search ? cli_point_searched_mapping(a, &w, &p->so, &m, e)
+                  : bundled_mapping(a, p->mapping ? p->mapping : a->name, &w, &m, &skipped, e))
+        goto out;
+    sim_run_opts dflt;
+    sim_run_opts_init(&dflt);
+    mp_arch_label(a->name, p->sets, p->n_sets, r->arch, sizeof r->arch);
+    r->n_sets = p->n_sets;
+    for (int i = 0; i < p->n_sets; i++)
+        snprintf(r->sets[i], sizeof r->sets[i], "%s", p->sets[i]);
+    snprintf(r->model, sizeof r->model, "%s", model.name);
+    snprintf(r->phase, sizeof r->phase, "%s", md_phase_name(run->phase));
+    snprintf(r->scope, sizeof r->scope, "%s", md_scope_name(run->scope));
+    snprintf(r->schedule, sizeof r->schedule, "%s", p->search ? "searched" : p->mapping ? p->mapping : a->name);
+    r->batch = run->batch;
+    if (p->run->nseqs) {
+        r->n_seqs = p->run->nseqs;
+        memcpy(r->seqs, p->run->seqs, (size_t)p->run->nseqs * sizeof *p->run->seqs);
+    } else {
+        r->n_seqs = 1, r->seqs[0] = run->seq ? run->seq : run->prompt;
+    }
+    rc = sim_run_mapping(a, &m, ro ? ro : &dflt, r, e);
+    if (rc && !r->functional)
+        goto out;
+    if (skipped)
+        sim_report_extra(r, "instances_not_costed", skipped);
+    if (run->phase == MD_PHASE_DECODE) {
+        sim_report_extra(r, "decode_gen", (double)run->gen);
+        if (!rc)
+            sim_report_decode(r, (double)run->batch, (double)run->gen);
+    }
+    if (!rc) {
+        /* which resource bounds the run: off-chip memory when its busy time
+         * is the largest of all units (decode streams the KV cache) */
+        double mem = 0, comp = 0;
+        for (int i = 0; i < r->n_units; i++) {
+            double b = (double)r->units[i].busy_cycles;
+            if (!strcmp(r->units[i].name, a->mem.name))
+                mem = b;
+            else if (b > comp)
+                comp = b;
+        }
+        sim_report_extra(r, "memory_bound", mem >= comp && mem > 0 ? 1 : 0);
+    }
+out:
+    mp_mapping_free(&m);
+    md_workload_free(&w);
+    mp_arch_free(a);
+    return rc;
+}
