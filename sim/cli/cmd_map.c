@@ -48,17 +48,9 @@ static const char usage[] =
 static int map_pim(const cli_opt *o)
 {
     es_err e;
-    pim_arch *a = es_xcalloc(1, sizeof *a);
-    if (pim_arch_load(cli_get(o, "arch"), a, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     md_model model;
-    if (md_model_load(cli_get(o, "model"), &model, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    const char *ph = cli_get(o, "phase");
-    if (!ph || strcmp(ph, "decode"))
-        es_fatal(ES_EXIT_BADINPUT, "map: arch %s is a PIM system: it maps --phase decode", a->name);
-    if (cli_int(o, "batch", 1, 1, 1 << 20) != 1 || cli_get(o, "seqs"))
-        es_fatal(ES_EXIT_BADINPUT, "map: arch %s decodes one request (batch 1)", a->name);
+    pim_opts po;
+    pim_arch *a = cli_pim_load(o, "map", &model, &po);
     if (cli_get(o, "mapping") || cli_get(o, "budget") || cli_get(o, "seed"))
         es_fatal(ES_EXIT_BADINPUT, "map: --mapping, --budget and --seed do not apply to PIM arch %s (the search is "
                                    "exhaustive)", a->name);
@@ -68,9 +60,6 @@ static int map_pim(const cli_opt *o)
         obj = !strcmp(ob, "latency") ? 0 : !strcmp(ob, "energy") ? 1 : !strcmp(ob, "edp") ? 2 : -1;
     if (obj < 0)
         es_fatal(ES_EXIT_BADINPUT, "map: --objective: expected latency, energy or edp, got '%s'", ob);
-    pim_opts po = {.prompt = cli_int(o, "prompt", cli_int(o, "seq", 0, 0, 1 << 30), 0, 1 << 30),
-                   .gen = cli_int(o, "gen", 1, 1, 1 << 20),
-                   .fast_forward = 1};
     pim_map_point pts[PIM_MAP_POINTS];
     int best;
     if (pim_map_search(a, &model, &po, obj, pts, &best, &e))

@@ -42,31 +42,17 @@ static const char usage[] =
 static int run_pim(const cli_opt *o)
 {
     es_err e;
-    pim_arch *a = es_xcalloc(1, sizeof *a);
-    if (pim_arch_load(cli_get(o, "arch"), a, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     md_model model;
-    if (md_model_load(cli_get(o, "model"), &model, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    const char *ph = cli_get(o, "phase");
-    if (!ph || strcmp(ph, "decode"))
-        es_fatal(ES_EXIT_BADINPUT, "run: arch %s is a PIM system: it runs --phase decode (got %s)", a->name,
-                 ph ? ph : "prefill");
-    if (cli_get(o, "scope") && strcmp(cli_get(o, "scope"), "model"))
-        es_fatal(ES_EXIT_BADINPUT, "run: arch %s runs the whole model (--scope model), not --scope %s", a->name,
-                 cli_get(o, "scope"));
-    if (cli_int(o, "batch", 1, 1, 1 << 20) != 1 || cli_get(o, "seqs"))
-        es_fatal(ES_EXIT_BADINPUT, "run: arch %s decodes one request (batch 1, as PIM-GPT)", a->name);
+    pim_opts po;
+    pim_arch *a = cli_pim_load(o, "run", &model, &po);
     if (cli_get(o, "trace") || cli_get(o, "heads"))
         es_fatal(ES_EXIT_BADINPUT, "run: --trace and --heads are not supported on PIM arch %s", a->name);
     pim_mapping mp = a->mapping;
     if (cli_get(o, "mapping") && pim_mapping_load(cli_get(o, "mapping"), &mp, &e))
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    pim_opts po = {.prompt = cli_int(o, "prompt", cli_int(o, "seq", 0, 0, 1 << 30), 0, 1 << 30),
-                   .gen = cli_int(o, "gen", 1, 1, 1 << 20),
-                   .fast_forward = !cli_flag(o, "full"),
-                   .record = cli_flag(o, "check"),
-                   .mapping = &mp};
+    po.fast_forward = !cli_flag(o, "full");
+    po.record = cli_flag(o, "check");
+    po.mapping = &mp;
     sim_report *r = es_xcalloc(1, sizeof *r);
     sim_report_init(r, "run");
     snprintf(r->arch, sizeof r->arch, "%s", a->name);

@@ -176,6 +176,14 @@ int sim_report_reproducible(void)
     return v && *v && strcmp(v, "0") != 0;
 }
 
+/* An object `name` of key: number pairs under parent, in table order. */
+static void json_kv(cJSON *parent, const char *name, const sim_rep_kv *v, int n)
+{
+    cJSON *x = cJSON_AddObjectToObject(parent, name);
+    for (int i = 0; i < n; i++)
+        cJSON_AddNumberToObject(x, v[i].key, v[i].v);
+}
+
 double sim_report_wall_s(const sim_report *r) { return sim_report_reproducible() ? 0.0 : r->wall_s; }
 
 char *sim_report_json(const sim_report *r)
@@ -222,12 +230,8 @@ char *sim_report_json(const sim_report *r)
     cJSON_AddNumberToObject(d, "bytes_written", r->dram_bytes_written);
     if (r->has_device) {
         cJSON_AddNumberToObject(d, "row_hit_rate", r->dram_row_hit_rate);
-        cJSON *c = cJSON_AddObjectToObject(d, "commands");
-        for (int i = 0; i < r->n_cmds; i++)
-            cJSON_AddNumberToObject(c, r->cmds[i].key, r->cmds[i].v);
-        cJSON *t = cJSON_AddObjectToObject(o, "time_breakdown_s");
-        for (int i = 0; i < r->n_time; i++)
-            cJSON_AddNumberToObject(t, r->time_breakdown[i].key, r->time_breakdown[i].v);
+        json_kv(d, "commands", r->cmds, r->n_cmds);
+        json_kv(o, "time_breakdown_s", r->time_breakdown, r->n_time);
     }
     if (r->has_decode) {
         cJSON *x = cJSON_AddObjectToObject(o, "decode");
@@ -236,9 +240,7 @@ char *sim_report_json(const sim_report *r)
         cJSON_AddNumberToObject(x, "tokens_per_s", r->decode_tokens_per_s);
         cJSON_AddNumberToObject(x, "energy_pj_per_token", r->decode_energy_pj_per_token);
     }
-    cJSON *eb = cJSON_AddObjectToObject(o, "energy_breakdown_pj");
-    for (int i = 0; i < r->n_energy; i++)
-        cJSON_AddNumberToObject(eb, r->energy[i].key, r->energy[i].v);
+    json_kv(o, "energy_breakdown_pj", r->energy, r->n_energy);
     cJSON *es = cJSON_AddArrayToObject(o, "einsums");
     for (int i = 0; i < r->n_einsums; i++) {
         cJSON *x = cJSON_CreateObject();
@@ -248,11 +250,8 @@ char *sim_report_json(const sim_report *r)
         cJSON_AddNumberToObject(x, "ops", r->einsums[i].ops);
         cJSON_AddItemToArray(es, x);
     }
-    if (r->n_extra) {
-        cJSON *x = cJSON_AddObjectToObject(o, r->command);
-        for (int i = 0; i < r->n_extra; i++)
-            cJSON_AddNumberToObject(x, r->extra[i].key, r->extra[i].v);
-    }
+    if (r->n_extra)
+        json_kv(o, r->command, r->extra, r->n_extra);
     if (r->functional) {
         cJSON *f = cJSON_AddObjectToObject(o, "functional");
         cJSON_AddNumberToObject(f, "max_abs_err", r->func_max_abs_err);
