@@ -96,8 +96,9 @@ int pim_ctl_issue(pim_ctl *c, dr_cmd_kind k, int bank, int64_t row, int64_t col,
 static int refresh_due(pim_ctl *c, es_err *e)
 {
     while (c->now >= c->next_ref) {
-        if (issue_at(c, DR_REFAB, -1, 0, 0, PIM_T_REFRESH, 0, NULL, e))
+        if (issue_at(c, DR_REFAB, -1, 0, 0, PIM_T_REFRESH, c->ref_not_before, NULL, e))
             return -1;
+        c->ref_not_before = 0;
         c->next_ref += (uint64_t)c->a->dram.t.tREFI;
     }
     return 0;
@@ -226,21 +227,25 @@ int pim_ctl_rows(pim_ctl *c, int64_t n_rows, const pim_row_cmd *cmds, int n, uin
         expect = 0;
         start[2] = start[1], start[1] = start[0], start[0] = st;
         valid++;
-        if (!c->fast_forward || valid < 3 || r + 2 >= n_rows)
+        if (!c->fast_forward || valid < 2 || r + 2 >= n_rows)
             continue;
         uint64_t P = start[0] - start[1];
-        if (P != start[1] - start[2] || memcmp(off[cur], off[cur ^ 1], (size_t)n * sizeof(uint64_t)))
+        if (memcmp(off[cur], off[cur ^ 1], (size_t)n * sizeof(uint64_t)))
             continue;
         /* periodic: rows r+1 .. r+k repeat row r shifted by P each */
         uint64_t pre = c->now; /* this row's PREA */
         if (c->next_ref <= pre)
             continue;
-        /* the refresh checks before the skipped rows and before the row
-         * after them (which must start from the predicted state) stay false */
-        uint64_t k = (c->next_ref - pre + P - 1) / P - 1;
-        uint64_t left = (uint64_t)(n_rows - r - 2);   /* keep one row to simulate */
-        if (k > left)
-            k = left;
+        /* kref rows start before the refresh falls due (their checks stay
+         * false).  When the block goes on past it, skip them all: the
+         * refresh then issues where the next row would have started (a REFab
+         * waits for what an ACT16 waits for after PREA: tRP, tRC), and rows
+         * are simulated again after it.  Otherwise keep the block's last row
+         * to simulate at the predicted cycle and check. */
+        uint64_t kref = (c->next_ref - pre + P - 1) / P;
+        uint64_t left = (uint64_t)(n_rows - r - 1);
+        int to_refresh = kref < left;
+        uint64_t k = to_refresh ? kref : left - 1;
         if (k == 0)
             continue;
         add_rows(c, &s0, &s1, k);
@@ -250,8 +255,12 @@ int pim_ctl_rows(pim_ctl *c, int64_t n_rows, const pim_row_cmd *cmds, int n, uin
         c->row_seq += (int64_t)k;
         if (c->last_data > st)
             c->last_data += k * P;
-        expect_start = st + (k + 1) * P;
-        expect = 1;
+        if (to_refresh) {
+            c->ref_not_before = st + (k + 1) * P;
+        } else {
+            expect_start = st + (k + 1) * P;
+            expect = 1;
+        }
         r += (int64_t)k;
         /* off[cur] stays the reference for the check (the next row uses the other slot) */
         memcpy(off[cur ^ 1], off[cur], (size_t)n * sizeof(uint64_t));

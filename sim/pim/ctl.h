@@ -11,9 +11,11 @@
  * Fast-forward: when two consecutive rows issue every command at the same
  * offsets from the row's ACT and the row period repeats, the following rows
  * before the next refresh are skipped: time, command counts, energy and the
- * controller's counters advance by (rows x one row's deltas), and the next
- * simulated row starts at the predicted cycle.  That row is checked against
- * the predicted pattern; a mismatch is an error, never a silent drift.
+ * controller's counters advance by (rows x one row's deltas).  The refresh
+ * then issues where the next row would have started; at the end of a block
+ * its last row is simulated at the predicted cycle instead and checked
+ * against the predicted pattern (a mismatch is an error, never a silent
+ * drift).
  * Tests prove fast-forward == full simulation on every bundled case. */
 #ifndef SIM_PIM_CTL_H
 #define SIM_PIM_CTL_H
@@ -36,6 +38,7 @@ typedef struct pim_ctl {
     uint64_t now;      /* issue cycle of the last command */
     uint64_t next_ref; /* refresh due */
     uint64_t ref_until;
+    uint64_t ref_not_before; /* after a skip up to a refresh: its predicted cycle */
     int fast_forward;
     /* counters of the representative channel (skipped rows included) */
     uint64_t cmds[DR_NCMD];
