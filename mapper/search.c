@@ -437,7 +437,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
             add_loop(E, "m0", m0 < s->M0 ? m0 : s->M0, MP_LOOP_SPATIAL_ROWS);
             if (m0 > s->M0)
                 add_loop(E, "m0", m0 / s->M0, MP_LOOP_TEMPORAL);
-            es_strlcpy(g->granularity, "tile", sizeof g->granularity);
+            g->granularity = MP_GRAN_TILE;
         } else if (s->is_attn) {
             const char *mr = v == 0 ? "m1" : "m";
             int64_t mo = v == 0 ? mp_cmap_rank(cm, "m1") : s->M / s->M0;

@@ -189,16 +189,27 @@ static void attention_instance(ctx *c, int64_t m_len, int64_t p_len, int64_t req
     const md_run *r = c->r;
     int64_t hd = m->head_dim, m0 = r->m0 < m_len ? r->m0 : m_len;
     int64_t repeat = mul(c, requests, m->n_heads);
+    /* Decode with grouped-query attention: the G = n_heads / n_kv_heads query
+     * heads of a group attend to the same K and V, so one instance per KV head
+     * takes them as its G queries (p = G) and the cache is read once per KV
+     * head, not once per query head.  MACs are unchanged. */
+    int64_t group = 1;
+    if (r->phase == MD_PHASE_DECODE && m->n_kv_heads > 0 && m->n_kv_heads < m->n_heads &&
+        m->n_heads % m->n_kv_heads == 0) {
+        group = m->n_heads / m->n_kv_heads;
+        repeat = mul(c, requests, m->n_kv_heads);
+        p_len = group;
+    }
     md_inst *in;
     if (r->phase == MD_PHASE_PREFILL)
         in = add(c, r->attention, "attention", repeat, "e", hd, "f", hd, "m", m_len, "p", p_len, "m0", m0,
                  (const char *)NULL);
     else if (r->splits > 1)
-        in = add(c, "attention-decode-split", "attention", repeat, "e", hd, "f", hd, "m", m_len, "p",
-                 (int64_t)1, "m0", m0, "s", r->splits, (const char *)NULL);
+        in = add(c, "attention-decode-split", "attention", repeat, "e", hd, "f", hd, "m", m_len, "p", p_len,
+                 "m0", m0, "s", r->splits, (const char *)NULL);
     else
-        in = add(c, "attention-decode", "attention", repeat, "e", hd, "f", hd, "m", m_len, "p", (int64_t)1,
-                 "m0", m0, (const char *)NULL);
+        in = add(c, "attention-decode", "attention", repeat, "e", hd, "f", hd, "m", m_len, "p", p_len, "m0",
+                 m0, (const char *)NULL);
     /* QK (e*m*p) and AV (f*m*p), dense: a causal mask does not remove work here */
     in->macs = mul(c, mul(c, 2 * hd, m_len), p_len);
     in->out_elems = mul(c, hd, p_len);

@@ -21,6 +21,7 @@
 #include "mapper/search.h"
 #include "models/models.h"
 #include "runopts.h"
+#include "sim/pim/pim.h"
 
 static const char usage[] =
     "usage: einsim map --arch A --model M (--seq N [--batch B] | --seqs 512,77,1024 | --prompt P)\n"
@@ -38,7 +39,87 @@ static const char usage[] =
     "  -o F           write the chosen mapping as YAML (einsim run --mapping F)\n"
     "  --json F       JSON report ('-' = stdout; the text then goes to stderr)\n"
     "  Norms, residuals and activations are costed only where the arch's bundled\n"
-    "  mapping has a template for them (the search keeps those templates).\n";
+    "  mapping has a template for them (the search keeps those templates).\n"
+    "  PIM archs (pimgpt, pimgpt-hbm; --phase decode --prompt P [--gen G]): every\n"
+    "  PIM mapping (weight split over channels, row packing, KV cache in the banks\n"
+    "  or attention on the ASIC, ASIC overlap) is simulated at the command level;\n"
+    "  the best is compared with PIM-GPT's (the arch's `mapping:`).\n";
+
+/* PIM archs: exhaustive search of pim_mapping by simulation (docs/pim.md). */
+static int map_pim(const cli_opt *o)
+{
+    es_err e;
+    md_model model;
+    pim_opts po;
+    pim_arch *a = cli_pim_load(o, "map", &model, &po);
+    if (cli_get(o, "mapping") || cli_get(o, "budget") || cli_get(o, "seed"))
+        es_fatal(ES_EXIT_BADINPUT, "map: --mapping, --budget and --seed do not apply to PIM arch %s (the search is "
+                                   "exhaustive)", a->name);
+    int obj = 0;
+    const char *ob = cli_get(o, "objective");
+    if (ob)
+        obj = !strcmp(ob, "latency") ? 0 : !strcmp(ob, "energy") ? 1 : !strcmp(ob, "edp") ? 2 : -1;
+    if (obj < 0)
+        es_fatal(ES_EXIT_BADINPUT, "map: --objective: expected latency, energy or edp, got '%s'", ob);
+    pim_map_point pts[PIM_MAP_POINTS];
+    int best;
+    if (pim_map_search(a, &model, &po, obj, pts, &best, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    int hand = pim_mapping_index(&a->mapping);
+    const char *json = cli_get(o, "json");
+    FILE *tx = json && !strcmp(json, "-") ? stderr : stdout;
+    static const char *const on[] = {"latency", "energy", "edp"};
+    fprintf(tx, "einsim map: arch %s, model %s, decode, prompt %lld, gen %lld, objective %s (%d mappings simulated)\n",
+            a->name, model.name, (long long)po.prompt, (long long)po.gen, on[obj], PIM_MAP_POINTS);
+    fprintf(tx, "  split_k pack_rows kv_in_pim overlap   s/token      pJ/token     row-hit\n");
+    for (int i = 0; i < PIM_MAP_POINTS; i++)
+        fprintf(tx, "  %-7d %-9d %-9d %-7d   %-12.6g %-12.6g %.4f%s%s\n", pts[i].m.split_k, pts[i].m.pack_rows,
+                pts[i].m.kv_in_pim, pts[i].m.overlap, pts[i].s_per_token, pts[i].pj_per_token, pts[i].row_hit_rate,
+                i == best ? "  <- best" : "", i == hand ? "  <- PIM-GPT (bundled)" : "");
+    double gain = pts[best].objective > 0 ? pts[hand].objective / pts[best].objective : 1;
+    int dist = pim_mapping_distance(&pts[best].m, &a->mapping);
+    fprintf(tx, "  searched vs PIM-GPT's mapping: %d of 4 choices differ; %s %.4gx better\n", dist, on[obj], gain);
+    if (cli_get(o, "o")) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+        pim_mapping_write(m, a->name, &pts[best].m);
+        fclose(m);
+        if (es_write_file(cli_get(o, "o"), buf, len, &e))
+            es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+        free(buf);
+    }
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "command", "map");
+        cJSON_AddStringToObject(j, "arch", a->name);
+        cJSON_AddStringToObject(j, "model", model.name);
+        cJSON_AddStringToObject(j, "phase", "decode");
+        cJSON_AddNumberToObject(j, "prompt", (double)po.prompt);
+        cJSON_AddNumberToObject(j, "gen", (double)po.gen);
+        cJSON_AddStringToObject(j, "objective", on[obj]);
+        cJSON *ps = cJSON_AddArrayToObject(j, "points");
+        for (int i = 0; i < PIM_MAP_POINTS; i++) {
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddBoolToObject(x, "split_k", pts[i].m.split_k);
+            cJSON_AddBoolToObject(x, "pack_rows", pts[i].m.pack_rows);
+            cJSON_AddBoolToObject(x, "kv_in_pim", pts[i].m.kv_in_pim);
+            cJSON_AddBoolToObject(x, "overlap", pts[i].m.overlap);
+            cJSON_AddNumberToObject(x, "s_per_token", pts[i].s_per_token);
+            cJSON_AddNumberToObject(x, "energy_pj_per_token", pts[i].pj_per_token);
+            cJSON_AddNumberToObject(x, "row_hit_rate", pts[i].row_hit_rate);
+            cJSON_AddItemToArray(ps, x);
+        }
+        cJSON_AddNumberToObject(j, "best", best);
+        cJSON_AddNumberToObject(j, "bundled", hand);
+        cJSON_AddNumberToObject(j, "choices_differing", dist);
+        cJSON_AddNumberToObject(j, "bundled_over_best", gain);
+        cli_write_json(j, json);
+        cJSON_Delete(j);
+    }
+    free(a);
+    return 0;
+}
 
 static cJSON *json_mapping(const mp_mapping *m)
 {
@@ -175,6 +256,8 @@ int cmd_map(int argc, char **argv)
     for (size_t i = 0; i < sizeof need / sizeof *need; i++)
         if (!cli_get(o, need[i]))
             es_fatal(ES_EXIT_BADINPUT, "map: missing --%s (see 'einsim map --help')", need[i]);
+    if (pim_arch_is(cli_get(o, "arch")))
+        return map_pim(o);
     es_err e;
     md_model model;
     mp_arch *a = cli_load_arch_model(o, sets, n_sets, &model);

@@ -98,8 +98,11 @@ int cli_point_run(const cli_point *p, const sim_run_opts *ro, sim_report *r, es_
         goto out;
     if (skipped)
         sim_report_extra(r, "instances_not_costed", skipped);
-    if (run->phase == MD_PHASE_DECODE)
+    if (run->phase == MD_PHASE_DECODE) {
         sim_report_extra(r, "decode_gen", (double)run->gen);
+        if (!rc)
+            sim_report_decode(r, (double)run->batch, (double)run->gen);
+    }
     if (!rc) {
         /* which resource bounds the run: off-chip memory when its busy time
          * is the largest of all units (decode streams the KV cache) */

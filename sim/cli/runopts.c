@@ -1,6 +1,8 @@
 /* sim/cli/runopts.c: see runopts.h. */
 #include "runopts.h"
 
+#include <string.h>
+
 #include "golden/base/err.h"
 #include "sim/sim.h"
 
@@ -56,4 +58,28 @@ void cli_run_fit_arch(md_run *run, const mp_arch *a)
             run->m0 = a->units[i].rows;
             return;
         }
+}
+
+pim_arch *cli_pim_load(const cli_opt *o, const char *cmd, md_model *model, pim_opts *po)
+{
+    es_err e;
+    pim_arch *a = es_xcalloc(1, sizeof *a);
+    if (pim_arch_load(cli_get(o, "arch"), a, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    if (md_model_load(cli_get(o, "model"), model, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    const char *ph = cli_get(o, "phase");
+    if (!ph || strcmp(ph, "decode"))
+        es_fatal(ES_EXIT_BADINPUT, "%s: arch %s is a PIM system: it runs --phase decode (got %s)", cmd, a->name,
+                 ph ? ph : "prefill");
+    if (cli_get(o, "scope") && strcmp(cli_get(o, "scope"), "model"))
+        es_fatal(ES_EXIT_BADINPUT, "%s: arch %s runs the whole model (--scope model), not --scope %s", cmd, a->name,
+                 cli_get(o, "scope"));
+    if (cli_int(o, "batch", 1, 1, 1 << 20) != 1 || cli_get(o, "seqs"))
+        es_fatal(ES_EXIT_BADINPUT, "%s: arch %s decodes one request (batch 1, as PIM-GPT)", cmd, a->name);
+    memset(po, 0, sizeof *po);
+    po->prompt = cli_int(o, "prompt", cli_int(o, "seq", 0, 0, 1 << 30), 0, 1 << 30);
+    po->gen = cli_int(o, "gen", 1, 1, 1 << 20);
+    po->fast_forward = 1;
+    return a;
 }

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "mapper/arch.h"
 #include "models/models.h"
+#include "sim/pim/pim.h"
 
 #define CLI_RUN_MAX_SEQS 4096
 #define CLI_RUN_OPTS                                                                                             \
@@ -30,5 +31,11 @@ void cli_run_fit_arch(md_run *run, const mp_arch *a);
  * (bundled names or paths); exits 2 with the loader's located message on
  * failure.  The caller checked both are given. */
 mp_arch *cli_load_arch_model(const cli_opt *o, const char *const *sets, int n_sets, md_model *model);
+
+/* PIM archs (sim/pim): load --arch and --model, check what a PIM decode
+ * takes (--phase decode, batch 1, --scope model) and fill po's prompt (from
+ * --prompt or --seq), gen and fast_forward 1.  Exits 2 with one line; cmd
+ * names the subcommand.  The caller frees the arch. */
+pim_arch *cli_pim_load(const cli_opt *o, const char *cmd, md_model *model, pim_opts *po);
 
 #endif

@@ -61,6 +61,7 @@ extern const sim_comp_ops sim_link_ops;   /* sim/link/link.c: latency + bytes/cy
 
 /* Registry entries (one per kind; listed in sim/comp/registry.c). */
 extern const mp_kind sim_array2d_kind, sim_array1d_kind, sim_vector_kind; /* sim/comp/array.c */
+extern const mp_kind sim_pim_banks_kind, sim_vector_asic_kind;           /* sim/pim/arch.c */
 extern const mp_kind sim_membw_kind;                                      /* sim/mem/membw.c */
 extern const mp_kind sim_dram_kind;                                       /* sim/dram/memdev.c */
 extern const mp_kind sim_p2p_link_kind;                                   /* sim/link/link.c */

@@ -14,6 +14,8 @@ static const mp_kind *const unit_kinds[] = {
     &sim_array2d_kind,
     &sim_array1d_kind,
     &sim_vector_kind,
+    &sim_pim_banks_kind,
+    &sim_vector_asic_kind,
 };
 
 static const mp_kind *const mem_kinds[] = {

@@ -53,6 +53,34 @@ void sim_report_energy_add(sim_report *r, const char *component, double pj)
     r->energy[r->n_energy++].v = pj;
 }
 
+void sim_report_decode(sim_report *r, double batch, double gen)
+{
+    r->has_decode = 1;
+    r->decode_tokens = batch * gen;
+    r->decode_s_per_token = gen > 0 ? r->latency_s / gen : 0;
+    r->decode_tokens_per_s = r->latency_s > 0 ? r->decode_tokens / r->latency_s : 0;
+    r->decode_energy_pj_per_token = r->decode_tokens > 0 ? r->energy_pj / r->decode_tokens : 0;
+}
+
+static void kv_put(sim_rep_kv *v, int *n, int cap, const char *key, double x)
+{
+    if (*n == cap)
+        return;
+    snprintf(v[*n].key, SIM_REP_NAME, "%s", key);
+    v[(*n)++].v = x;
+}
+
+void sim_report_command(sim_report *r, const char *cmd, double count)
+{
+    kv_put(r->cmds, &r->n_cmds, (int)(sizeof r->cmds / sizeof r->cmds[0]), cmd, count);
+}
+
+void sim_report_time(sim_report *r, const char *cls, double seconds)
+{
+    kv_put(r->time_breakdown, &r->n_time, (int)(sizeof r->time_breakdown / sizeof r->time_breakdown[0]), cls,
+           seconds);
+}
+
 void sim_report_extra(sim_report *r, const char *key, double v)
 {
     if (r->n_extra == SIM_REP_EXTRA) {
@@ -133,6 +161,18 @@ void sim_report_text(const sim_report *r, FILE *fp)
     if (strcmp(r->command, "gemm"))
         fprintf(fp, "  dram        read %s, written %s\n", si(r->dram_bytes_read, b1, sizeof b1, "B"),
                 si(r->dram_bytes_written, b2, sizeof b2, "B"));
+    if (r->has_device) {
+        fprintf(fp, "  dram        row-hit rate %.2f%%, commands", 100 * r->dram_row_hit_rate);
+        for (int i = 0; i < r->n_cmds; i++)
+            fprintf(fp, " %s %s", r->cmds[i].key, si(r->cmds[i].v, b1, sizeof b1, ""));
+        fputc('\n', fp);
+        for (int i = 0; i < r->n_time; i++)
+            fprintf(fp, "  time %-14s %.4g s (%.1f%%)\n", r->time_breakdown[i].key, r->time_breakdown[i].v,
+                    r->latency_s > 0 ? 100 * r->time_breakdown[i].v / r->latency_s : 0);
+    }
+    if (r->has_decode)
+        fprintf(fp, "  decode      %.0f tokens, %.4g s/token, %.4g tokens/s, %s/token\n", r->decode_tokens,
+                r->decode_s_per_token, r->decode_tokens_per_s, si_energy(r->decode_energy_pj_per_token, b1, sizeof b1));
     for (int i = 0; i < r->n_energy; i++)
         fprintf(fp, "  energy %-12s %s (%.1f%%)\n", r->energy[i].key, si_energy(r->energy[i].v, b1, sizeof b1),
                 r->energy_pj > 0 ? 100 * r->energy[i].v / r->energy_pj : 0);
@@ -153,6 +193,14 @@ int sim_report_reproducible(void)
 {
     const char *v = getenv("EINSIM_REPRODUCIBLE");
     return v && *v && strcmp(v, "0") != 0;
+}
+
+/* An object `name` of key: number pairs under parent, in table order. */
+static void json_kv(cJSON *parent, const char *name, const sim_rep_kv *v, int n)
+{
+    cJSON *x = cJSON_AddObjectToObject(parent, name);
+    for (int i = 0; i < n; i++)
+        cJSON_AddNumberToObject(x, v[i].key, v[i].v);
 }
 
 double sim_report_wall_s(const sim_report *r) { return sim_report_reproducible() ? 0.0 : r->wall_s; }
@@ -199,9 +247,19 @@ char *sim_report_json(const sim_report *r)
     cJSON *d = cJSON_AddObjectToObject(o, "dram");
     cJSON_AddNumberToObject(d, "bytes_read", r->dram_bytes_read);
     cJSON_AddNumberToObject(d, "bytes_written", r->dram_bytes_written);
-    cJSON *eb = cJSON_AddObjectToObject(o, "energy_breakdown_pj");
-    for (int i = 0; i < r->n_energy; i++)
-        cJSON_AddNumberToObject(eb, r->energy[i].key, r->energy[i].v);
+    if (r->has_device) {
+        cJSON_AddNumberToObject(d, "row_hit_rate", r->dram_row_hit_rate);
+        json_kv(d, "commands", r->cmds, r->n_cmds);
+        json_kv(o, "time_breakdown_s", r->time_breakdown, r->n_time);
+    }
+    if (r->has_decode) {
+        cJSON *x = cJSON_AddObjectToObject(o, "decode");
+        cJSON_AddNumberToObject(x, "tokens", r->decode_tokens);
+        cJSON_AddNumberToObject(x, "s_per_token", r->decode_s_per_token);
+        cJSON_AddNumberToObject(x, "tokens_per_s", r->decode_tokens_per_s);
+        cJSON_AddNumberToObject(x, "energy_pj_per_token", r->decode_energy_pj_per_token);
+    }
+    json_kv(o, "energy_breakdown_pj", r->energy, r->n_energy);
     cJSON *es = cJSON_AddArrayToObject(o, "einsums");
     for (int i = 0; i < r->n_einsums; i++) {
         cJSON *x = cJSON_CreateObject();
@@ -211,11 +269,8 @@ char *sim_report_json(const sim_report *r)
         cJSON_AddNumberToObject(x, "ops", r->einsums[i].ops);
         cJSON_AddItemToArray(es, x);
     }
-    if (r->n_extra) {
-        cJSON *x = cJSON_AddObjectToObject(o, r->command);
-        for (int i = 0; i < r->n_extra; i++)
-            cJSON_AddNumberToObject(x, r->extra[i].key, r->extra[i].v);
-    }
+    if (r->n_extra)
+        json_kv(o, r->command, r->extra, r->n_extra);
     if (r->functional) {
         cJSON *f = cJSON_AddObjectToObject(o, "functional");
         cJSON_AddNumberToObject(f, "max_abs_err", r->func_max_abs_err);
@@ -259,6 +314,10 @@ static void csv_to(const sim_report *const *rs, int n, FILE *fp)
     for (int i = 0; i < h->n_units; i++)
         fprintf(fp, ",units.%s.utilization,units.%s.busy_cycles", h->units[i].name, h->units[i].name);
     fputs(",dram.bytes_read,dram.bytes_written", fp);
+    if (h->has_device)
+        fputs(",dram.row_hit_rate", fp);
+    if (h->has_decode)
+        fputs(",decode.tokens,decode.s_per_token,decode.tokens_per_s,decode.energy_pj_per_token", fp);
     for (int i = 0; i < h->n_energy; i++)
         fprintf(fp, ",energy_breakdown_pj.%s", h->energy[i].key);
     for (int i = 0; i < h->n_einsums; i++)
@@ -277,6 +336,11 @@ static void csv_to(const sim_report *const *rs, int n, FILE *fp)
             fprintf(fp, ",%.10g,%llu", i < r->n_units ? r->units[i].utilization : 0,
                     (unsigned long long)(i < r->n_units ? r->units[i].busy_cycles : 0));
         fprintf(fp, ",%.17g,%.17g", r->dram_bytes_read, r->dram_bytes_written);
+        if (h->has_device)
+            fprintf(fp, ",%.10g", r->dram_row_hit_rate);
+        if (h->has_decode)
+            fprintf(fp, ",%.17g,%.10g,%.10g,%.10g", r->decode_tokens, r->decode_s_per_token, r->decode_tokens_per_s,
+                    r->decode_energy_pj_per_token);
         for (int i = 0; i < h->n_energy; i++)
             fprintf(fp, ",%.10g", i < r->n_energy ? r->energy[i].v : 0);
         for (int i = 0; i < h->n_einsums; i++)

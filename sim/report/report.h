@@ -62,6 +62,18 @@ typedef struct sim_report {
     sim_rep_einsum einsums[SIM_REP_EINSUMS];
     int n_extra;
     sim_rep_kv extra[SIM_REP_EXTRA]; /* command-specific figures (gemm: folds, ...) */
+    /* decode runs (every arch): tokens = batch x gen; s_per_token = latency
+     * / gen (one step gives every request a token); energy per token */
+    int has_decode;
+    double decode_tokens, decode_s_per_token, decode_tokens_per_s, decode_energy_pj_per_token;
+    /* a command-level memory: row-buffer hit rate, command counts, and where
+     * the time went (time_breakdown_s.<class>) */
+    int has_device;
+    double dram_row_hit_rate;
+    int n_cmds;
+    sim_rep_kv cmds[SIM_REP_ENERGY + 8];
+    int n_time;
+    sim_rep_kv time_breakdown[8];
     double wall_s;
     uint64_t simulated_cycles, fast_forwarded_cycles, events;
     int functional;           /* functional mode ran */
@@ -79,6 +91,10 @@ void sim_report_energy_add(sim_report *r, const char *component, double pj);
 void sim_report_extra(sim_report *r, const char *key, double v);
 /* 0, or -1 + e when an entry did not fit (`overflow`). */
 int sim_report_check(const sim_report *r, es_err *e);
+/* Decode figures from latency, energy, batch and gen (has_decode = 1). */
+void sim_report_decode(sim_report *r, double batch, double gen);
+void sim_report_command(sim_report *r, const char *cmd, double count);
+void sim_report_time(sim_report *r, const char *cls, double seconds);
 /* Fill utilization and latency from cycles/busy/clock; energy_pj = sum. */
 void sim_report_finish(sim_report *r);
 

@@ -72,3 +72,11 @@ expect_err bad_seqs 2 "seqs" "$EINSIM" run --arch fusemax --model gpt2-small --s
 # A variable-length batch larger than the old 16-request limit.
 SEQS64=$(awk 'BEGIN { s = 7; for (i = 0; i < 64; i++) { s = (s * 1103515245 + 12345) % 2147483648; printf "%s%d", (i ? "," : ""), 20 + s % 1980 } }')
 expect_ok varlen_64_requests "$EINSIM" run --arch fusemax --model gpt2-small --seqs "$SEQS64" --scope layer
+
+# Grouped-query attention reads each KV head once in decode: Llama-3.2-1B
+# has 8 KV heads for 32 query heads.  One layer's cache reads over 128 steps
+# of 2049..2176 keys, 8 requests: 8 requests x 8 KV heads x (K + V) x 64 x
+# 2 B x sum(2049..2176) = 4,430,233,600 B (32 heads' worth would be 4x);
+# plus the queries (4,194,304 B).
+run_case gqa_decode --arch fusemax --model llama-1b --phase decode --prompt 2048 --gen 128 --batch 8 --scope attention
+check gqa_reads_kv_once jq -e '.dram.bytes_read == 4430233600 + 4194304' "$D/gqa_decode.a.json"

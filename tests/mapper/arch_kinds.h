@@ -37,10 +37,16 @@ static int fx_device_parse(const es_ynode *v, const mp_arch *a, void *rec, es_er
 static const char *const fx_device_keys[] = {"spec", "channels", NULL};
 static const mp_kind fx_device = {.name = "device", .cls = MP_MEM_DEVICE, .keys = fx_device_keys,
                                   .parse = fx_device_parse};
+static const char *const fx_pim_banks_keys[] = {"dram", "channels", "mapping", NULL};
+static const char *const fx_vector_asic_keys[] = {"clock_hz",  "sram_bytes",  "latency",
+                                                  "exp_terms", "recip_iters", "rsqrt_iters", NULL};
+static const mp_kind fx_pim_banks = {.name = "pim-banks", .cls = MP_UNIT_VECTOR, .keys = fx_pim_banks_keys};
+static const mp_kind fx_vector_asic = {.name = "vector-asic", .cls = MP_UNIT_VECTOR, .keys = fx_vector_asic_keys};
 static const mp_kind fx_p2p = {.name = "point-to-point"};
-static const mp_kind *const fx_unit_kinds[] = {&fx_array2d, &fx_array1d, &fx_vector};
+static const mp_kind *const fx_unit_kinds[] = {&fx_array2d, &fx_array1d, &fx_vector, &fx_pim_banks,
+                                               &fx_vector_asic};
 static const mp_kind *const fx_mem_kinds[] = {&fx_bandwidth, &fx_device};
 static const mp_kind *const fx_link_kinds[] = {&fx_p2p};
-static const mp_arch_kinds fx_kinds = {fx_unit_kinds, 3, fx_mem_kinds, 2, fx_link_kinds, 1};
+static const mp_arch_kinds fx_kinds = {fx_unit_kinds, 5, fx_mem_kinds, 2, fx_link_kinds, 1};
 
 #endif

@@ -273,8 +273,10 @@ static void test_decode(void **state)
     for (int j = 0; j < 4; j++) { /* step j attends over 100 + j cached keys + its own */
         const md_inst *a = find(&w, "attention", j);
         assert_string_equal(a->cascade, "attention-decode");
-        assert_ranks(a, at, (const int64_t[]){64, 64, 101 + j, 1, 101 + j}, 5);
-        assert_int_equal(a->repeat, 2 * 32); /* requests x query heads */
+        /* GQA: one instance per KV head, its 32/8 = 4 query heads as p, so
+         * the cache is read once per KV head */
+        assert_ranks(a, at, (const int64_t[]){64, 64, 101 + j, 4, 101 + j}, 5);
+        assert_int_equal(a->repeat, 2 * 8); /* requests x KV heads */
         attn += 64 * 128 * (101 + j);
     }
     const md_inst *k = find(&w, "k_proj", 0); /* GQA: 8 KV heads x 64 */

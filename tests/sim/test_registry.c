@@ -95,6 +95,8 @@ static void test_every_kind_loads(void **state)
     es_err e;
     for (int i = 0; i < sim_arch_kinds.n_units; i++) {
         const mp_kind *k = sim_arch_kinds.units[i];
+        if (k->keys) /* kinds with keys of their own (pim-banks, vector-asic): their tests load them */
+            continue;
         char to[64]; /* rows only applies to 2D arrays */
         snprintf(to, sizeof to, "kind: %s\n%s", k->name, k->cls == MP_UNIT_ARRAY2D ? "    rows: 4\n" : "");
         char *txt = edit("kind: array2d\n    rows: 4\n", to);
@@ -214,7 +216,7 @@ static void test_new_kind_is_one_entry(void **state)
     txt = edit("{mac: 1}}\n", "{mac: 1}}\n  s:\n    kind: scratch\n    depth: 7\n    cols: 2\n"
                                "    ops: {max: {cycles: 1, actions: {max: 1}}}\n");
     assert_null(sim_arch_parse("spec.yaml", txt, &e));
-    assert_non_null(strstr(e.msg, "unknown unit kind 'scratch' (expected array2d, array1d or vector)"));
+    assert_non_null(strstr(e.msg, "unknown unit kind 'scratch' (expected array2d, array1d, vector, pim-banks or vector-asic)"));
     free(txt);
 }
 

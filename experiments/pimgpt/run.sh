@@ -1,0 +1,29 @@
+#!/bin/sh
+# PIM-GPT decode on the 8 GPT models, against the measured H100.
+#   sh experiments/pimgpt/run.sh [build/bin/einsim]
+# Runs `einsim run --arch pimgpt --phase decode` for each model at a 128-token
+# prompt (32 generated tokens, as the GPU was measured) and at 1024 context
+# (prompt 992, 32 tokens: contexts 993..1024), writes out/*.json and
+# table.md (table.py), and replaces the table in docs/validation.md between
+# its pimgpt-table markers.  Needs jq-free python3 only.
+set -e
+EINSIM=${1:-build/bin/einsim}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+OUT=$HERE/out
+mkdir -p "$OUT"
+export EINSIM_REPRODUCIBLE=1
+for m in gpt2-small gpt2-medium gpt2-large gpt2-xl gpt3-small gpt3-medium gpt3-large gpt3-xl; do
+    "$EINSIM" run --arch pimgpt --model $m --phase decode --prompt 128 --gen 32 --json "$OUT/$m-p128.json" >/dev/null
+    "$EINSIM" run --arch pimgpt --model $m --phase decode --prompt 992 --gen 32 --json "$OUT/$m-c1024.json" >/dev/null
+done
+python3 "$HERE/table.py" "$OUT" "$HERE/gpu-h100.json" >"$HERE/table.md"
+python3 - "$HERE/table.md" "$ROOT/docs/validation.md" <<'PY'
+import sys
+table = open(sys.argv[1]).read()
+doc = open(sys.argv[2]).read()
+b, e = "<!-- pimgpt-table begin (experiments/pimgpt/run.sh) -->\n", "<!-- pimgpt-table end -->\n"
+i, j = doc.index(b) + len(b), doc.index(e)
+open(sys.argv[2], "w").write(doc[:i] + table + doc[j:])
+PY
+echo "wrote $HERE/table.md and the table in docs/validation.md"
