@@ -272,12 +272,17 @@ int gd_st_read_f32(const gd_safetensors *st, const char *name, int ndim, const i
 
 int gd_st_write(const char *path, const gd_st_write_entry *t, int n, es_err *e)
 {
+    return gd_st_write_raw(path, t, NULL, n, e);
+}
+
+int gd_st_write_raw(const char *path, const gd_st_write_entry *t, const void *const *raw, int n, es_err *e)
+{
     cJSON *root = cJSON_CreateObject();
     cJSON *meta = cJSON_AddObjectToObject(root, "__metadata__");
     cJSON_AddStringToObject(meta, "format", "pt");
     size_t off = 0;
     for (int i = 0; i < n; i++) {
-        if (!t[i].raw && t[i].dtype != GD_ST_F32 && t[i].dtype != GD_ST_F16 && t[i].dtype != GD_ST_BF16) {
+        if (!(raw && raw[i]) && t[i].dtype != GD_ST_F32 && t[i].dtype != GD_ST_F16 && t[i].dtype != GD_ST_BF16) {
             cJSON_Delete(root);
             return es_fail(e, "%s: tensor '%s': can only write F32, F16 or BF16", path, t[i].name);
         }
@@ -320,8 +325,8 @@ int gd_st_write(const char *path, const gd_st_write_entry *t, int n, es_err *e)
         int64_t numel = 1;
         for (int k = 0; k < t[i].ndim; k++)
             numel *= t[i].shape[k];
-        if (t[i].raw) {
-            fwrite(t[i].raw, gd_st_dtype_size(t[i].dtype), (size_t)numel, o.fp);
+        if (raw && raw[i]) {
+            fwrite(raw[i], gd_st_dtype_size(t[i].dtype), (size_t)numel, o.fp);
             continue;
         }
         size_t used = 0;
