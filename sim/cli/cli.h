@@ -44,5 +44,6 @@ int cmd_map(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_gemm(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 #endif

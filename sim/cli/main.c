@@ -20,6 +20,7 @@ static const struct {
     {"cascade", cmd_cascade, "show, check, analyse passes of, or run an Einsum cascade"},
     {"golden", cmd_golden, "golden C reference: forward, generate, kernels"},
     {"compare", cmd_compare, "side-by-side table of JSON reports"},
+    {"sweep", cmd_sweep, "run the points of a sweep file on threads, resumable; CSV, checks, Pareto"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -55,6 +56,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    es_fatal(ES_EXIT_BADINPUT, "unknown command '%s' (expected one of: run, map, gemm, cascade, golden, compare)",
+    es_fatal(ES_EXIT_BADINPUT, "unknown command '%s' (expected one of: run, map, gemm, cascade, golden, compare, sweep)",
              argv[1]);
 }
