@@ -298,21 +298,6 @@ static const cJSON *field(const cJSON *j, const char *path)
     return x;
 }
 
-static void csv_text(FILE *fp, const char *s)
-{
-    if (!strpbrk(s, ",\"\n")) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 static void csv_value(FILE *fp, const cJSON *x)
 {
     if (cJSON_IsNumber(x))
@@ -383,6 +368,8 @@ static int64_t write_csv(const sw_spec *s, const char *dir)
     free(cols.name);
     return missing;
 }
+
+int64_t sweep_collect(const sw_spec *s, const char *dir) { return write_csv(s, dir); }
 
 /* ---- --check ---------------------------------------------------------------- */
 

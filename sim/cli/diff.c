@@ -10,7 +10,7 @@
 
 /* +1 higher is better, -1 lower is better, 0 no direction (by the last
  * component of the field's path). */
-static int direction(const char *field)
+int diff_direction(const char *field)
 {
     const char *leaf = strrchr(field, '.');
     leaf = leaf ? leaf + 1 : field;
@@ -156,7 +156,7 @@ static void walk(const cJSON *a, const cJSON *b, const char *path, const diff_op
         double rel = x != 0 ? (y - x) / fabs(x) : (y > 0 ? INFINITY : -INFINITY);
         if (fabs(rel) <= o->tolerance)
             return;
-        int dir = direction(path);
+        int dir = diff_direction(path);
         diff_verdict v = dir == 0 ? DIFF_CHANGED : (dir > 0) == (y > x) ? DIFF_IMPROVED : DIFF_REGRESSED;
         add(d, path, a, b, rel, v);
         return;
@@ -195,8 +195,7 @@ void diff_print(FILE *fp, const diff_result *d)
         }
 }
 
-/* A CSV field, quoted when it holds a comma, quote or newline. */
-static void csv_field(FILE *fp, const char *s)
+void csv_text(FILE *fp, const char *s)
 {
     if (!strpbrk(s, ",\"\n")) {
         fputs(s, fp);
@@ -217,13 +216,13 @@ void diff_csv(FILE *fp, const diff_result *d, const char *label, int header)
         fputs("report,field,a,b,relative_change,verdict\n", fp);
     for (int i = 0; i < d->n; i++) {
         const diff_row *r = &d->rows[i];
-        csv_field(fp, label);
+        csv_text(fp, label);
         fputc(',', fp);
-        csv_field(fp, r->field);
+        csv_text(fp, r->field);
         fputc(',', fp);
-        csv_field(fp, r->a);
+        csv_text(fp, r->a);
         fputc(',', fp);
-        csv_field(fp, r->b);
+        csv_text(fp, r->b);
         fprintf(fp, ",%.10g,%s\n", r->rel, verdict_name(r->verdict));
     }
 }

@@ -39,6 +39,12 @@ typedef struct diff_opts {
     int simulation;     /* compare simulation.* counters too */
 } diff_opts;
 
+/* +1 when higher is better for a field, -1 when lower is, 0 no direction
+ * (the rules above, by the field's path, e.g. "latency_s" -> -1). */
+int diff_direction(const char *field);
+/* A CSV field, quoted when it holds a comma, quote or newline. */
+void csv_text(FILE *fp, const char *s);
+
 void diff_reports(const struct cJSON *a, const struct cJSON *b, const diff_opts *o, diff_result *out);
 /* Regressions and changes, then improvements, one line each. */
 void diff_print(FILE *fp, const diff_result *d);

@@ -152,3 +152,30 @@ $E sweep "$D/s.yaml" --out "$D/b" --check "$D/exp" >"$D/c.out" 2>/dev/null; rc=$
 if [ $rc = 1 ] && grep -q "point $id .*1 regressed" "$D/c.out" && grep -q "REGRESSED" "$D/c.out"; then pass sweep_check_regression
 else fail sweep_check_regression "exit $rc: $(head -c 300 "$D/c.out")"; fi
 expect_ok sweep_check_tolerance $E sweep "$D/s.yaml" --out "$D/b" --check "$D/exp" --tolerance 1.01
+
+# --pareto: the column matches an independent computation of the fronts
+# (per workload, lower latency and energy), and the plot is a PNG
+expect_ok sweep_pareto $E sweep --pareto latency_s,energy_pj "$D/a"
+r=$(python3 - "$D/a/results.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+key = lambda r: (r['model'], r['phase'], r['scope'], r['batch'], r['seq'])
+ok = len(rows) == 24
+for r in rows:
+    x, y = float(r['latency_s']), float(r['energy_pj'])
+    dom = any(key(o) == key(r) and float(o['latency_s']) <= x and float(o['energy_pj']) <= y and
+              (float(o['latency_s']) < x or float(o['energy_pj']) < y) for o in rows)
+    ok &= r['pareto'] == ('0' if dom else '1')
+print(ok and sum(r['pareto'] == '1' for r in rows) >= 3)
+PY
+)
+if [ "$r" = True ] && head -c 4 "$D/a/pareto.png" | grep -q PNG; then pass sweep_pareto_front
+else fail sweep_pareto_front "front differs from the definition or no PNG"; fi
+expect_err sweep_pareto_bad_col 2 "has no column 'latency'" $E sweep --pareto latency,energy_pj "$D/a"
+
+# --hosts: GNU parallel over an ssh login file (':' is this machine, 2 jobs)
+echo "2/:" >"$D/hosts"
+$E sweep "$D/s.yaml" --out "$D/h" --hosts "$D/hosts" --chunks 5 >/dev/null 2>&1; rc=$?
+if [ $rc = 0 ] && diff -r "$D/b/points" "$D/h/points" >/dev/null && cmp -s "$D/b/results.csv" "$D/h/results.csv"; then
+    pass sweep_hosts_parallel
+else fail sweep_hosts_parallel "exit $rc, results differ from the in-process sweep"; fi
