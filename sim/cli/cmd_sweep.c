@@ -105,6 +105,7 @@ static void point_setup(const sw_spec *s, int64_t i, const char *const *extra, i
     cli_run_options(o, "sweep", 1024, cr);
     p->run = cr;
     p->search = s->search;
+    p->mapping = s->mapping[0] ? s->mapping : NULL;
     p->so = s->so;
 }
 
@@ -479,7 +480,7 @@ int cmd_sweep(int argc0, char **argv0)
     if (!dir)
         es_fatal(ES_EXIT_BADINPUT, "sweep: --out DIR is required (see 'einsim sweep --help')");
     sw_spec s;
-    if (sw_load(file, &s, &e))
+    if (sw_load(file, !cli_get(o, "collect"), &s, &e))
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     if (cli_get(o, "collect")) {
         int64_t missing = write_csv(&s, dir);
@@ -538,7 +539,9 @@ int cmd_sweep(int argc0, char **argv0)
 
     if (cli_get(o, "hosts") || cli_flag(o, "slurm")) {
         int64_t chunks = cli_int(o, "chunks", s.n_points < 64 ? s.n_points : 64, 1, 1 << 20);
-        int rc = sweep_distribute(dst, &s, dir, cli_get(o, "hosts"), cli_flag(o, "slurm"), chunks, sets, n_sets);
+        /* the tasks read the sweep file itself: a mapping file it names
+         * resolves against its folder (shared by every host) */
+        int rc = sweep_distribute(file, &s, dir, cli_get(o, "hosts"), cli_flag(o, "slurm"), chunks, sets, n_sets);
         sw_free(&s);
         free(argv);
         return rc;

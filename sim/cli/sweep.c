@@ -9,6 +9,7 @@
 #include "golden/base/rng.h"
 #include "golden/base/yaml.h"
 #include "mapper/arch.h"
+#include "mapper/mapping.h"
 #include "models/models.h"
 
 /* Run options a sweep may set, by their einsim run names, and the kind of
@@ -270,9 +271,25 @@ static int read_spec(const es_ynode *root, void *out, es_err *e)
     const char *mapping = NULL;
     if (es_y_str(root, "mapping", 0, &mapping, e))
         return -1;
-    if (mapping && strcmp(mapping, "bundled") && strcmp(mapping, "search"))
-        return es_y_fail(es_y_get(root, "mapping"), e, "expected bundled or search, got '%s'", mapping);
     s->search = mapping && !strcmp(mapping, "search");
+    if (mapping && strcmp(mapping, "bundled") && !s->search) {
+        /* a mapping file, relative to the sweep file's folder */
+        const char *slash = strrchr(s->file, '/');
+        if (mapping[0] == '/' || !slash)
+            snprintf(s->mapping, sizeof s->mapping, "%s", mapping);
+        else
+            snprintf(s->mapping, sizeof s->mapping, "%.*s/%s", (int)(slash - s->file), s->file, mapping);
+        snprintf(s->mapping_as_written, sizeof s->mapping_as_written, "%s", mapping);
+        mp_mapping m;
+        es_err me;
+        if (!strchr(mapping, '/') && !strstr(mapping, ".yaml"))
+            return es_y_fail(es_y_get(root, "mapping"), e, "expected bundled, search or a mapping file (.yaml), got '%s'",
+                             mapping);
+        if (s->check_mapping && mp_mapping_load(s->mapping, &m, &me))
+            return es_y_fail(es_y_get(root, "mapping"), e, "%s", me.msg);
+        if (s->check_mapping)
+            mp_mapping_free(&m);
+    }
     s->so.objective = MP_OBJ_LATENCY;
     s->so.budget = 20000;
     s->so.seed = (uint64_t)seed;
@@ -290,9 +307,10 @@ static int read_spec(const es_ynode *root, void *out, es_err *e)
     return 0;
 }
 
-int sw_load(const char *path, sw_spec *s, es_err *e)
+int sw_load(const char *path, int check_mapping, sw_spec *s, es_err *e)
 {
     memset(s, 0, sizeof *s);
+    s->check_mapping = check_mapping;
     snprintf(s->file, sizeof s->file, "%s", path);
     es_ydoc *d = es_yaml_load(path, e);
     if (!d)
@@ -349,7 +367,7 @@ void sw_point_id(const sw_spec *s, int64_t i, char out[17])
             h = (h ^ (unsigned char)(p ? '\n' : '=')) * 1099511628211ULL;
         }
     }
-    const char *mode = s->search ? "search" : "bundled";
+    const char *mode = s->search ? "search" : s->mapping[0] ? s->mapping_as_written : "bundled";
     for (const char *c = mode; *c; c++)
         h = (h ^ (unsigned char)*c) * 1099511628211ULL;
     snprintf(out, 17, "%016" PRIx64, h);

@@ -40,11 +40,16 @@ typedef struct sw_spec {
     int64_t n_points;         /* after sampling */
     int64_t *pick;            /* grid index of each point (sampled, ascending); NULL = all */
     int search;               /* mapping: search */
+    int check_mapping;        /* sw_load's argument */
+    char mapping[1024];       /* mapping: FILE (resolved against the sweep file's folder); "" = bundled */
+    char mapping_as_written[1024]; /* what the id hashes, so a copy of the file elsewhere names the same points */
     mp_search_opts so;
 } sw_spec;
 
-/* Read and check a sweep file.  -1 with a located message in e. */
-int sw_load(const char *path, sw_spec *s, es_err *e);
+/* Read and check a sweep file.  -1 with a located message in e.
+ * check_mapping: also load a `mapping: FILE` (off for --collect, which reads
+ * the copy in the output folder and runs nothing). */
+int sw_load(const char *path, int check_mapping, sw_spec *s, es_err *e);
 void sw_free(sw_spec *s);
 
 /* The value of key k at point i. */

@@ -111,7 +111,7 @@ grid:
   set.units.array3d.rows: [64]"
 bad bad_arch "$D/bad_arch.yaml:1:13: key 'run.arch'" "run: {arch: fusemx, model: bert-base}
 grid: {seq: [1]}"
-bad bad_mapping "$D/bad_mapping.yaml:3:10: key 'mapping': expected bundled or search" "$R
+bad bad_mapping "$D/bad_mapping.yaml:3:10: key 'mapping': expected bundled, search or a mapping file" "$R
 grid: {seq: [1]}
 mapping: best"
 bad scalar_grid "$D/scalar_grid.yaml:3:8: key 'grid.seq': expected a list" "$R
