@@ -192,8 +192,18 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* mkdir -p */
 static void mkdir_or_die(const char *d)
 {
+    char part[4096];
+    snprintf(part, sizeof part, "%s", d);
+    for (char *p = part + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(part, 0777) && errno != EEXIST)
+                es_fatal(ES_EXIT_BADINPUT, "%s: cannot create directory: %s", part, strerror(errno));
+            *p = '/';
+        }
     if (mkdir(d, 0777) && errno != EEXIST)
         es_fatal(ES_EXIT_BADINPUT, "%s: cannot create directory: %s", d, strerror(errno));
     struct stat st;
