@@ -4,7 +4,7 @@
 # on every core.  Writes out/results.csv (one row per run, from the points'
 # JSON reports), out/table.md (per-point figures, averages vs the paper's
 # headlines, per-point latency vs the artifact's published CSVs),
-# out/ratios.dat and out/speedup-energy.png.  Tracked files are rewritten
+# out/ratios.dat, out/speedup-energy.png and out/util-energy.png.  Tracked files are rewritten
 # only with --update (table.md and speedup-energy.png beside this script).
 #
 # usage: sh experiments/fusemax-sim/run.sh [--update] [path/to/einsim]   (needs jq; gnuplot for the plot)
@@ -41,12 +41,27 @@ mv "$RES.tmp" "$RES"
 awk -v t0="$t0" -v t1="$t1" -F, -f "$HERE/table.awk" "$HERE/reference.csv" "$HERE/flat-reference.csv" "$RES" >"$OUT/table.md.tmp"
 mv "$OUT/table.md.tmp" "$OUT/table.md"
 awk -F, -f "$HERE/ratios.awk" "$RES" >"$OUT/ratios.dat"
+# fusemax's utilizations per model (blocks in plot order) and the energy
+# breakdown of each arch at bert-base 64K, attention
+awk -F, '$1 == "attention" && $2 == "fusemax" { u[$3] = u[$3] $4 " " $8 " " $9 "\n" }
+END { n = split("bert-base trxl-wt103 t5-small xlm", M, " "); for (i = 1; i <= n; i++) printf "# %s\n%s\n\n", M[i], u[M[i]] }' \
+  "$RES" >"$OUT/util.dat"
+{
+  echo "arch array2d rf2d gb array1d rf1d dram"
+  for a in unfused flat fusemax-cascade fusemax-arch fusemax; do
+    f=$(tail -n +2 "$OUT/sweep/results.csv" | awk -F, -v a="$a" '$2 == "attention" && $3 == a && $4 == "bert-base" && $5 == 65536 { print $1 }')
+    jq -r --arg a "$a" '[$a] + ([.energy_breakdown_pj | .array2d, .rf2d, .gb, .array1d, .rf1d, .dram] | map(. // 0)) | join(" ")' "$OUT/sweep/points/$f.json"
+  done
+} >"$OUT/energy.dat"
 if command -v gnuplot >/dev/null 2>&1; then
   gnuplot -e "dat='$OUT/ratios.dat'; png='$OUT/speedup-energy.png.tmp'" "$HERE/plot.gp" &&
     mv "$OUT/speedup-energy.png.tmp" "$OUT/speedup-energy.png"
+  gnuplot -e "util='$OUT/util.dat'; energy='$OUT/energy.dat'; png='$OUT/util-energy.png.tmp'" "$HERE/plot-util-energy.gp" &&
+    mv "$OUT/util-energy.png.tmp" "$OUT/util-energy.png"
 fi
 if [ "$UPDATE" = 1 ]; then
   cp "$OUT/table.md" "$HERE/table.md"
   [ -f "$OUT/speedup-energy.png" ] && cp "$OUT/speedup-energy.png" "$HERE/speedup-energy.png"
+  [ -f "$OUT/util-energy.png" ] && cp "$OUT/util-energy.png" "$HERE/util-energy.png"
 fi
 cat "$OUT/table.md"
