@@ -25,7 +25,8 @@ endif
 
 CC      ?= cc
 PKGS    := yaml-0.1 libcjson gsl
-CFLAGS  := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wno-format-truncation $(OPT) $(SANFLAGS) -MMD -MP -I. \
+CFLAGS  := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wno-format-truncation \
+           -Wshadow -Wundef -Wmissing-prototypes -Wstrict-prototypes $(OPT) $(SANFLAGS) -MMD -MP -I. \
            $(shell pkg-config --cflags $(PKGS) openblas 2>/dev/null) \
            -DEINSIM_SRCDIR='"$(CURDIR)"'
 # OpenBLAS first so its CBLAS wins over GSL's reference CBLAS.
@@ -80,7 +81,11 @@ test_libs = $(foreach r,$(call upstream_of,$(firstword $(subst /, ,$(1)))),$(cal
 .SECONDEXPANSION:
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $$(call test_libs,%)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $< $(call test_libs,$*) $(TEST_LDLIBS) $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $(filter %.o,$^) $(call test_libs,$*) $(TEST_LDLIBS) $(LDLIBS) -o $@
+# Test-only code linked into the tests that use it: the ONNX protobuf reader
+# (every test source that includes its header).
+ONNX_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(shell grep -l 'tests/golden/onnx_pb.h' tests/*/test_*.c))
+$(ONNX_TESTS): $(BUILD)/obj/tests/golden/onnx_pb.o
 
 deps:
 	@sh .ci/deps.sh
@@ -97,6 +102,7 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory -k -j$(NPROC) build-tests || echo "make test: some targets failed to build (counted below)"
+	@$(MAKE) --no-print-directory -j$(NPROC) rtl || echo "make test: the RTL harnesses failed to build (counted below)"
 	@sh tests/run.sh $(BUILD)
 
 bench: deps
@@ -126,4 +132,6 @@ install: $(EINSIM)
 clean:
 	rm -rf build/bin build/lib build/obj build/tests build-san
 
--include $(ALL_OBJS:.o=.d) $(BUILD)/obj/sim/cli/main.d $(TEST_BINS:$(BUILD)/tests/%=$(BUILD)/obj/tests/%.d)
+include rtl/rtl.mk
+
+-include $(ALL_OBJS:.o=.d) $(BUILD)/obj/sim/cli/main.d $(BUILD)/obj/tests/golden/onnx_pb.d $(TEST_BINS:$(BUILD)/tests/%=$(BUILD)/obj/tests/%.d)

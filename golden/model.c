@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "golden/base/io.h"
+#include "golden/base/json.h"
 #include "golden/base/rng.h"
 #include "golden/kernels.h"
+#include "golden/quant.h"
 #include "golden/safetensors.h"
 
 #define INIT_STD 0.02
@@ -83,6 +85,13 @@ int gd_config_check(const gd_config *c, es_err *e)
 }
 
 /* ---- config.json -------------------------------------------------------- */
+/* What a wrong-typed value is, for messages. */
+static const char *js_what(const cJSON *v)
+{
+    return cJSON_IsNumber(v) ? "a number" : cJSON_IsString(v) ? "a string" : cJSON_IsBool(v) ? "a boolean"
+         : cJSON_IsArray(v) ? "an array" : cJSON_IsObject(v) ? "an object" : "null";
+}
+
 static int js_int(const cJSON *o, const char *path, const char *key, int dflt, int required, int *out, es_err *e)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -93,27 +102,41 @@ static int js_int(const cJSON *o, const char *path, const char *key, int dflt, i
         return 0;
     }
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) > 2e9)
-        return es_fail(e, "%s: key '%s': expected an integer", path, key);
+        return es_fail(e, "%s: key '%s': expected an integer, got %s", path, key, js_what(v));
     *out = (int)v->valuedouble;
     return 0;
 }
 
-static int js_num(const cJSON *o, const char *path, const char *key, double dflt, double *out, es_err *e)
+/* A number in [lo, hi] (es_json_parse already refused non-finite ones). */
+static int js_num(const cJSON *o, const char *path, const char *key, double dflt, double lo, double hi, double *out,
+                  es_err *e)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!v || cJSON_IsNull(v)) {
         *out = dflt;
         return 0;
     }
-    if (!cJSON_IsNumber(v))
-        return es_fail(e, "%s: key '%s': expected a number", path, key);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi))
+        return es_fail(e, "%s: key '%s': expected a number in [%g, %g], got %s", path, key, lo, hi, js_what(v));
     *out = v->valuedouble;
+    return 0;
+}
+
+/* An optional true/false (absent or null: false). */
+static int js_bool(const cJSON *o, const char *path, const char *key, int *out, es_err *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (v && !cJSON_IsBool(v) && !cJSON_IsNull(v))
+        return es_fail(e, "%s: key '%s': expected true or false, got %s", path, key, js_what(v));
+    *out = cJSON_IsTrue(v);
     return 0;
 }
 
 static int js_act(const cJSON *o, const char *path, const char *key, const char *want, es_err *e)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (v && !cJSON_IsString(v) && !cJSON_IsNull(v))
+        return es_fail(e, "%s: key '%s': expected an activation name, got %s", path, key, js_what(v));
     if (v && cJSON_IsString(v) && strcmp(v->valuestring, want) &&
         !(!strcmp(want, "gelu_new") && !strcmp(v->valuestring, "gelu_pytorch_tanh")))
         return es_fail(e, "%s: key '%s': activation '%s' not supported (golden implements '%s')", path, key,
@@ -172,11 +195,14 @@ static const hf_family hf_families[] = {
 /* Llama-only keys: tied head, no biases, RoPE theta and scaling. */
 static int hf_llama_extras(const cJSON *o, const char *path, gd_config *c, es_err *e)
 {
-    c->tied = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "tie_word_embeddings"));
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "attention_bias")) ||
-        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "mlp_bias")))
+    int attn_bias, mlp_bias;
+    if (js_bool(o, path, "tie_word_embeddings", &c->tied, e) || js_bool(o, path, "attention_bias", &attn_bias, e) ||
+        js_bool(o, path, "mlp_bias", &mlp_bias, e))
+        return -1;
+    if (attn_bias || mlp_bias)
         return es_fail(e, "%s: attention_bias/mlp_bias true is not supported (golden Llama has no biases)", path);
-    if (js_num(o, path, "rope_theta", 10000.0, &c->rope_theta, e))
+    /* Published Llama thetas are 1e4 to 5e5; anything up to 1e12 is kept. */
+    if (js_num(o, path, "rope_theta", 10000.0, 1.0, 1e12, &c->rope_theta, e))
         return -1;
     const cJSON *rs = cJSON_GetObjectItemCaseSensitive(o, "rope_scaling");
     if (!rs || cJSON_IsNull(rs))
@@ -184,28 +210,31 @@ static int hf_llama_extras(const cJSON *o, const char *path, gd_config *c, es_er
     const cJSON *ty = cJSON_GetObjectItemCaseSensitive(rs, "rope_type");
     if (!ty)
         ty = cJSON_GetObjectItemCaseSensitive(rs, "type");
+    if (!cJSON_IsObject(rs))
+        return es_fail(e, "%s: key 'rope_scaling': expected an object or null, got %s", path, js_what(rs));
     if (!cJSON_IsString(ty) || strcmp(ty->valuestring, "llama3"))
         return es_fail(e, "%s: key 'rope_scaling': only rope_type 'llama3' is supported", path);
     double orig = 0;
     c->rope_llama3 = 1;
-    if (js_num(rs, path, "factor", 8, &c->rope_factor, e) ||
-        js_num(rs, path, "low_freq_factor", 1, &c->rope_low_freq_factor, e) ||
-        js_num(rs, path, "high_freq_factor", 4, &c->rope_high_freq_factor, e) ||
-        js_num(rs, path, "original_max_position_embeddings", 8192, &orig, e))
+    if (js_num(rs, path, "factor", 8, 1e-6, 1e6, &c->rope_factor, e) ||
+        js_num(rs, path, "low_freq_factor", 1, 1e-6, 1e6, &c->rope_low_freq_factor, e) ||
+        js_num(rs, path, "high_freq_factor", 4, 1e-6, 1e6, &c->rope_high_freq_factor, e) ||
+        js_num(rs, path, "original_max_position_embeddings", 8192, 1, 1 << 24, &orig, e))
         return -1;
+    if (orig != floor(orig))
+        return es_fail(e, "%s: key 'original_max_position_embeddings': expected an integer", path);
+    if (c->rope_high_freq_factor <= c->rope_low_freq_factor)
+        return es_fail(e, "%s: key 'rope_scaling': high_freq_factor must exceed low_freq_factor", path);
     c->rope_original_max_seq = (int)orig;
     return 0;
 }
 
 int gd_config_from_hf_json(const char *path, gd_config *c, es_err *e)
 {
-    char *txt;
-    size_t n;
-    if (es_read_file(path, &txt, &n, e) != 0)
+    cJSON *o = es_json_load(path, e);
+    if (!o)
         return -1;
-    cJSON *o = cJSON_ParseWithLength(txt, n);
-    free(txt);
-    if (!o || !cJSON_IsObject(o)) {
+    if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
         return es_fail(e, "%s: not a JSON object", path);
     }
@@ -228,7 +257,8 @@ int gd_config_from_hf_json(const char *path, gd_config *c, es_err *e)
                    (int *)((char *)c + hf->ints[i].off), e))
             goto out;
     double eps;
-    if (js_num(o, path, hf->eps_key, hf->eps_dflt, &eps, e) || js_act(o, path, hf->act_key, hf->act, e))
+    /* Published norm epsilons are 1e-12 to 1e-5; 1 is far above any. */
+    if (js_num(o, path, hf->eps_key, hf->eps_dflt, 0.0, 1.0, &eps, e) || js_act(o, path, hf->act_key, hf->act, e))
         goto out;
     c->norm_eps = (float)eps;
     if (c->ffn_dim == -2)
@@ -472,7 +502,9 @@ int gd_model_load(gd_model *m, const gd_config *c, const char *path, es_err *e)
     for (int i = 0; i < m->n_w; i++) {
         char buf[160];
         const char *nm = resolve_name(&st, m, m->w[i].name, buf, sizeof buf);
-        if (gd_st_read_f32(&st, nm, m->w[i].ndim, m->w[i].shape, m->w[i].data, e) != 0) {
+        int packed = gd_gptq_is_packed(&st, nm);
+        if (packed ? gd_gptq_read_f32(&st, nm, m->c.family == GD_FAM_GPT2, m->w[i].shape, m->w[i].data, e)
+                   : gd_st_read_f32(&st, nm, m->w[i].ndim, m->w[i].shape, m->w[i].data, e)) {
             gd_st_close(&st);
             gd_model_free(m);
             return -1;
@@ -533,6 +565,14 @@ void gd_kv_free(gd_kv *kv)
 static void linear(const gd_model *m, int T, int in, int out, const float *x, const float *W, int in_out,
                    const float *b, float *y)
 {
+    if (W != m->lm_head) {
+        if (m->linear_hook)
+            m->linear_hook(m->hook_ctx, W, T, in, x);
+        if (m->qlinear) {
+            m->qlinear(m, T, in, out, x, W, in_out, b, y);
+            return;
+        }
+    }
     if (T == 1 && !m->ref_gemm) {
         /* Decode: one row.  sgemm would repack the whole weight matrix on
          * every call (OpenBLAS 0.3.21: ~2.5x slower than sgemv here). */

@@ -87,6 +87,16 @@ typedef struct gd_model {
     float *tok_emb, *pos_emb, *type_emb, *emb_ln_g, *emb_ln_b;
     float *lnf_g, *lnf_b, *lm_head;
     gd_layer *L;
+    /* Quantized execution (golden/quant.h; NULL/0 unless gd_model_quantize
+     * set them): every block linear (all but the LM head) runs through
+     * qlinear when set, and linear_hook, when set, sees its input first
+     * (GPTQ calibration). */
+    void (*qlinear)(const struct gd_model *m, int T, int in, int out, const float *x, const float *W, int in_out,
+                    const float *b, float *y);
+    int qmode;
+    float qthreshold;
+    void (*linear_hook)(void *ctx, const float *W, int T, int in, const float *x);
+    void *hook_ctx;
 } gd_model;
 
 /* Deterministic synthetic weights from a seed (es_rng, weights in table
@@ -95,7 +105,10 @@ typedef struct gd_model {
 int gd_model_init_synthetic(gd_model *m, const gd_config *c, uint64_t seed, es_err *e);
 /* Weights from a .safetensors file with HF names (GPT-2 names with or
  * without "transformer.", BERT with or without "bert.", LayerNorm
- * gamma/beta accepted for weight/bias).  Errors name file and tensor. */
+ * gamma/beta accepted for weight/bias).  A matrix stored GPTQ-packed
+ * (NAME.qweight, .qzeros, .scales, .g_idx in place of NAME.weight, the
+ * AutoGPTQ v1 layout) is dequantized to fp32 (golden/quant.h).  Errors name
+ * file and tensor. */
 int gd_model_load(gd_model *m, const gd_config *c, const char *path, es_err *e);
 /* Write every weight as F32 under its HF name (atomic). */
 int gd_model_save(const gd_model *m, const char *path, es_err *e);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "golden/base/io.h"
+#include "golden/base/json.h"
 #include "golden/numfmt.h"
 
 /* A header larger than this is certainly corrupt (the reference
@@ -97,19 +98,19 @@ int gd_st_open(gd_safetensors *st, const char *path, es_err *e)
     st->data = st->map + 8 + hlen;
     st->data_size = fsize - 8 - (size_t)hlen;
 
-    char *txt = es_xmalloc((size_t)hlen + 1);
-    memcpy(txt, st->map + 8, (size_t)hlen);
-    txt[hlen] = '\0';
-    const char *errp = NULL;
-    cJSON *root = cJSON_ParseWithOpts(txt, &errp, 0);
-    if (!root || !cJSON_IsObject(root)) {
-        long at = errp ? (long)(errp - txt) : 0;
-        cJSON_Delete(root);
-        free(txt);
-        return fail_file(e, st, path, "corrupt safetensors header: not a JSON object (near byte %ld of the header)",
-                         8 + at);
+    /* The whole declared header is the document: junk after the object
+     * inside it is an error, not ignored (the format allows space padding). */
+    char hname[4200];
+    snprintf(hname, sizeof hname, "%s (safetensors header)", path);
+    cJSON *root = es_json_parse(hname, (const char *)st->map + 8, (size_t)hlen, e);
+    if (!root) {
+        gd_st_close(st);
+        return -1;
     }
-    free(txt);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return fail_file(e, st, path, "corrupt safetensors header: not a JSON object");
+    }
     int cap = cJSON_GetArraySize(root);
     st->t = es_xcalloc((size_t)(cap ? cap : 1), sizeof *st->t);
     for (cJSON *it = root->child; it; it = it->next) {
@@ -279,7 +280,7 @@ int gd_st_write(const char *path, const gd_st_write_entry *t, int n, es_err *e)
     cJSON_AddStringToObject(meta, "format", "pt");
     size_t off = 0;
     for (int i = 0; i < n; i++) {
-        if (t[i].dtype != GD_ST_F32 && t[i].dtype != GD_ST_F16 && t[i].dtype != GD_ST_BF16) {
+        if (!t[i].raw && t[i].dtype != GD_ST_F32 && t[i].dtype != GD_ST_F16 && t[i].dtype != GD_ST_BF16) {
             cJSON_Delete(root);
             return es_fail(e, "%s: tensor '%s': can only write F32, F16 or BF16", path, t[i].name);
         }
@@ -322,6 +323,10 @@ int gd_st_write(const char *path, const gd_st_write_entry *t, int n, es_err *e)
         int64_t numel = 1;
         for (int k = 0; k < t[i].ndim; k++)
             numel *= t[i].shape[k];
+        if (t[i].raw) {
+            fwrite(t[i].raw, gd_st_dtype_size(t[i].dtype), (size_t)numel, o.fp);
+            continue;
+        }
         size_t used = 0;
         for (int64_t j = 0; j < numel; j++) {
             float f = t[i].data[j];

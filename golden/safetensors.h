@@ -70,13 +70,16 @@ int gd_st_read_f32(const gd_safetensors *st, const char *name, int ndim, const i
                    es_err *e);
 
 /* One tensor to write: fp32 values stored as `dtype` (F32, F16 or BF16;
- * narrowing rounds to nearest even, overflow to inf as IEEE does). */
+ * narrowing rounds to nearest even, overflow to inf as IEEE does), or, when
+ * raw is set, raw elements of any dtype already in the file's
+ * little-endian form (data is then ignored). */
 typedef struct gd_st_write_entry {
     const char *name;
     gd_st_dtype dtype;
     int ndim;
     int64_t shape[GD_ST_MAX_DIMS];
     const float *data;
+    const void *raw;
 } gd_st_write_entry;
 
 /* Write atomically (temp file + rename via es_out).  Tensors are laid out in

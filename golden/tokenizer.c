@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "golden/base/io.h"
+#include "golden/base/json.h"
 
 /* ---- string -> int hash map (open addressing, FNV-1a) ------------------- */
 typedef struct smap {
@@ -139,11 +140,10 @@ gd_tokenizer *gd_tok_load(const char *encoder_json, const char *vocab_bpe, es_er
 {
     char *txt;
     size_t n;
-    if (es_read_file(encoder_json, &txt, &n, e) != 0)
+    cJSON *root = es_json_load(encoder_json, e);
+    if (!root)
         return NULL;
-    cJSON *root = cJSON_ParseWithLength(txt, n);
-    free(txt);
-    if (!root || !cJSON_IsObject(root)) {
+    if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         es_fail(e, "%s: not a JSON object of token -> id", encoder_json);
         return NULL;
@@ -191,6 +191,7 @@ gd_tokenizer *gd_tok_load(const char *encoder_json, const char *vocab_bpe, es_er
     for (char *p = txt; *p;) {
         char *nl = strchr(p, '\n');
         size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        char *next = nl ? nl + 1 : p + l; /* before l drops a '\r' */
         line++;
         if (l && p[l - 1] == '\r')
             l--;
@@ -203,7 +204,7 @@ gd_tokenizer *gd_tok_load(const char *encoder_json, const char *vocab_bpe, es_er
             }
             smap_put(&t->merges, p, l, rank++);
         }
-        p = nl ? nl + 1 : p + l;
+        p = next;
     }
     free(txt);
     return t;

@@ -25,6 +25,44 @@ int mp_op_parse(const char *s)
     return -1;
 }
 
+/* The entry of `kinds` named `kind`, or a located error at `at` listing the
+ * valid ones in table order ("expected a, b or c"). */
+static const mp_kind *find_kind(const mp_kind *const *kinds, int n, const char *what, const es_ynode *at,
+                                const char *kind, es_err *e)
+{
+    char list[512] = "";
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(kinds[i]->name, kind))
+            return kinds[i];
+        len += (size_t)snprintf(list + len, len < sizeof list ? sizeof list - len : 0, "%s%s",
+                                i == 0 ? "" : i == n - 1 ? " or " : ", ", kinds[i]->name);
+    }
+    if (n == 0)
+        snprintf(list, sizeof list, "none: no %s kinds are registered", what);
+    es_y_fail(at, e, "unknown %s kind '%s' (expected %s)", what, kind, list);
+    return NULL;
+}
+
+/* es_y_check_keys over the common keys plus the kind's own. */
+static int check_keys_of(const es_ynode *v, const char *const *common, const mp_kind *k, es_err *e)
+{
+    const char *all[64];
+    int n = 0;
+    for (int i = 0; common[i] && n < 63; i++)
+        all[n++] = common[i];
+    for (int i = 0; k && k->keys && k->keys[i] && n < 63; i++)
+        all[n++] = k->keys[i];
+    all[n] = NULL;
+    return es_y_check_keys(v, all, e);
+}
+
+/* The kind-specific part of a record: its entry's parse. */
+static int parse_kind_keys(const es_ynode *v, const mp_arch *a, const mp_kind *k, void *rec, es_err *e)
+{
+    return k->parse ? k->parse(v, a, rec, e) : 0;
+}
+
 static int get_name(const es_ynode *m, const char *key, int req, char *dst, size_t n, es_err *e)
 {
     const char *s = NULL;
@@ -87,25 +125,21 @@ static int parse_ops(const es_ynode *ops, mp_unit *u, es_err *e)
     return 0;
 }
 
-static int parse_unit(const es_ynode *v, const char *name, mp_unit *u, es_err *e)
+static int parse_unit(const es_ynode *v, const char *name, const mp_arch_kinds *kinds, const mp_arch *a, mp_unit *u,
+                      es_err *e)
 {
     static const char *const keys[] = {"kind", "rows", "cols", "fill_cycles", "spatial_reduce", "ops", NULL};
-    if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e))
+    if (es_y_expect(v, ES_Y_MAP, e))
         return -1;
     if (es_y_name(v, name, u->name, sizeof u->name, 1, e))
         return -1;
     const char *kind = NULL;
     if (es_y_str(v, "kind", 1, &kind, e))
         return -1;
-    if (!strcmp(kind, "array2d"))
-        u->kind = MP_UNIT_ARRAY2D;
-    else if (!strcmp(kind, "array1d"))
-        u->kind = MP_UNIT_ARRAY1D;
-    else if (!strcmp(kind, "vector"))
-        u->kind = MP_UNIT_VECTOR;
-    else
-        return es_y_fail(es_y_get(v, "kind"), e, "unknown unit kind '%s' (expected array2d, array1d or vector)",
-                         kind);
+    u->def = find_kind(kinds->units, kinds->n_units, "unit", es_y_get(v, "kind"), kind, e);
+    if (!u->def || check_keys_of(v, keys, u->def, e))
+        return -1;
+    u->kind = (mp_unit_kind)u->def->cls;
     u->rows = 1;
     if (u->kind == MP_UNIT_ARRAY2D) {
         if (get_pos_int(v, "rows", 1, &u->rows, 1 << 16, e))
@@ -124,7 +158,9 @@ static int parse_unit(const es_ynode *v, const char *name, mp_unit *u, es_err *e
     if (es_y_bool(v, "spatial_reduce", 0, &u->spatial_reduce, e))
         return -1;
     es_ynode *ops = es_y_child(v, "ops", ES_Y_MAP, "the ops this unit supports", e);
-    return ops ? parse_ops(ops, u, e) : -1;
+    if (!ops || parse_ops(ops, u, e))
+        return -1;
+    return parse_kind_keys(v, a, u->def, u, e);
 }
 
 static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store *s, es_err *e)
@@ -180,34 +216,29 @@ static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store
     return 0;
 }
 
-static int parse_mem(const es_ynode *v, mp_mem *m, es_err *e)
+static int parse_mem(const es_ynode *v, const mp_arch_kinds *kinds, const mp_arch *a, mp_mem *m, es_err *e)
 {
-    static const char *const keys[] = {"name",        "kind",         "bandwidth_Bps", "device",
-                                       "read_action", "write_action", "bytes_per_access", NULL};
-    if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e))
-        return -1;
-    if (get_name(v, "name", 1, m->name, sizeof m->name, e))
+    static const char *const keys[] = {"name", "kind", "read_action", "write_action", "bytes_per_access", NULL};
+    if (es_y_expect(v, ES_Y_MAP, e))
         return -1;
     const char *kind = NULL;
     if (es_y_str(v, "kind", 1, &kind, e))
         return -1;
-    if (!strcmp(kind, "bandwidth")) {
-        m->kind = MP_MEM_BANDWIDTH;
-        if (es_y_double(v, "bandwidth_Bps", 1, &m->bandwidth_Bps, e))
-            return -1;
-        if (!(m->bandwidth_Bps > 0))
-            return es_y_fail(es_y_get(v, "bandwidth_Bps"), e, "expected > 0");
-    } else if (!strcmp(kind, "device")) {
-        return es_y_fail(es_y_get(v, "kind"), e,
-                         "memory kind 'device' (command-level DRAM) is not implemented yet; use 'bandwidth'");
-    } else {
-        return es_y_fail(es_y_get(v, "kind"), e, "unknown memory kind '%s' (expected bandwidth)", kind);
-    }
+    m->def = find_kind(kinds->mems, kinds->n_mems, "memory", es_y_get(v, "kind"), kind, e);
+    if (!m->def || check_keys_of(v, keys, m->def, e))
+        return -1;
+    m->kind = (mp_mem_kind)m->def->cls;
+    if (get_name(v, "name", 1, m->name, sizeof m->name, e))
+        return -1;
     m->bytes_per_access = 8;
     if (get_pos_int(v, "bytes_per_access", 0, &m->bytes_per_access, 1 << 16, e) ||
         get_name(v, "read_action", 1, m->read_action, sizeof m->read_action, e) ||
-        get_name(v, "write_action", 1, m->write_action, sizeof m->write_action, e))
+        get_name(v, "write_action", 1, m->write_action, sizeof m->write_action, e) ||
+        parse_kind_keys(v, a, m->def, m, e))
         return -1;
+    if (!(m->bandwidth_Bps > 0))
+        return es_y_fail(v, e, "memory kind '%s' did not give a bandwidth (its parse must set bandwidth_Bps > 0)",
+                         m->def->name);
     return 0;
 }
 
@@ -216,9 +247,9 @@ static int known_endpoint(const mp_arch *a, const char *n)
     return mp_arch_unit(a, n) || mp_arch_store(a, n) || !strcmp(a->mem.name, n);
 }
 
-static int parse_links(const es_ynode *l, mp_arch *a, es_err *e)
+static int parse_links(const es_ynode *l, const mp_arch_kinds *kinds, mp_arch *a, es_err *e)
 {
-    static const char *const keys[] = {"name", "from", "to", "bytes_per_cycle", NULL};
+    static const char *const keys[] = {"name", "kind", "from", "to", "bytes_per_cycle", NULL};
     if (es_y_expect(l, ES_Y_SEQ, e))
         return -1;
     for (size_t i = 0; i < l->n; i++) {
@@ -226,7 +257,16 @@ static int parse_links(const es_ynode *l, mp_arch *a, es_err *e)
         if (a->n_links >= MP_MAX_LINKS)
             return es_y_fail(v, e, "too many links (at most %d)", MP_MAX_LINKS);
         mp_link *k = &a->links[a->n_links++];
-        if (es_y_expect(v, ES_Y_MAP, e) || es_y_check_keys(v, keys, e) ||
+        if (es_y_expect(v, ES_Y_MAP, e))
+            return -1;
+        const char *kind = NULL;
+        if (es_y_str(v, "kind", 0, &kind, e))
+            return -1;
+        if (!kind && kinds->n_links == 0)
+            return es_y_fail(v, e, "no link kinds are registered");
+        k->def = kind ? find_kind(kinds->links, kinds->n_links, "link", es_y_get(v, "kind"), kind, e)
+                      : kinds->links[0];
+        if (!k->def || check_keys_of(v, keys, k->def, e) ||
             get_name(v, "name", 1, k->name, sizeof k->name, e) ||
             get_name(v, "from", 1, k->from, sizeof k->from, e) ||
             get_name(v, "to", 1, k->to, sizeof k->to, e) ||
@@ -238,6 +278,8 @@ static int parse_links(const es_ynode *l, mp_arch *a, es_err *e)
             return es_y_fail(es_y_get(v, "to"), e, "unknown unit, storage or memory '%s'", k->to);
         if (!(k->bytes_per_cycle > 0))
             return es_y_fail(es_y_get(v, "bytes_per_cycle"), e, "expected > 0");
+        if (parse_kind_keys(v, a, k->def, k, e))
+            return -1;
     }
     return 0;
 }
@@ -274,7 +316,7 @@ static int check_actions(const mp_arch *a, const es_ynode *root, es_err *e)
     return 0;
 }
 
-static int parse_arch(const es_ynode *root, const char *file, mp_arch *a, es_err *e)
+static int parse_arch(const es_ynode *root, const char *file, const mp_arch_kinds *kinds, mp_arch *a, es_err *e)
 {
     static const char *const keys[] = {"name",  "description", "clock_hz", "word_bytes", "number_format",
                                        "energy", "units",      "storage",  "memory",     "links", NULL};
@@ -312,7 +354,7 @@ static int parse_arch(const es_ynode *root, const char *file, mp_arch *a, es_err
     for (size_t i = 0; i < units->n; i++) {
         if (mp_arch_unit(a, units->keys[i]))
             return es_y_fail(units->keylocs[i], e, "unit '%s' defined twice", units->keys[i]);
-        if (parse_unit(units->items[i], units->keys[i], &a->units[a->n_units], e))
+        if (parse_unit(units->items[i], units->keys[i], kinds, a, &a->units[a->n_units], e))
             return -1;
         a->n_units++;
     }
@@ -331,10 +373,10 @@ static int parse_arch(const es_ynode *root, const char *file, mp_arch *a, es_err
     if (!mp_arch_buffer(a))
         return es_y_fail(st, e, "expected one storage level of kind buffer (the global buffer)");
     es_ynode *mem = es_y_child(root, "memory", ES_Y_MAP, NULL, e);
-    if (!mem || parse_mem(mem, &a->mem, e))
+    if (!mem || parse_mem(mem, kinds, a, &a->mem, e))
         return -1;
     es_ynode *links = es_y_get(root, "links");
-    if (links && parse_links(links, a, e))
+    if (links && parse_links(links, kinds, a, e))
         return -1;
     if (check_actions(a, root, e))
         return -1;
@@ -355,34 +397,44 @@ static int parse_arch(const es_ynode *root, const char *file, mp_arch *a, es_err
     return 0;
 }
 
-static int read_arch(const es_ynode *root, void *out, es_err *e) { return parse_arch(root, root->file, out, e); }
+typedef struct arch_reading {
+    mp_arch *a;
+    const mp_arch_kinds *kinds;
+} arch_reading;
+
+static int read_arch(const es_ynode *root, void *out, es_err *e)
+{
+    arch_reading *r = out;
+    return parse_arch(root, root->file, r->kinds, r->a, e);
+}
 
 /* The arch on the heap, or NULL (rc: the reader's result). */
 static mp_arch *arch_or_null(mp_arch *a, int rc)
 {
     if (rc) {
-        free(a);
+        mp_arch_free(a);
         return NULL;
     }
     return a;
 }
 
-mp_arch *mp_arch_parse(const char *fname, const char *text, es_err *e)
+mp_arch *mp_arch_parse(const char *fname, const char *text, const mp_arch_kinds *kinds, es_err *e)
 {
-    mp_arch *a = es_xcalloc(1, sizeof *a);
-    return arch_or_null(a, es_yaml_read_string(fname, text, read_arch, a, e));
+    arch_reading r = {es_xcalloc(1, sizeof *r.a), kinds};
+    return arch_or_null(r.a, es_yaml_read_string(fname, text, read_arch, &r, e));
 }
 
-mp_arch *mp_arch_load(const char *name_or_path, es_err *e)
+mp_arch *mp_arch_load(const char *name_or_path, const mp_arch_kinds *kinds, es_err *e)
 {
-    mp_arch *a = es_xcalloc(1, sizeof *a);
-    return arch_or_null(a, es_yaml_read_bundled("arch", name_or_path, read_arch, a, e));
+    arch_reading r = {es_xcalloc(1, sizeof *r.a), kinds};
+    return arch_or_null(r.a, es_yaml_read_bundled("arch", name_or_path, read_arch, &r, e));
 }
 
-mp_arch *mp_arch_load_set(const char *name_or_path, const char *const *sets, int n_sets, es_err *e)
+mp_arch *mp_arch_load_set(const char *name_or_path, const mp_arch_kinds *kinds, const char *const *sets, int n_sets,
+                          es_err *e)
 {
     if (n_sets == 0)
-        return mp_arch_load(name_or_path, e);
+        return mp_arch_load(name_or_path, kinds, e);
     char path[4096];
     if (es_find_bundled("arch", name_or_path, ".yaml", path, sizeof path, e))
         return NULL;
@@ -404,12 +456,12 @@ mp_arch *mp_arch_load_set(const char *name_or_path, const char *const *sets, int
         key[eq - sets[i]] = '\0';
         rc = es_y_set(d, key, eq + 1, origin[i], e);
     }
-    mp_arch *a = es_xcalloc(1, sizeof *a);
+    arch_reading r = {es_xcalloc(1, sizeof *r.a), kinds};
     if (!rc)
-        rc = read_arch(d->root, a, e);
+        rc = read_arch(d->root, &r, e);
     es_yaml_free(d);
     free(origin);
-    return arch_or_null(a, rc);
+    return arch_or_null(r.a, rc);
 }
 
 void mp_arch_label(const char *name, const char *const *sets, int n_sets, char *out, size_t n)
@@ -427,6 +479,13 @@ void mp_arch_label(const char *name, const char *const *sets, int n_sets, char *
 
 void mp_arch_free(mp_arch *a)
 {
+    if (!a)
+        return;
+    for (int i = 0; i < MP_MAX_UNITS; i++)
+        free(a->units[i].params);
+    for (int i = 0; i < MP_MAX_LINKS; i++)
+        free(a->links[i].params);
+    free(a->mem.params);
     free(a);
 }
 

@@ -30,20 +30,32 @@
  *   MP_STORE_REGFILE per-PE register file of `unit`; capacity is per PE.
  *   MP_STORE_BUFFER  shared global buffer: capacity, banks, width_bits per
  *                    bank row, read/write ports.
- * Off-chip memory (`mem`) is the outermost level, kind MP_MEM_BANDWIDTH now
- * (a bandwidth figure, no latency, as FuseMax's artifact); MP_MEM_DEVICE is
- * reserved for a command-level DRAM model (sim/dram) that will implement the
- * same role; `device` then names its spec.
+ * Off-chip memory (`mem`) is the outermost level.  Its analytical class is
+ * MP_MEM_BANDWIDTH (a bandwidth figure, no latency, as FuseMax's artifact)
+ * or MP_MEM_DEVICE (a command-level model); either way `bandwidth_Bps` is the
+ * sustained figure the analytical model (cost.c) uses.
+ *
+ * Kinds.  The names a spec accepts under units.*.kind, memory.kind and
+ * links[].kind are not the mapper's: they come from a kind table the caller
+ * passes to mp_arch_load (mp_arch_kinds; the simulator's component registry,
+ * sim/comp/registry.c, is the one the product uses).  An entry gives the
+ * analytical class the mapper costs the kind as, the keys of its own it
+ * accepts beside the common ones, and a parse callback that validates them
+ * (located errors) and keeps what it needs in the record's `params`.  The
+ * record remembers its entry (`def`), so the simulator finds its model
+ * without a second lookup by name.
  *
  * Lifetime: mp_arch_load returns a struct owned by the caller (free with
- * mp_arch_free).  All strings are copied into fixed arrays; nothing points
- * into the YAML document. */
+ * mp_arch_free, which also frees every record's params).  Strings are copied
+ * into fixed arrays; nothing points into the YAML document; `def` points into
+ * the caller's (static) kind table. */
 #ifndef MP_ARCH_H
 #define MP_ARCH_H
 
 #include <stdint.h>
 
 #include "golden/base/err.h"
+#include "golden/base/yaml.h"
 #include "mapper/energy.h"
 
 #define MP_NAME 48
@@ -89,10 +101,39 @@ typedef struct mp_op_cost {
 } mp_op_cost;
 
 typedef enum { MP_UNIT_ARRAY2D, MP_UNIT_ARRAY1D, MP_UNIT_VECTOR } mp_unit_kind;
+typedef enum { MP_MEM_BANDWIDTH, MP_MEM_DEVICE } mp_mem_kind;
+
+typedef struct mp_arch mp_arch;
+
+/* One kind a spec may name (see "Kinds" above). */
+typedef struct mp_kind {
+    const char *name;        /* the spec's `kind:` value */
+    int cls;                 /* units: mp_unit_kind; memories: mp_mem_kind; links: 0 */
+    const char *const *keys; /* kind-specific keys (NULL-terminated); NULL: none */
+    /* Validates the kind-specific keys of `node` (the unit, memory or link
+     * map) and fills `rec` (mp_unit *, mp_mem *, mp_link *): its params (one
+     * heap block, freed with free()) and, for a memory, bandwidth_Bps.
+     * Called after the common keys are read.  NULL: nothing to do. */
+    int (*parse)(const es_ynode *node, const mp_arch *a, void *rec, es_err *e);
+    const void *impl; /* the simulator's model of the kind (opaque here) */
+} mp_kind;
+
+/* The kinds a loader accepts, per interface; table order is the order
+ * messages list them in.  Links may leave `kind` out: the first link kind. */
+typedef struct mp_arch_kinds {
+    const mp_kind *const *units;
+    int n_units;
+    const mp_kind *const *mems;
+    int n_mems;
+    const mp_kind *const *links;
+    int n_links;
+} mp_arch_kinds;
 
 typedef struct mp_unit {
     char name[MP_NAME];
-    mp_unit_kind kind;
+    mp_unit_kind kind;   /* analytical class of its kind (def->cls) */
+    const mp_kind *def;  /* its kind's entry */
+    void *params;        /* kind-specific (def->parse), owned; NULL if none */
     int rows, cols;  /* ARRAY1D and VECTOR: rows == 1 */
     int fill_cycles; /* fill+drain of one tile through the array (FuseMax: 256) */
     int spatial_reduce; /* 1: inter-PE network reduces along a spatial rank for free */
@@ -116,13 +157,12 @@ typedef struct mp_store {
     double read_pj, write_pj; /* filled at load from the energy table */
 } mp_store;
 
-typedef enum { MP_MEM_BANDWIDTH, MP_MEM_DEVICE } mp_mem_kind;
-
 typedef struct mp_mem {
     char name[MP_NAME];
-    mp_mem_kind kind;
-    double bandwidth_Bps;  /* BANDWIDTH: sustained bytes/s, reads+writes shared */
-    char device[MP_NAME];  /* DEVICE: DRAM spec name (not yet implemented) */
+    mp_mem_kind kind;      /* analytical class of its kind (def->cls) */
+    const mp_kind *def;    /* its kind's entry */
+    void *params;          /* kind-specific (def->parse), owned; NULL if none */
+    double bandwidth_Bps;  /* sustained bytes/s, reads+writes shared (set by the kind) */
     char read_action[MP_NAME], write_action[MP_NAME];
     int bytes_per_access;  /* bytes per DRAM energy action (FuseMax: 8) */
     double read_pj, write_pj; /* filled at load from the energy table */
@@ -130,11 +170,13 @@ typedef struct mp_mem {
 
 typedef struct mp_link {
     char name[MP_NAME];
+    const mp_kind *def;  /* its kind's entry */
+    void *params;        /* kind-specific (def->parse), owned; NULL if none */
     char from[MP_NAME], to[MP_NAME]; /* unit or storage names, or the mem name */
     double bytes_per_cycle;
 } mp_link;
 
-typedef struct mp_arch {
+struct mp_arch {
     char name[MP_NAME];
     char file[512];       /* where it was loaded from (for messages) */
     char description[256];
@@ -150,22 +192,25 @@ typedef struct mp_arch {
     mp_link links[MP_MAX_LINKS];
     char energy_name[MP_NAME]; /* sim/energy/NAME.yaml */
     mp_energy energy;          /* loaded table */
-} mp_arch;
+};
 
-/* Load a bundled name (sim/arch/NAME.yaml) or a path.  Every key is checked;
- * errors are one located line.  Also loads the energy table it references
- * and checks that every action named by an op or store exists there. */
-mp_arch *mp_arch_load(const char *name_or_path, es_err *e);
+/* Load a bundled name (sim/arch/NAME.yaml) or a path, accepting the kinds
+ * of `kinds`.  Every key is checked; errors are one located line (an
+ * unknown kind lists the valid ones).  Also loads the energy table it
+ * references and checks that every action named by an op or store exists
+ * there. */
+mp_arch *mp_arch_load(const char *name_or_path, const mp_arch_kinds *kinds, es_err *e);
 /* Same with overrides: sets[i] is "KEY.PATH=VALUE" (einsim --set), applied
  * to the YAML tree before it is read, so each value is checked as if it had
  * been written in the file (es_y_set); errors name the override.  The arch
  * keeps its name (bundled mappings are found by it); callers label reports
  * with mp_arch_label. */
-mp_arch *mp_arch_load_set(const char *name_or_path, const char *const *sets, int n_sets, es_err *e);
+mp_arch *mp_arch_load_set(const char *name_or_path, const mp_arch_kinds *kinds, const char *const *sets, int n_sets,
+                          es_err *e);
 /* "NAME[k1=v1;k2=v2]" (just NAME without overrides) into out[n]. */
 void mp_arch_label(const char *name, const char *const *sets, int n_sets, char *out, size_t n);
 /* Same from text (tests); energy table still looked up by name. */
-mp_arch *mp_arch_parse(const char *fname, const char *text, es_err *e);
+mp_arch *mp_arch_parse(const char *fname, const char *text, const mp_arch_kinds *kinds, es_err *e);
 void mp_arch_free(mp_arch *a);
 
 /* Lookups: NULL/-1 when absent. */

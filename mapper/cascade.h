@@ -36,6 +36,10 @@
 #define CAS_MAX_SPACE 12   /* ranks in one einsum's iteration space */
 #define CAS_MAX_TERMS 4    /* terms of one index expression */
 #define CAS_MAX_PASSES 8
+/* Nesting of one expression (parentheses, unary minus, op calls, and the
+ * length of an operator chain, which builds a left-deep tree): every pass
+ * over an expression recurses, so its depth is bounded here. */
+#define CAS_MAX_EXPR_DEPTH 256
 
 typedef struct cas_loc {
     int line, col; /* 1-based; 0 = unknown */
@@ -151,6 +155,7 @@ typedef struct cas_expr {
     cas_op op;                   /* CAS_E_OP */
     int nargs;
     struct cas_expr *arg[2];
+    int depth;                   /* nodes on the longest path down to a leaf */
     int tensor;                  /* CAS_E_REF: tensor index */
     int nidx;
     cas_index idx[CAS_MAX_TRANKS];

@@ -30,6 +30,7 @@ typedef struct parser {
     int line;
     const char *linestart;
     tok t;         /* current token */
+    int nest;      /* parse_expr/parse_unary calls now active */
     cas_cascade *c;
     es_err *e;
 } parser;
@@ -539,6 +540,7 @@ static cas_expr *enew(parser *ps, cas_ekind k)
     set_loc(&x->loc, &ps->t);
     x->tensor = -1;
     x->rank = -1;
+    x->depth = 1;
     return x;
 }
 
@@ -555,13 +557,31 @@ static cas_expr *parse_expr(parser *ps);
 
 static cas_expr *eop(parser *ps, cas_op op, cas_loc loc, cas_expr *a, cas_expr *b)
 {
+    int depth = 1 + (b && b->depth > a->depth ? b->depth : a->depth);
+    if (depth > CAS_MAX_EXPR_DEPTH) {
+        cas_expr_free(a);
+        cas_expr_free(b);
+        PERR_AT(ps, loc.line, loc.col, "expression too deep (more than %d operators on one path; split it into several Einsums)",
+                CAS_MAX_EXPR_DEPTH);
+        return NULL;
+    }
     cas_expr *x = enew(ps, CAS_E_OP);
     x->loc = loc;
     x->op = op;
     x->nargs = b ? 2 : 1;
     x->arg[0] = a;
     x->arg[1] = b;
+    x->depth = depth;
     return x;
+}
+
+/* Entered by parse_expr and parse_unary, the two that recurse on nested
+ * input ('(', '-', op calls): a bound, not the stack, ends a deep nest. */
+static int nest_enter(parser *ps)
+{
+    if (++ps->nest > CAS_MAX_EXPR_DEPTH)
+        return PERR(ps, "expression nested too deeply (at most %d levels)", CAS_MAX_EXPR_DEPTH);
+    return 0;
 }
 
 static cas_expr *parse_primary(parser *ps)
@@ -629,6 +649,8 @@ static cas_expr *parse_primary(parser *ps)
             }
         }
         cas_expr *x = eop(ps, (cas_op)op, loc, a, b);
+        if (!x)
+            return NULL;
         int want = cas_op_info((cas_op)op)->arity;
         if (x->nargs != want) {
             cas_expr_free(x);
@@ -656,23 +678,41 @@ static cas_expr *parse_primary(parser *ps)
     return NULL;
 }
 
+/* A run of unary minus is read in a loop: on a number it folds (-3, - -inf),
+ * on anything else each minus is a node, and eop bounds their depth. */
 static cas_expr *parse_unary(parser *ps)
 {
-    if (is_punct(ps, '-')) {
+    cas_loc neg[CAS_MAX_EXPR_DEPTH];
+    long nneg = 0;
+    while (is_punct(ps, '-')) {
         cas_loc loc = {ps->t.line, ps->t.col};
+        if (nneg < CAS_MAX_EXPR_DEPTH)
+            neg[nneg] = loc;
+        nneg++;
         if (lex(ps))
             return NULL;
-        cas_expr *a = parse_unary(ps);
-        if (!a)
-            return NULL;
-        if (a->kind == CAS_E_NUM) { /* fold -3, -inf */
-            a->num = -a->num;
-            a->loc = loc;
-            return a;
-        }
-        return eop(ps, CAS_OP_NEG, loc, a, NULL);
     }
-    return parse_primary(ps);
+    if (nest_enter(ps))
+        return NULL;
+    cas_expr *a = parse_primary(ps);
+    ps->nest--;
+    if (!a || !nneg)
+        return a;
+    if (a->kind == CAS_E_NUM) {
+        if (nneg % 2)
+            a->num = -a->num;
+        a->loc = neg[0];
+        return a;
+    }
+    if (nneg >= CAS_MAX_EXPR_DEPTH) {
+        cas_expr_free(a);
+        PERR_AT(ps, neg[0].line, neg[0].col, "expression nested too deeply (%ld unary minus in a row; at most %d)",
+                nneg, CAS_MAX_EXPR_DEPTH - 1);
+        return NULL;
+    }
+    for (long i = nneg - 1; a && i >= 0; i--)
+        a = eop(ps, CAS_OP_NEG, neg[i], a, NULL);
+    return a;
 }
 
 static cas_expr *parse_term(parser *ps)
@@ -693,6 +733,8 @@ static cas_expr *parse_term(parser *ps)
 
 static cas_expr *parse_expr(parser *ps)
 {
+    if (nest_enter(ps))
+        return NULL;
     cas_expr *x = parse_term(ps);
     while (x && (is_punct(ps, '+') || is_punct(ps, '-'))) {
         cas_op op = is_punct(ps, '+') ? CAS_OP_ADD : CAS_OP_SUB;
@@ -704,6 +746,7 @@ static cas_expr *parse_expr(parser *ps)
         }
         x = eop(ps, op, loc, x, b);
     }
+    ps->nest--;
     return x;
 }
 

@@ -798,10 +798,10 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
              * instances (one per cache length) add up, as in the simulator's
              * report, so the table stays bounded by the layer's structure */
             mp_einsum_cost *y = NULL;
-            for (int k = 0; k < c->n_einsums && !y; k++)
-                if (c->einsums[k].unit == ui && es_streq(c->einsums[k].name, ed->name) &&
-                    es_streq(c->einsums[k].cascade_label, cm->label))
-                    y = &c->einsums[k];
+            for (int j = 0; j < c->n_einsums && !y; j++)
+                if (c->einsums[j].unit == ui && es_streq(c->einsums[j].name, ed->name) &&
+                    es_streq(c->einsums[j].cascade_label, cm->label))
+                    y = &c->einsums[j];
             if (!y && c->n_einsums < MP_MAX_EC) {
                 y = &c->einsums[c->n_einsums++];
                 memset(y, 0, sizeof *y); /* callers may zero only up to einsums */

@@ -6,6 +6,7 @@
  *                    and fill a report (sim/report/report.h): cycles,
  *                    latency, busy cycles per unit, DRAM bytes, energy =
  *                    action counts x the arch's energy table.
+ *   sim_arch_load    an arch spec, with the kinds of the component registry.
  *   sa_simulate      one GEMM on a systolic array (sim/array/systolic.h).
  *
  * Library code: never prints, never exits; errors come back in es_err
@@ -26,6 +27,13 @@ typedef struct sim_run_opts {
     double func_tol;   /* max relative error vs gd_attention_naive */
     sim_trace *trace;  /* NULL: no trace */
 } sim_run_opts;
+
+/* Load an architecture spec (mapper/arch.h) accepting the kinds of the
+ * component registry (sim/comp/comp.h): the loader every tool uses. */
+mp_arch *sim_arch_load(const char *name_or_path, es_err *e);
+/* Same with --set overrides (mp_arch_load_set). */
+mp_arch *sim_arch_load_set(const char *name_or_path, const char *const *sets, int n_sets, es_err *e);
+mp_arch *sim_arch_parse(const char *fname, const char *text, es_err *e);
 
 void sim_run_opts_init(sim_run_opts *o);
 /* Fills r's cycles, units, dram, energy, einsums and simulation fields (the

@@ -19,3 +19,5 @@ done
 echo
 "$EINSIM" compare "$OUT/flat.json" "$OUT/unfused.json" "$OUT/fusemax-cascade.json" \
     "$OUT/fusemax-arch.json" "$OUT/fusemax.json"
+echo
+echo "reports: $OUT/<arch>.json and $OUT/<arch>.txt (one per architecture; compare them with 'build/bin/einsim compare')"

@@ -27,14 +27,15 @@ RES=$OUT/results.csv
 # the points in sweep order (results.csv's id column), one jq over all of them
 pts() { tail -n +2 "$1/results.csv" | cut -d, -f1 | sed "s|^|$1/points/|; s|$|.json|"; }
 {
-  echo "scope,arch,model,seq,cycles,latency_s,energy_pj,util_2d,util_1d,dram_read,dram_written,wall_s,simulated_cycles,ff_cycles,rf2d_pj,rf1d_pj,gb_pj"
+  echo "scope,arch,model,seq,cycles,latency_s,energy_pj,util_2d,util_1d,dram_read,dram_written,wall_s,simulated_cycles,ff_cycles,rf2d_pj,rf1d_pj,gb_pj,sln_prm_ops"
   # shellcheck disable=SC2046
   jq -r '[.scope, (if (.schedule | endswith("flat-unbounded.yaml")) then "flat-unbounded" else .arch end),
       .model, .seq, .cycles, .latency_s, .energy_pj,
       (.units.array2d.utilization // 0), (.units.array1d.utilization // 0),
       .dram.bytes_read, .dram.bytes_written, .simulation.wall_s,
       .simulation.simulated_cycles, .simulation.fast_forwarded_cycles,
-      (.energy_breakdown_pj.rf2d // 0), (.energy_breakdown_pj.rf1d // 0), (.energy_breakdown_pj.gb // 0)] | @csv' \
+      (.energy_breakdown_pj.rf2d // 0), (.energy_breakdown_pj.rf1d // 0), (.energy_breakdown_pj.gb // 0),
+      ([.einsums[]? | select(.name == "SLN" or .name == "PRM") | .ops] | add // 0)] | @csv' \
       $(pts "$OUT/sweep") $(pts "$OUT/sweep-flat-unbounded") | tr -d '"'
 } >"$RES.tmp"
 mv "$RES.tmp" "$RES"

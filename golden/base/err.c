@@ -1,7 +1,9 @@
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 
@@ -60,8 +62,13 @@ static void put_one_line(const char *s, FILE *fp)
     }
 }
 
+/* Set once es_fatal has printed its line: the exit check below then adds
+ * none (the one-line rule). */
+static int g_fatal_reported;
+
 void es_fatal(int status, const char *fmt, ...)
 {
+    g_fatal_reported = 1;
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);
@@ -72,6 +79,31 @@ void es_fatal(int status, const char *fmt, ...)
     put_one_line(msg, stderr);
     fputc('\n', stderr);
     exit(status);
+}
+
+/* A full disk or a closed pipe behind stdout shows only when stdout is
+ * flushed and closed, after the command returned: then exit 2 with a line
+ * instead of 0 with a truncated table. */
+static void check_stdout(void)
+{
+    if (g_fatal_reported)
+        return;
+    errno = 0;
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int err = errno;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    if (bad) {
+        fprintf(stderr, "einsim: standard output: write failed: %s\n", err ? strerror(err) : "I/O error");
+        _exit(ES_EXIT_BADINPUT);
+    }
+}
+
+void es_check_stdout_at_exit(void)
+{
+    atexit(check_stdout);
 }
 
 void *es_xmalloc(size_t n)

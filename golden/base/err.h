@@ -30,6 +30,11 @@ int es_fail_at(es_err *e, const char *file, int line, int col, const char *fmt, 
 /* Print "einsim: msg" on stderr and exit with status. */
 void es_fatal(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
+/* Register (once, first thing in main) an exit hook that flushes and closes
+ * stdout and turns a write error into "einsim: standard output: write
+ * failed: ..." and exit status 2, unless es_fatal already printed a line. */
+void es_check_stdout_at_exit(void);
+
 /* Allocation that never returns NULL (aborts with a message on OOM). */
 void *es_xmalloc(size_t n);
 void *es_xcalloc(size_t n, size_t size);

@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
@@ -85,9 +86,28 @@ int es_out_open(es_out *o, const char *path, es_err *e)
         return es_fail(e, "%s: path too long", path);
     snprintf(o->path, sizeof o->path, "%s", path);
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return es_fail(e, "%s: cannot write: it is a directory; expected a file name", path);
+    /* A regular file (or a new name) is replaced atomically.  A terminal,
+     * pipe or /dev/null (also through a link such as /dev/stdout) is written
+     * in place: renaming over it would replace the device with a file.
+     * Anything else is refused rather than replaced. */
+    struct stat st, target;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        int is_link = S_ISLNK(st.st_mode);
+        if (is_link && stat(path, &target) == 0)
+            st = target;
+        if (S_ISDIR(st.st_mode))
+            return es_fail(e, "%s: cannot write: it is a directory; expected a file name", path);
+        if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+            o->fp = fopen(path, "wb");
+            if (!o->fp)
+                return es_fail(e, "%s: cannot open for writing: %s", path, strerror(errno));
+            o->is_stream = 1;
+            return 0;
+        }
+        return es_fail(e, "%s: cannot write: it is %s; expected a regular file or a new name (outputs are "
+                          "replaced by rename, which would replace it)",
+                       path, is_link ? "a symbolic link" : "a device or socket");
+    }
     o->fp = fopen(o->tmp, "wb");
     if (!o->fp)
         return es_fail(e, "%s: cannot open for writing: %s", path, strerror(errno));
@@ -98,8 +118,21 @@ int es_out_open(es_out *o, const char *path, es_err *e)
 int es_out_commit(es_out *o, es_err *e)
 {
     if (o->is_stdout) {
-        fflush(stdout);
+        errno = 0;
+        if (fflush(stdout) != 0 || ferror(stdout))
+            return es_fail(e, "standard output: write failed: %s", errno ? strerror(errno) : "I/O error");
         return 0;
+    }
+    if (o->is_stream) {
+        errno = 0;
+        int bad = fflush(o->fp) != 0 || ferror(o->fp);
+        int err = errno;
+        if (fclose(o->fp) != 0 && !bad) {
+            bad = 1;
+            err = errno;
+        }
+        o->fp = NULL;
+        return bad ? es_fail(e, "%s: write failed: %s", o->path, err ? strerror(err) : "I/O error") : 0;
     }
     int bad = ferror(o->fp);
     if (fclose(o->fp) != 0)
@@ -124,6 +157,8 @@ void es_out_abort(es_out *o)
         return;
     fclose(o->fp);
     o->fp = NULL;
+    if (o->is_stream)
+        return;
     remove(o->tmp);
     pending_drop(o->tmp);
 }
@@ -142,21 +177,39 @@ int es_write_file(const char *path, const void *buf, size_t n, es_err *e)
 
 int es_read_file(const char *path, char **out, size_t *n, es_err *e)
 {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return es_fail(e, "%s: is a directory; expected a file", path);
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return es_fail(e, "%s: cannot open: %s", path, strerror(errno));
+    /* A regular file or a pipe (<(cmd), /dev/stdin); a device such as
+     * /dev/zero or /dev/urandom never ends, so it is refused up front, and
+     * anything longer than the cap is refused while reading. */
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || S_ISDIR(st.st_mode) || !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+        fclose(fp);
+        return es_fail(e, "%s: %s; expected a regular file", path,
+                       S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file (a device or socket)");
+    }
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > ES_MAX_INPUT_BYTES) {
+        fclose(fp);
+        return es_fail(e, "%s: %lld bytes; expected at most %llu (no einsim input is that large)", path,
+                       (long long)st.st_size, (unsigned long long)ES_MAX_INPUT_BYTES);
+    }
+    /* One byte more than the cap fits, so reading it tells "too long". */
     size_t cap = 1 << 16, len = 0;
     char *buf = es_xmalloc(cap);
     for (;;) {
         if (len + 1 >= cap) {
-            cap *= 2;
+            cap = cap * 2 > ES_MAX_INPUT_BYTES + 2 ? ES_MAX_INPUT_BYTES + 2 : cap * 2;
             buf = es_xrealloc(buf, cap);
         }
         size_t got = fread(buf + len, 1, cap - len - 1, fp);
         len += got;
+        if (len > ES_MAX_INPUT_BYTES) {
+            free(buf);
+            fclose(fp);
+            return es_fail(e, "%s: longer than %llu bytes; expected a smaller input", path,
+                           (unsigned long long)ES_MAX_INPUT_BYTES);
+        }
         if (got == 0)
             break;
     }

@@ -14,9 +14,12 @@ typedef struct es_out {
     char path[4096];
     char tmp[4096];
     int is_stdout;
+    int is_stream; /* a terminal, pipe or /dev/null: written in place */
 } es_out;
 
-/* Open path for writing (binary).  Returns 0 or -1 with e set. */
+/* Open path for writing (binary).  Returns 0 or -1 with e set: an empty
+ * path, a directory, a symbolic link (other than to a terminal or pipe) or
+ * a device other than a terminal, pipe or /dev/null. */
 int es_out_open(es_out *o, const char *path, es_err *e);
 /* Flush, close and rename into place.  Returns 0 or -1 (temp file removed). */
 int es_out_commit(es_out *o, es_err *e);
@@ -25,7 +28,14 @@ void es_out_abort(es_out *o);
 /* Write a whole buffer atomically. */
 int es_write_file(const char *path, const void *buf, size_t n, es_err *e);
 
-/* Read a whole file; *out is NUL-terminated (n excludes the NUL). */
+/* Every file einsim reads whole goes through es_read_file: a regular file
+ * or a pipe of at most this many bytes (specs and reports are kilobytes,
+ * the GPT-2 tokenizer files 1 MB; weights are mapped, not read). */
+#define ES_MAX_INPUT_BYTES ((size_t)256 << 20)
+
+/* Read a whole file; *out is NUL-terminated (n excludes the NUL).  A
+ * directory, a device (/dev/zero) or more than ES_MAX_INPUT_BYTES is an
+ * error naming the file. */
 int es_read_file(const char *path, char **out, size_t *n, es_err *e);
 
 /* Bundled specs.  kind is one of "models", "arch", "energy", "cascades",

@@ -39,6 +39,11 @@ int cli_parse(int argc, char **argv, int first, cli_opt *opts, const char **pos,
                     o->value = argv[++i];
                 else
                     es_fatal(ES_EXIT_BADINPUT, "%s: option '--%s' needs a value", cmd, o->name);
+                /* No option means anything by an empty value (an empty
+                 * output path, an empty list): name the option. */
+                if (!o->value[0])
+                    es_fatal(ES_EXIT_BADINPUT, "%s: option '--%s': expected a value, got an empty string", cmd,
+                             o->name);
             } else {
                 if (eq)
                     es_fatal(ES_EXIT_BADINPUT, "%s: option '--%s' takes no value", cmd, o->name);
@@ -54,6 +59,9 @@ int cli_parse(int argc, char **argv, int first, cli_opt *opts, const char **pos,
                         if (i + 1 >= argc)
                             es_fatal(ES_EXIT_BADINPUT, "%s: option '-o' needs a value", cmd);
                         p->value = argv[++i];
+                        if (!p->value[0])
+                            es_fatal(ES_EXIT_BADINPUT, "%s: option '-o': expected a file name, got an empty string",
+                                     cmd);
                         goto next;
                     }
             }
@@ -161,7 +169,7 @@ int cli_int_list(const char *optname, const char *s, int64_t *out, int maxn)
     while (*p) {
         char *end;
         long long x;
-        if (parse_scaled(p, &end, &x) || x <= 0 || (*end && *end != ','))
+        if (parse_scaled(p, &end, &x) || x <= 0 || (*end && *end != ',') || (*end == ',' && !end[1]))
             es_fatal(ES_EXIT_BADINPUT, "--%s: expected comma-separated positive integers, got '%s'",
                      optname, s);
         if (n >= maxn)
@@ -174,16 +182,34 @@ int cli_int_list(const char *optname, const char *s, int64_t *out, int maxn)
     return n;
 }
 
-void cli_write_json(cJSON *j, const char *path)
+void cli_out_open(es_out *o, const char *opt, const char *path)
 {
     es_err e;
-    es_out o;
+    if (es_out_open(o, path, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s: %s", opt, e.msg);
+}
+
+void cli_out_commit(es_out *o, const char *text)
+{
+    es_err e;
+    if (text)
+        fputs(text, o->fp);
+    if (es_out_commit(o, &e))
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+}
+
+void cli_write_json_to(cJSON *j, es_out *o)
+{
     char *s = cJSON_Print(j);
-    if (es_out_open(&o, path, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    fputs(s, o.fp);
-    fputc('\n', o.fp);
+    fputs(s, o->fp);
+    fputc('\n', o->fp);
     free(s);
-    if (es_out_commit(&o, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    cli_out_commit(o, NULL);
+}
+
+void cli_write_json(cJSON *j, const char *path)
+{
+    es_out o;
+    cli_out_open(&o, "--json", path);
+    cli_write_json_to(j, &o);
 }

@@ -11,6 +11,9 @@
 
 #include <stdint.h>
 
+/* Bumped when a report field or a spec key changes meaning. */
+#define EINSIM_VERSION "0.6.0"
+
 typedef struct cli_opt {
     const char *name;  /* without the leading "--" */
     int takes_value;   /* 0: a flag */
@@ -37,6 +40,14 @@ int cli_int_list(const char *optname, const char *s, int64_t *out, int maxn);
  * exits 2 with the I/O error on failure. */
 struct cJSON;
 void cli_write_json(struct cJSON *j, const char *path);
+/* The same in two steps, for a command with several outputs: open every
+ * one first (a bad path exits 2 before anything is written; OPT names the
+ * option in the message), then write and commit each. */
+struct es_out;
+void cli_out_open(struct es_out *o, const char *opt, const char *path);
+void cli_write_json_to(struct cJSON *j, struct es_out *o);
+/* Write text (NULL: nothing more) and commit; exits 2 on a write error. */
+void cli_out_commit(struct es_out *o, const char *text);
 
 int cmd_golden(int argc, char **argv);
 int cmd_cascade(int argc, char **argv);

@@ -8,6 +8,7 @@
 
 #include "golden/base/err.h"
 #include "golden/base/io.h"
+#include "golden/base/json.h"
 #include "cli.h"
 #include "diff.h"
 
@@ -111,19 +112,12 @@ int cmd_compare(int argc, char **argv)
         es_fatal(ES_EXIT_BADINPUT, "compare: expected at least one report (see 'einsim compare --help')");
     cJSON *r[MAXR];
     for (int i = 0; i < n; i++) {
-        char *txt;
-        size_t len;
         es_err e;
-        if (es_read_file(pos[i], &txt, &len, &e))
+        r[i] = es_json_load(pos[i], &e);
+        if (!r[i])
             es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-        const char *end = NULL;
-        r[i] = cJSON_ParseWithOpts(txt, &end, 0);
-        if (!r[i] || !cJSON_IsObject(r[i])) {
-            long off = end ? (long)(end - txt) : 0;
-            free(txt);
-            es_fatal(ES_EXIT_BADINPUT, "%s: not a JSON report (parse error near byte %ld)", pos[i], off);
-        }
-        free(txt);
+        if (!cJSON_IsObject(r[i]))
+            es_fatal(ES_EXIT_BADINPUT, "%s: not a JSON report (expected an object)", pos[i]);
         check_report(pos[i], r[i]);
     }
     if (!cli_flag(o, "diff") && (cli_get(o, "tolerance") || cli_get(o, "simulation") || cli_get(o, "csv")))

@@ -2,6 +2,7 @@
  *   einsim golden forward  --model M [--weights F | --seed S] (--tokens ".." | --text "..") [--dump-logits F]
  *   einsim golden generate ... --gen N
  *   einsim golden kernel NAME [sizes] [--seed S | --input F]  (golden/kcheck.h)
+ *   einsim golden quantize --weights IN --quant gptq4-g128 --calib S -o OUT  (golden/quant.h)
  * Model sizes come from a bundled model YAML (models/) or, without --model,
  * from the Hugging Face config.json beside --weights. */
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include "golden/kernels.h"
 #include "golden/model.h"
 #include "golden/numfmt.h"
+#include "golden/quant.h"
 #include "golden/tokenizer.h"
 #include "models/golden.h"
 #include "models/models.h"
@@ -32,6 +34,7 @@ static const char *usage_text =
     "       einsim golden generate --model M [--weights F.safetensors | --seed S]\n"
     "                              (--tokens ... | --text ...) --gen N\n"
     "       einsim golden kernel NAME [options]   (see 'einsim golden kernel --help')\n"
+    "       einsim golden quantize --weights IN.safetensors --quant FMT [--calib S|FILE] -o OUT.safetensors\n"
     "\n"
     "Runs the golden fp32 reference of a GPT-2, BERT or Llama-style model.\n"
     "  --model M        bundled model name (gpt2-small, bert-base, llama-1b, ...) or a model YAML;\n"
@@ -49,7 +52,16 @@ static const char *usage_text =
     "  --ref-gemm       use the defined-order reference GEMM instead of OpenBLAS (slow, exact)\n"
     "  --threads N      OpenBLAS threads (default 1)\n"
     "  --time           also print wall-clock times (left out by default so the output is\n"
-    "                   byte-identical from run to run)\n";
+    "                   byte-identical from run to run)\n"
+    "  --quant FMT      quantize the block linear weights (not embeddings or the LM head) and run;\n"
+    "                   prints the error against the fp32 model (max |diff|, relative, top-1\n"
+    "                   agreement) and the weight bytes.  FMT: int8 llm.int8 gptqB-gG rtnB-gG\n"
+    "                   (B 2|3|4|8, G multiple of 32, or -row; -asym suffix) q8_0 q4_0 q4_k\n"
+    "                   fp8-e4m3 fp8-e5m2 (-t: per-tensor scale) mxfp4 fp16 bf16 (docs/golden-quant.md)\n"
+    "  --calib S|FILE   GPTQ calibration: a seed (random tokens) or a file of token ids\n"
+    "  --act-order      GPTQ: quantize columns by descending Hessian diagonal\n"
+    "quantize: writes a GPTQ/RTN checkpoint (AutoGPTQ v1 tensors NAME.qweight/.qzeros/.scales/\n"
+    "  .g_idx, the rest F32) that 'forward --weights OUT' reads back; -o OUT is required.\n";
 
 static void die(const es_err *e) { es_fatal(ES_EXIT_BADINPUT, "%s", e->msg); }
 
@@ -59,8 +71,11 @@ static int parse_tokens(const char *s, int **out)
     int *t = es_xmalloc((size_t)cap * sizeof *t);
     const char *p = s;
     for (;;) {
+        int commas = 0; /* one between two ids; none first, last or doubled */
         while (*p == ' ' || *p == ',' || *p == '\t' || *p == '\n')
-            p++;
+            commas += *p++ == ',';
+        if (commas > 1 || (commas && (n == 0 || !*p)))
+            es_fatal(ES_EXIT_BADINPUT, "--tokens: expected token ids separated by one comma or spaces, got '%s'", s);
         if (!*p)
             break;
         char *end;
@@ -283,24 +298,152 @@ static int cmd_golden_kernel(int argc, char **argv)
     return ok ? 0 : 1;
 }
 
+
+/* Model sizes from a bundled model (or YAML) or the config.json beside the
+ * weights; name gets what to call the model in messages. */
+static void resolve_config(const char *model, const char *weights, gd_config *c, char *name, size_t nsz)
+{
+    es_err e;
+    if (model) {
+        md_model md;
+        if (md_model_load(model, &md, &e) != 0)
+            die(&e);
+        if (md_golden_config(&md, c, &e) != 0)
+            es_fatal(ES_EXIT_BADINPUT, "%s: %s", md.file, e.msg);
+        snprintf(name, nsz, "%s", md.name);
+    } else {
+        char dirbuf[4096], cfg[4200];
+        snprintf(dirbuf, sizeof dirbuf, "%s", weights);
+        snprintf(cfg, sizeof cfg, "%s/config.json", dirname(dirbuf));
+        if (gd_config_from_hf_json(cfg, c, &e) != 0)
+            die(&e);
+        snprintf(name, nsz, "%s", cfg);
+    }
+}
+
+/* --quant / --calib / --act-order, shared by forward, generate, quantize. */
+typedef struct quant_args {
+    int on;
+    gd_qformat fmt;
+    gd_calib cal;
+    int act_order;
+} quant_args;
+
+static void parse_quant(const cli_opt *o, const gd_config *c, quant_args *q)
+{
+    memset(q, 0, sizeof *q);
+    const char *f = cli_get(o, "quant"), *cal = cli_get(o, "calib");
+    es_err e;
+    q->act_order = cli_flag(o, "act-order");
+    if (!f) {
+        if (cal || q->act_order)
+            es_fatal(ES_EXIT_BADINPUT, "golden: --%s applies only with --quant gptq...", cal ? "calib" : "act-order");
+        return;
+    }
+    if (gd_qformat_parse(f, &q->fmt, &e))
+        die(&e);
+    q->on = 1;
+    if (q->fmt.family == GD_QF_GPTQ) {
+        if (!cal)
+            es_fatal(ES_EXIT_BADINPUT, "--quant %s: GPTQ needs --calib SEED or --calib TOKEN-FILE", f);
+        if (gd_calib_make(cal, c, &q->cal, &e))
+            die(&e);
+    } else if (cal || q->act_order)
+        es_fatal(ES_EXIT_BADINPUT, "--%s applies only to gptq formats, not --quant %s", cal ? "calib" : "act-order", f);
+}
+
+static void print_quant_stats(FILE *fp, const gd_qformat *f, const gd_quant_stats *st)
+{
+    fprintf(fp, "quant %s: %d block matrices, %lld weights: %lld bytes (%.3f bits/weight; fp32 %lld bytes, %.2fx "
+                "smaller); other parameters fp32 %lld bytes\n",
+            f->name, st->n_mats, (long long)st->q_params, (long long)st->q_bytes,
+            st->q_params ? 8.0 * (double)st->q_bytes / (double)st->q_params : 0.0, (long long)st->fp32_bytes,
+            st->q_bytes ? (double)st->fp32_bytes / (double)st->q_bytes : 0.0, (long long)st->other_bytes);
+}
+
+/* Error of rows x od outputs y against the fp32 ones: max |diff|, relative
+ * L2 (||y - ref|| / ||ref||), top-1 (argmax) agreement per row. */
+static void print_quant_error(FILE *fp, int rows, int od, const float *y, const float *ref, int top1)
+{
+    double mx = 0, num = 0, den = 0;
+    int agree = 0;
+    for (int t = 0; t < rows; t++) {
+        const float *a = y + (size_t)t * od, *b = ref + (size_t)t * od;
+        int ba = 0, bb = 0;
+        for (int j = 0; j < od; j++) {
+            double d = fabs((double)a[j] - b[j]);
+            mx = d > mx ? d : mx;
+            num += d * d, den += (double)b[j] * b[j];
+            if (a[j] > a[ba])
+                ba = j;
+            if (b[j] > b[bb])
+                bb = j;
+        }
+        agree += ba == bb;
+    }
+    fprintf(fp, "error vs fp32: max |diff| %.6g, relative %.6g", mx, den > 0 ? sqrt(num / den) : 0.0);
+    if (top1)
+        fprintf(fp, ", top-1 agreement %d/%d\n", agree, rows);
+    else
+        fprintf(fp, " (encoder output: no top-1)\n");
+}
+
+/* ---- einsim golden quantize ---------------------------------------------- */
+static int cmd_golden_quantize(int argc, char **argv)
+{
+    cli_opt o[] = {{"model", 1, 0}, {"weights", 1, 0}, {"seed", 1, 0}, {"quant", 1, 0}, {"calib", 1, 0},
+                   {"act-order", 0, 0}, {"o", 1, 0}, {NULL, 0, 0}};
+    cli_parse(argc, argv, 2, o, NULL, 0, "golden quantize", usage_text);
+    const char *model = cli_get(o, "model"), *weights = cli_get(o, "weights"), *outp = cli_get(o, "o");
+    if (!!weights == !!cli_get(o, "seed"))
+        es_fatal(ES_EXIT_BADINPUT, "golden quantize: give exactly one of --weights IN.safetensors and --seed S");
+    if (!model && !weights)
+        es_fatal(ES_EXIT_BADINPUT, "golden quantize: --model is needed unless --weights has a config.json beside it");
+    if (!outp)
+        es_fatal(ES_EXIT_BADINPUT, "golden quantize: -o OUT.safetensors is required");
+    if (!cli_get(o, "quant"))
+        es_fatal(ES_EXIT_BADINPUT, "golden quantize: --quant gptqB-gG or rtnB-gG is required");
+    gd_config c;
+    char name[1100];
+    resolve_config(model, weights, &c, name, sizeof name);
+    quant_args q;
+    parse_quant(o, &c, &q);
+    es_err e;
+    gd_model m;
+    if (weights ? gd_model_load(&m, &c, weights, &e)
+                : gd_model_init_synthetic(&m, &c, (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX), &e))
+        die(&e);
+    gd_quant_stats st;
+    if (gd_model_save_quantized(&m, &q.fmt, &q.cal, q.act_order, outp, &st, &e))
+        die(&e);
+    printf("model %s: %s, %d layers, d_model %d\n", name, gd_family_name(c.family), c.n_layers, c.d_model);
+    print_quant_stats(stdout, &q.fmt, &st);
+    printf("checkpoint written to %s (AutoGPTQ v1 tensors for %d matrices, the rest F32)\n", outp, st.n_mats);
+    gd_calib_free(&q.cal);
+    gd_model_free(&m);
+    return 0;
+}
+
 int cmd_golden(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "kernel"))
         return cmd_golden_kernel(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "quantize"))
+        return cmd_golden_quantize(argc, argv);
     if (argc < 2 || (strcmp(argv[1], "forward") && strcmp(argv[1], "generate"))) {
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
             fputs(usage_text, stdout);
             return 0;
         }
-        es_fatal(ES_EXIT_BADINPUT, "golden: expected 'forward' or 'generate', or 'kernel NAME'%s%s%s (see 'einsim golden --help')",
+        es_fatal(ES_EXIT_BADINPUT, "golden: expected 'forward', 'generate', 'quantize' or 'kernel NAME'%s%s%s (see 'einsim golden --help')",
                  argc >= 2 ? ", got '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
     }
     int generate = !strcmp(argv[1], "generate");
     cli_opt opts[] = {{"model", 1, NULL},       {"weights", 1, NULL}, {"seed", 1, NULL},
                       {"tokens", 1, NULL},      {"text", 1, NULL},    {"dump-logits", 1, NULL},
                       {"gen", 1, NULL},         {"ref-gemm", 0, NULL}, {"threads", 1, NULL},
-                      {"save-weights", 1, NULL}, {"time", 0, NULL},
-                      {NULL, 0, NULL}};
+                      {"save-weights", 1, NULL}, {"time", 0, NULL}, {"quant", 1, NULL},
+                      {"calib", 1, NULL},       {"act-order", 0, NULL}, {NULL, 0, NULL}};
     cli_parse(argc, argv, 2, opts, NULL, 0, generate ? "golden generate" : "golden forward", usage_text);
     const char *model = cli_get(opts, "model"), *weights = cli_get(opts, "weights");
     const char *tokens_s = cli_get(opts, "tokens"), *text = cli_get(opts, "text");
@@ -326,21 +469,7 @@ int cmd_golden(int argc, char **argv)
     es_err e;
     gd_config c;
     char name[1100];
-    if (model) {
-        md_model md;
-        if (md_model_load(model, &md, &e) != 0)
-            die(&e);
-        if (md_golden_config(&md, &c, &e) != 0)
-            es_fatal(ES_EXIT_BADINPUT, "%s: %s", md.file, e.msg);
-        snprintf(name, sizeof name, "%s", md.name);
-    } else {
-        char dirbuf[4096], cfg[4200];
-        snprintf(dirbuf, sizeof dirbuf, "%s", weights);
-        snprintf(cfg, sizeof cfg, "%s/config.json", dirname(dirbuf));
-        if (gd_config_from_hf_json(cfg, &c, &e) != 0)
-            die(&e);
-        snprintf(name, sizeof name, "%s", cfg);
-    }
+    resolve_config(model, weights, &c, name, sizeof name);
 
     /* Tokens. */
     int *tok = NULL, n = 0;
@@ -364,6 +493,9 @@ int cmd_golden(int argc, char **argv)
                      name);
     if (n + gen > c.max_seq)
         es_fatal(ES_EXIT_BADINPUT, "golden: %d tokens exceed the %d positions of %s", n + gen, c.max_seq, name);
+
+    quant_args qa;
+    parse_quant(opts, &c, &qa);
 
     /* Try the output path first so a bad one fails before the work; the
      * file itself is written (atomically) at the end, so an error in between
@@ -399,6 +531,22 @@ int cmd_golden(int argc, char **argv)
     }
     print_ids("tokens", tok, n);
 
+    /* --quant: m becomes the quantized model, ref keeps the fp32 one. */
+    gd_model ref;
+    if (qa.on) {
+        ref = m;
+        if (weights ? gd_model_load(&m, &c, weights, &e) : gd_model_init_synthetic(&m, &c, (uint64_t)seed, &e))
+            die(&e);
+        m.ref_gemm = ref.ref_gemm;
+        gd_quant_stats qs;
+        double tq = now_s();
+        if (gd_model_quantize(&m, &qa.fmt, &qa.cal, qa.act_order, &qs, &e))
+            die(&e);
+        print_quant_stats(info, &qa.fmt, &qs);
+        if (timing)
+            fprintf(info, "time: quantize %.3f s\n", now_s() - tq);
+    }
+
     if (!generate) {
         int od = gd_out_dim(&c);
         float *out = malloc((size_t)n * od * sizeof *out);
@@ -427,6 +575,13 @@ int cmd_golden(int argc, char **argv)
                 fprintf(info, "  %3d  token %6d  argmax %6d  logit %+.6f\n", t, tok[t], best, r[best]);
             }
         }
+        if (qa.on) {
+            float *r32 = es_xmalloc((size_t)n * od * sizeof *r32);
+            if (gd_forward(&ref, NULL, tok, n, 0, r32, &e) != 0)
+                die(&e);
+            print_quant_error(info, n, od, out, r32, c.family != GD_FAM_BERT);
+            free(r32);
+        }
         if (dump) {
             if (es_out_open(&dump_out, dump, &e) != 0)
                 die(&e);
@@ -447,6 +602,22 @@ int cmd_golden(int argc, char **argv)
         if (timing)
             fprintf(info, "time: generate %.3f s\n", t3 - t2);
         print_ids("generated", g, gen);
+        if (qa.on) {
+            /* Prompt logits and the greedy continuation against fp32. */
+            int od = gd_out_dim(&c);
+            float *y = es_xmalloc((size_t)n * od * sizeof *y), *r32 = es_xmalloc((size_t)n * od * sizeof *r32);
+            int *g32 = es_xmalloc((size_t)gen * sizeof *g32);
+            if (gd_forward(&m, NULL, tok, n, 0, y, &e) || gd_forward(&ref, NULL, tok, n, 0, r32, &e) ||
+                gd_generate(&ref, tok, n, gen, g32, &e))
+                die(&e);
+            fprintf(info, "prompt ");
+            print_quant_error(info, n, od, y, r32, 1);
+            int same = 0;
+            while (same < gen && g[same] == g32[same])
+                same++;
+            fprintf(info, "generated tokens equal to fp32's: first %d of %d\n", same, gen);
+            free(y), free(r32), free(g32);
+        }
         if (!tz) {
             es_err te;
             tz = gd_tok_load_gpt2(&te); /* optional: text only when the files are there */
@@ -464,6 +635,9 @@ int cmd_golden(int argc, char **argv)
     }
     gd_tok_free(tz);
     gd_model_free(&m);
+    if (qa.on)
+        gd_model_free(&ref);
+    gd_calib_free(&qa.cal);
     free(tok);
     return 0;
 }

@@ -233,6 +233,13 @@ int cmd_map(int argc, char **argv)
     }
     const char *json = cli_get(o, "json");
     FILE *tx = json && !strcmp(json, "-") ? stderr : stdout;
+    /* Both outputs open before the search: a bad --json path must not
+     * leave the -o file behind, nor cost a search first. */
+    es_out mapping_out, json_out;
+    if (cli_get(o, "o"))
+        cli_out_open(&mapping_out, "-o", cli_get(o, "o"));
+    if (json)
+        cli_out_open(&json_out, "--json", json);
 
     mp_mapping chosen = {0}, hand = {0};
     static mp_cost cost, hcost;
@@ -334,8 +341,11 @@ int cmd_map(int argc, char **argv)
         fprintf(tx, "%s / bundled: latency %.4f, energy %.4f\n", source, cost.cycles / hcost.cycles,
                 cost.energy_pj / hcost.energy_pj);
     }
-    if (cli_get(o, "o") && mp_mapping_write(cli_get(o, "o"), &chosen, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    if (cli_get(o, "o")) {
+        char *yaml = mp_mapping_to_yaml(&chosen);
+        cli_out_commit(&mapping_out, yaml);
+        free(yaml);
+    }
     if (json) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "arch", label);
@@ -370,7 +380,7 @@ int cmd_map(int argc, char **argv)
             cJSON_AddItemToObject(h, "mapping", json_mapping(&hand));
         }
         cJSON_AddItemToObject(j, "mapping", json_mapping(&chosen));
-        cli_write_json(j, json);
+        cli_write_json_to(j, &json_out);
         cJSON_Delete(j);
     }
     mp_mapping_free(&chosen);

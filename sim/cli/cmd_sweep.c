@@ -441,9 +441,6 @@ static char **long_jobs(int argc, char **argv)
     return v;
 }
 
-int sweep_pareto(const char *axes, const char *dir);
-int sweep_distribute(const char *sweep_file, const sw_spec *s, const char *dir, const char *hosts, int slurm,
-                     int64_t chunks, const char *const *sets, int n_sets);
 
 static int parse_chunk(const char *v, int64_t *ci, int64_t *ck)
 {

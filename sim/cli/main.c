@@ -1,4 +1,4 @@
-/* einsim: one binary, subcommands (DESIGN §9). */
+/* einsim: one binary, subcommands. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +29,11 @@ static void usage(FILE *fp)
     fputs("usage: einsim COMMAND [options]   (einsim COMMAND --help for details)\n\ncommands:\n", fp);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].what);
+    fputs("\noptions:\n  --help     this text\n  --version  print the version and exit\n"
+          "\nexit status:\n  0  success\n  1  a check found a difference (compare --diff regression,\n"
+          "     or cascade run beyond tolerance)\n"
+          "  2  bad input: one-line error naming the file, line, column or option\n"
+          "  3  internal error (a bug; please report it)\n", fp);
 }
 
 int main(int argc, char **argv)
@@ -43,6 +48,7 @@ int main(int argc, char **argv)
         execv("/proc/self/exe", argv);
         /* exec failed: go on with the spinning pool, results are the same */
     }
+    es_check_stdout_at_exit(); /* first, so its hook runs last */
     es_set_argv0(argv[0]);
     gd_gemm_fast_set_threads(1); /* golden: one thread unless --threads */
     if (argc < 2) {
@@ -53,9 +59,18 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (!strcmp(argv[1], "--version")) {
+        printf("einsim %s\n", EINSIM_VERSION);
+        return 0;
+    }
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    es_fatal(ES_EXIT_BADINPUT, "unknown command '%s' (expected one of: run, map, gemm, cascade, golden, compare, sweep)",
-             argv[1]);
+    char names[256] = "";
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (i)
+            strncat(names, ", ", sizeof names - strlen(names) - 1);
+        strncat(names, commands[i].name, sizeof names - strlen(names) - 1);
+    }
+    es_fatal(ES_EXIT_BADINPUT, "unknown command '%s' (expected one of: %s)", argv[1], names);
 }

@@ -58,7 +58,7 @@ int cli_point_searched_mapping(const mp_arch *a, const md_workload *w, const mp_
 int cli_point_run(const cli_point *p, const sim_run_opts *ro, sim_report *r, es_err *e)
 {
     sim_report_init(r, "run");
-    mp_arch *a = mp_arch_load_set(p->arch, p->sets, p->n_sets, e);
+    mp_arch *a = sim_arch_load_set(p->arch, p->sets, p->n_sets, e);
     if (!a)
         return -1;
     md_model model;

@@ -2,6 +2,7 @@
 #include "runopts.h"
 
 #include "golden/base/err.h"
+#include "sim/sim.h"
 
 void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_run *r)
 {
@@ -37,7 +38,7 @@ void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_ru
 mp_arch *cli_load_arch_model(const cli_opt *o, const char *const *sets, int n_sets, md_model *model)
 {
     es_err e;
-    mp_arch *a = mp_arch_load_set(cli_get(o, "arch"), sets, n_sets, &e);
+    mp_arch *a = sim_arch_load_set(cli_get(o, "arch"), sets, n_sets, &e);
     if (!a)
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     if (md_model_load(cli_get(o, "model"), model, &e))

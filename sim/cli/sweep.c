@@ -11,6 +11,7 @@
 #include "mapper/arch.h"
 #include "mapper/mapping.h"
 #include "models/models.h"
+#include "sim/sim.h"
 
 /* Run options a sweep may set, by their einsim run names, and the kind of
  * value each takes. */
@@ -74,7 +75,7 @@ static int value_text(const es_ynode *n, const char *name, char *out, es_err *e)
         if (md_scope_parse(n->value, &sc, &ve))
             return es_y_fail(n, e, "%s", ve.msg);
     } else if (!strcmp(name, "arch")) {
-        mp_arch *a = mp_arch_load(n->value, &ve);
+        mp_arch *a = sim_arch_load(n->value, &ve);
         if (!a)
             return es_y_fail(n, e, "%s", ve.msg);
         mp_arch_free(a);
@@ -146,7 +147,7 @@ static int check_sets(const sw_spec *s, const es_ydoc *d, es_err *e)
                 snprintf(set, sizeof set, "%s=%s", K->name + 4, K->vals[v]);
                 const char *sets[1] = {set};
                 es_err ae;
-                mp_arch *ar = mp_arch_load_set(ka >= 0 ? s->keys[ka].vals[a] : "", sets, 1, &ae);
+                mp_arch *ar = sim_arch_load_set(ka >= 0 ? s->keys[ka].vals[a] : "", sets, 1, &ae);
                 if (ar) {
                     mp_arch_free(ar);
                     continue;

@@ -59,4 +59,12 @@ void sw_point_id(const sw_spec *s, int64_t i, char out[17]);
 /* One-line description of a point's grid settings ("seq=4096 set.x=1"). */
 void sw_point_desc(const sw_spec *s, int64_t i, char *out, size_t n);
 
+/* einsim sweep's parts (cmd_sweep.c, sweep_dist.c): DIR/results.csv from
+ * the finished points (returns how many are missing); the Pareto column and
+ * plot; the points over GNU parallel or a Slurm job array. */
+int64_t sweep_collect(const sw_spec *s, const char *dir);
+int sweep_pareto(const char *axes, const char *dir);
+int sweep_distribute(const char *sweep_file, const sw_spec *s, const char *dir, const char *hosts, int slurm,
+                     int64_t chunks, const char *const *sets, int n_sets);
+
 #endif

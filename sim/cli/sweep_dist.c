@@ -16,10 +16,6 @@
 #include "diff.h"
 #include "sweep.h"
 
-int sweep_pareto(const char *axes, const char *dir);
-int sweep_distribute(const char *sweep_file, const sw_spec *s, const char *dir, const char *hosts, int slurm,
-                     int64_t chunks, const char *const *sets, int n_sets);
-int64_t sweep_collect(const sw_spec *s, const char *dir); /* cmd_sweep.c: results.csv, points missing */
 
 /* Run argv (argv[0] looked up on PATH); its exit status, or -1 if it could
  * not start. */

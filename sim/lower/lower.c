@@ -187,21 +187,21 @@ static void op_act(sim_lowered *lw, const mp_arch *a, sp_op *op, mp_acct_class c
     op->act_n[op->n_act++] = n;
 }
 
-static int comp_of_unit(sim_lowered *lw, const mp_arch *a, const char *unit)
+/* The component of a unit, bound through the registry on first use; -1 + e. */
+static int comp_of_unit(sim_lowered *lw, const mp_arch *a, const mp_unit *u, es_err *e)
 {
     sp_prog *p = &lw->prog;
     for (int i = 0; i < p->ncomps; i++)
-        if (!strcmp(p->comp_names[i], unit))
+        if (!strcmp(p->comp_names[i], u->name))
             return i;
-    int ui = mp_arch_unit_index(a, unit);
-    if (ui < 0 || p->ncomps == SP_MAX_COMPS)
+    if (p->ncomps == SP_MAX_COMPS)
+        return es_fail(e, "arch %s: more than %d simulated components (units + memory, SP_MAX_COMPS)", a->name,
+                       SP_MAX_COMPS);
+    int i = p->ncomps;
+    if (sim_comp_bind(&lw->comps[i], u->name, u->def, a, u, e))
         return -1;
-    int i = p->ncomps++;
-    snprintf(p->comp_names[i], sizeof p->comp_names[i], "%s", unit);
-    sim_comp *c = &lw->comps[i];
-    memset(c, 0, sizeof *c);
-    c->ops = &sim_array_ops;
-    snprintf(c->name, sizeof c->name, "%s", unit);
+    p->ncomps++;
+    snprintf(p->comp_names[i], sizeof p->comp_names[i], "%s", u->name);
     return i;
 }
 
@@ -392,10 +392,9 @@ static int lower_group(gctx *x)
         if (!oc)
             return es_fail(e, "invalid mapping: Einsum %s (tile 0) is bound to %s, which lacks op %s", name, uname,
                            mp_op_name(d->op));
-        int comp = comp_of_unit(lw, a, uname);
+        int comp = comp_of_unit(lw, a, u, e);
         if (comp < 0)
-            return es_fail(e, "arch %s: more than %d simulated components (units + memory, SP_MAX_COMPS)", a->name,
-                           SP_MAX_COMPS);
+            return -1;
         /* points of one tile, PEs it spans */
         char seen[MP_CAT_RANKS][MP_ENAME];
         int ns = 0;
@@ -847,13 +846,11 @@ int sim_lower(const mp_arch *a, const mp_mapping *m, sim_lowered *lw, es_err *e)
     memset(lw, 0, sizeof *lw);
     sp_prog *p = &lw->prog;
     /* the memory component first, so its index is stable */
-    lw->mem_comp = p->ncomps++;
+    lw->mem_comp = p->ncomps;
     snprintf(p->comp_names[0], sizeof p->comp_names[0], "%s", a->mem.name[0] ? a->mem.name : "dram");
-    lw->comps[0].ops = &sim_membw_ops;
-    snprintf(lw->comps[0].name, sizeof lw->comps[0].name, "%s", p->comp_names[0]);
-    lw->comps[0].bytes_per_cycle = a->mem.bandwidth_Bps / a->clock_hz;
-    if (a->mem.kind != MP_MEM_BANDWIDTH)
-        return es_fail(e, "arch %s: off-chip memory kind 'device' is not simulated yet (only bandwidth)", a->name);
+    if (sim_comp_bind(&lw->comps[0], p->comp_names[0], a->mem.def, a, &a->mem, e))
+        return -1;
+    p->ncomps++;
     for (int ci = 0; ci < m->n_cascades; ci++) {
         const mp_cascade_map *c = &m->cascades[ci];
         const mp_cascade_desc *cd = mp_catalog_find(c->cascade);
@@ -877,5 +874,7 @@ int sim_lower(const mp_arch *a, const mp_mapping *m, sim_lowered *lw, es_err *e)
 
 void sim_lower_free(sim_lowered *lw)
 {
+    for (int i = 0; i < lw->prog.ncomps; i++)
+        sim_comp_release(&lw->comps[i]);
     sp_prog_free(&lw->prog);
 }

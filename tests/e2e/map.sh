@@ -1,7 +1,7 @@
-# einsim map: the FuseMax mapping's properties (fusemax.md §6), round trip of
+# einsim map: the FuseMax mapping's properties (paper §V Mapping 1), round trip of
 # mapping files, determinism, and located errors for bad specs.
 . "$(dirname "$0")/lib.sh"
-TMP=$TMPD # (was unset: files went to /, shared by every checkout on the machine)
+TMP=$TMPD  # per-run scratch folder (lib.sh); was unset, so runs shared /f.json
 
 jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 

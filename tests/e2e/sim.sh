@@ -58,7 +58,7 @@ check run_summary_stderr grep -q "einsim run: arch fusemax" "$D/so.txt"
 expect_ok compare_ok "$EINSIM" compare "$D/flat.json" "$D/fusemax-arch.json" "$D/unfused.json"
 check compare_ratio sh -c "\"$EINSIM\" compare $D/flat.json $D/unfused.json | grep -E '^cycles .*x\$'"
 echo '{"x": 1' >"$D/bad.json"
-expect_err compare_bad_json 2 "bad.json: not a JSON report" "$EINSIM" compare "$D/bad.json"
+expect_err compare_bad_json 2 "bad.json:1:[0-9]+: not valid JSON" "$EINSIM" compare "$D/bad.json"
 expect_err compare_missing 2 "nope.json" "$EINSIM" compare "$D/nope.json"
 
 # ---- bad inputs and invalid mappings ---------------------------------------

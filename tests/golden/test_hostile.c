@@ -19,7 +19,7 @@
 #include "golden/base/rng.h"
 #include "golden/base/yaml.h"
 #include "golden/kcheck.h"
-#include "golden/onnx_pb.h"
+#include "tests/golden/onnx_pb.h"
 
 #define MUTATIONS 3000
 

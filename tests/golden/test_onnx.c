@@ -23,7 +23,7 @@
 #include "golden/base/rng.h"
 #include "golden/kernels.h"
 #include "golden/numfmt.h"
-#include "golden/onnx_pb.h"
+#include "tests/golden/onnx_pb.h"
 
 static const char *data_dir(void)
 {

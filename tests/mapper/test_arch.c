@@ -13,6 +13,7 @@
 #include "mapper/arch.h"
 #include "mapper/cost.h"
 #include "mapper/mapping.h"
+#include "arch_kinds.h"
 
 static const char good[] = "name: t\n"
                            "clock_hz: 1e9\n"
@@ -68,7 +69,7 @@ static void expect_bad(const char *from, const char *to, const char *needle, int
 {
     char *txt = edit(from, to);
     es_err e;
-    mp_arch *a = mp_arch_parse("spec.yaml", txt, &e);
+    mp_arch *a = mp_arch_parse("spec.yaml", txt, &fx_kinds, &e);
     assert_null(a);
     if (!strstr(e.msg, needle))
         fail_msg("message '%s' lacks '%s'", e.msg, needle);
@@ -84,7 +85,7 @@ static void test_good_spec(void **state)
 {
     (void)state;
     es_err e;
-    mp_arch *a = mp_arch_parse("spec.yaml", good, &e);
+    mp_arch *a = mp_arch_parse("spec.yaml", good, &fx_kinds, &e);
     if (!a)
         fail_msg("%s", e.msg);
     assert_int_equal(a->n_units, 2);
@@ -121,7 +122,7 @@ static void test_bundled(void **state)
     char **names = es_bundled_names("arch", ".yaml", &n, NULL, 0);
     for (int i = 0; i < n; i++) {
         es_err e;
-        mp_arch *a = mp_arch_load(names[i], &e);
+        mp_arch *a = mp_arch_load(names[i], &fx_kinds, &e);
         if (!a)
             fail_msg("%s: %s", names[i], e.msg);
         assert_string_equal(a->name, names[i]);
@@ -132,7 +133,7 @@ static void test_bundled(void **state)
     assert_true(n >= 6);
     /* the FuseMax and FLAT figures of fusemax.md §2 */
     es_err e;
-    mp_arch *f = mp_arch_load("fusemax", &e);
+    mp_arch *f = mp_arch_load("fusemax", &fx_kinds, &e);
     assert_non_null(f);
     assert_true(f->clock_hz == 940e6);
     assert_true(f->mem.bandwidth_Bps == 400.0 * 1073741824.0);
@@ -140,7 +141,7 @@ static void test_bundled(void **state)
     assert_int_equal(mp_arch_unit(f, "array2d")->rows, 256);
     assert_non_null(mp_unit_op(mp_arch_unit(f, "array2d"), MP_OP_MAX));
     mp_arch_free(f);
-    mp_arch *fl = mp_arch_load("flat", &e);
+    mp_arch *fl = mp_arch_load("flat", &fx_kinds, &e);
     assert_non_null(fl);
     assert_int_equal(mp_arch_buffer(fl)->capacity_bytes, 32 << 20);
     assert_null(mp_unit_op(mp_arch_unit(fl, "array2d"), MP_OP_MAX));
@@ -173,7 +174,7 @@ static int check_map(const char *arch, const char *from, const char *to, es_err 
     mp_mapping m;
     if (mp_mapping_parse("map.yaml", buf, &m, e))
         return -2;
-    mp_arch *a = mp_arch_load(arch, e);
+    mp_arch *a = mp_arch_load(arch, &fx_kinds, e);
     assert_non_null(a);
     int rc = mp_cost_eval(a, &m, c, e);
     mp_mapping_free(&m);
@@ -228,7 +229,7 @@ static void test_buffer_overflow_flagged(void **state)
             strlen(q + strlen("[rep, 2], [p, 4], [m, 4]]")) + 1);
     memcpy(q, "[rep, 2], [p, 16], [m, 16]]", strlen("[rep, 2], [p, 16], [m, 16]]"));
     mp_mapping m;
-    mp_arch *a = mp_arch_load("fusemax", &e);
+    mp_arch *a = mp_arch_load("fusemax", &fx_kinds, &e);
     assert_int_equal(mp_mapping_parse("map.yaml", buf, &m, &e), 0);
     assert_int_equal(mp_cost_eval(a, &m, &c, &e), 0);
     assert_int_equal(c.valid, 1); /* row blocks of 256: fits */

@@ -22,7 +22,7 @@
 static mp_arch *arch(const char *name)
 {
     es_err e;
-    mp_arch *a = mp_arch_load(name, &e);
+    mp_arch *a = sim_arch_load(name, &e);
     if (!a)
         fail_msg("%s", e.msg);
     return a;

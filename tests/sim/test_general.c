@@ -37,7 +37,7 @@ static sim_report full_g, ff_g;
 static int simulate(const gcase *c, mp_arch **ap, md_workload *w)
 {
     es_err e;
-    mp_arch *a = mp_arch_load(c->arch, &e);
+    mp_arch *a = sim_arch_load(c->arch, &e);
     if (!a)
         fail_msg("%s", e.msg);
     md_model mm;

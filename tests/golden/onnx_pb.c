@@ -1,5 +1,5 @@
-/* golden/onnx_pb.c: ONNX TensorProto / model.onnx reader (see onnx_pb.h). */
-#include "golden/onnx_pb.h"
+/* tests/golden/onnx_pb.c: ONNX TensorProto / model.onnx reader (see onnx_pb.h). */
+#include "tests/golden/onnx_pb.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* golden/onnx_pb.h: a small reader for ONNX protobuf files, enough for the
+/* tests/golden/onnx_pb.h: a small reader for ONNX protobuf files, enough for the
  * ONNX backend node tests (Debian libonnx-testdata): TensorProto .pb files
  * (inputs and expected outputs) and the attributes of the node in model.onnx.
  *
@@ -21,8 +21,8 @@
  * element count that disagrees with dims, unknown data type) gives -1 and an
  * es_err "FILE: byte OFFSET: what"; nothing reads outside the buffer.
  * Assumes a little-endian host (checked at compile time). */
-#ifndef GOLDEN_ONNX_PB_H
-#define GOLDEN_ONNX_PB_H
+#ifndef TESTS_GOLDEN_ONNX_PB_H
+#define TESTS_GOLDEN_ONNX_PB_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,314 @@
+/* golden/quant_int8.c: int8 vector-wise quantization and GEMM, LLM.int8()
+ * (paper and bitsandbytes modes), the ONNX integer ops, and the fast int8
+ * GEMM (AVX-512 VNNI, chosen at run time).  Rules: golden/quant.h,
+ * docs/golden-quant.md. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "golden/base/err.h"
+#include "golden/quant.h"
+
+static float rne(float x) { return gd_round_integral(x, GD_RND_NEAREST_EVEN); }
+
+/* Round half to even in double without the FPU's rounding mode. */
+static double rne_d(double v)
+{
+    double f = floor(v), d = v - f;
+    if (d > 0.5 || (d == 0.5 && fmod(f, 2.0) != 0))
+        f += 1;
+    return f;
+}
+
+void gd_i8_absmax_rows(int rows, int cols, const float *x, int ld, int8_t *q, float *absmax)
+{
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * ld;
+        float m = 0;
+        for (int c = 0; c < cols; c++)
+            m = fmaxf(m, fabsf(xr[c]));
+        absmax[r] = m;
+        float inv = m > 0 ? 127.0f / m : 0.0f;
+        for (int c = 0; c < cols; c++) {
+            float v = rne(xr[c] * inv);
+            q[(size_t)r * cols + c] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+        }
+    }
+}
+
+void gd_gemm_i8_ref(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            int32_t acc = 0;
+            for (int k = 0; k < K; k++)
+                acc += (int32_t)A[(size_t)i * K + k] * Bt[(size_t)j * K + k];
+            C[(size_t)i * N + j] = acc;
+        }
+}
+
+/* Portable: 4 rows of A against one row of Bt at a time, int16 products
+ * widened in int32 lanes the compiler can vectorise. */
+void gd_gemm_i8_portable(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C)
+{
+    int i = 0;
+    for (; i + 4 <= M; i += 4) {
+        const int8_t *a0 = A + (size_t)i * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K;
+        for (int j = 0; j < N; j++) {
+            const int8_t *b = Bt + (size_t)j * K;
+            int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int k = 0; k < K; k++) {
+                int32_t bk = b[k];
+                s0 += a0[k] * bk;
+                s1 += a1[k] * bk;
+                s2 += a2[k] * bk;
+                s3 += a3[k] * bk;
+            }
+            C[(size_t)i * N + j] = s0;
+            C[(size_t)(i + 1) * N + j] = s1;
+            C[(size_t)(i + 2) * N + j] = s2;
+            C[(size_t)(i + 3) * N + j] = s3;
+        }
+    }
+    if (i < M)
+        gd_gemm_i8_ref(M - i, N, K, A + (size_t)i * K, Bt, C + (size_t)i * N);
+}
+
+/* ---- AVX-512 VNNI ---------------------------------------------------------
+ * vpdpbusd multiplies unsigned bytes by signed bytes, 4 per int32 lane.  A
+ * is shifted to unsigned (a + 128) and 128 * sum_k b[k] is subtracted per
+ * output column: exact.  Bt is repacked per call into 16-column panels,
+ * 4 consecutive k per int32 lane; the micro-kernel keeps a 6 x 32 tile of C
+ * in 12 zmm accumulators. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_VNNI_KERNEL 1
+
+#define VNNI_MR 6
+#define VNNI_NR 32
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void vnni_tile(int mr, int K4, const uint32_t *ap,
+                                                                             size_t lda4, const int32_t *bp0,
+                                                                             const int32_t *bp1, int32_t acc_out[][VNNI_NR])
+{
+    __m512i c[VNNI_MR][2];
+    for (int r = 0; r < VNNI_MR; r++)
+        c[r][0] = c[r][1] = _mm512_setzero_si512();
+    if (mr == VNNI_MR) {
+        for (int k = 0; k < K4; k++) {
+            __m512i b0 = _mm512_loadu_si512(bp0 + (size_t)k * 16);
+            __m512i b1 = _mm512_loadu_si512(bp1 + (size_t)k * 16);
+            for (int r = 0; r < VNNI_MR; r++) {
+                __m512i a = _mm512_set1_epi32((int)ap[r * lda4 + k]);
+                c[r][0] = _mm512_dpbusd_epi32(c[r][0], a, b0);
+                c[r][1] = _mm512_dpbusd_epi32(c[r][1], a, b1);
+            }
+        }
+    } else {
+        for (int k = 0; k < K4; k++) {
+            __m512i b0 = _mm512_loadu_si512(bp0 + (size_t)k * 16);
+            __m512i b1 = _mm512_loadu_si512(bp1 + (size_t)k * 16);
+            for (int r = 0; r < mr; r++) {
+                __m512i a = _mm512_set1_epi32((int)ap[r * lda4 + k]);
+                c[r][0] = _mm512_dpbusd_epi32(c[r][0], a, b0);
+                c[r][1] = _mm512_dpbusd_epi32(c[r][1], a, b1);
+            }
+        }
+    }
+    for (int r = 0; r < mr; r++) {
+        _mm512_storeu_si512(acc_out[r], c[r][0]);
+        _mm512_storeu_si512(acc_out[r] + 16, c[r][1]);
+    }
+}
+
+static int cpu_has_vnni(void)
+{
+    static int cached = -1;
+    if (cached < 0) {
+        const char *no = getenv("EINSIM_NO_VNNI");
+        __builtin_cpu_init();
+        cached = !(no && *no && strcmp(no, "0")) && __builtin_cpu_supports("avx512f") &&
+                 __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+    }
+    return cached;
+}
+#else
+#define HAVE_VNNI_KERNEL 0
+static int cpu_has_vnni(void) { return 0; }
+#endif
+
+int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C)
+{
+#if HAVE_VNNI_KERNEL
+    if (!cpu_has_vnni())
+        return -1;
+    int K4 = (K + 3) / 4, Np = (N + VNNI_NR - 1) / VNNI_NR * VNNI_NR;
+    /* Bt panels: panel p (16 columns) holds for each k quad 16 int32 lanes. */
+    int32_t *bp = es_xcalloc((size_t)(Np / 16) * K4 * 16, sizeof *bp);
+    int32_t *colsum = es_xcalloc((size_t)Np, sizeof *colsum);
+    for (int j = 0; j < N; j++) {
+        const int8_t *b = Bt + (size_t)j * K;
+        int32_t s = 0;
+        uint8_t *panel = (uint8_t *)(bp + (size_t)(j / 16) * K4 * 16);
+        for (int k = 0; k < K; k++) {
+            panel[((size_t)(k / 4) * 16 + j % 16) * 4 + k % 4] = (uint8_t)b[k];
+            s += b[k];
+        }
+        colsum[j] = 128 * s;
+    }
+    /* A shifted to unsigned, rows padded to K4 quads (pad bytes meet zero b). */
+    uint32_t *ap = es_xcalloc((size_t)M * K4, sizeof *ap);
+    for (int i = 0; i < M; i++) {
+        uint8_t *row = (uint8_t *)(ap + (size_t)i * K4);
+        for (int k = 0; k < K; k++)
+            row[k] = (uint8_t)(A[(size_t)i * K + k] + 128);
+    }
+    int32_t acc[VNNI_MR][VNNI_NR];
+    for (int j0 = 0; j0 < Np; j0 += VNNI_NR) {
+        const int32_t *p0 = bp + (size_t)(j0 / 16) * K4 * 16, *p1 = p0 + (size_t)K4 * 16;
+        int nc = N - j0 < VNNI_NR ? N - j0 : VNNI_NR;
+        for (int i0 = 0; i0 < M; i0 += VNNI_MR) {
+            int mr = M - i0 < VNNI_MR ? M - i0 : VNNI_MR;
+            vnni_tile(mr, K4, ap + (size_t)i0 * K4, (size_t)K4, p0, p1, acc);
+            for (int r = 0; r < mr; r++)
+                for (int c = 0; c < nc; c++)
+                    C[(size_t)(i0 + r) * N + j0 + c] = acc[r][c] - colsum[j0 + c];
+        }
+    }
+    free(ap);
+    free(bp);
+    free(colsum);
+    return 0;
+#else
+    (void)M, (void)N, (void)K, (void)A, (void)Bt, (void)C;
+    return -1;
+#endif
+}
+
+const char *gd_gemm_i8_path(void) { return cpu_has_vnni() ? "avx512-vnni" : "portable"; }
+
+void gd_gemm_i8(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K <= 0) {
+        memset(C, 0, (size_t)M * N * sizeof *C);
+        return;
+    }
+    if (gd_gemm_i8_vnni(M, N, K, A, Bt, C) != 0)
+        gd_gemm_i8_portable(M, N, K, A, Bt, C);
+}
+
+/* ---- vector-wise int8 linear ------------------------------------------------ */
+
+void gd_int8_linear(int T, int in, int out, const float *X, const float *W, const float *bias, float *Y)
+{
+    int8_t *xq = es_xmalloc((size_t)T * in), *wq = es_xmalloc((size_t)out * in);
+    float *cx = es_xmalloc((size_t)T * sizeof *cx), *cw = es_xmalloc((size_t)out * sizeof *cw);
+    int32_t *C = es_xmalloc((size_t)T * out * sizeof *C);
+    gd_i8_absmax_rows(T, in, X, in, xq, cx);
+    gd_i8_absmax_rows(out, in, W, in, wq, cw);
+    gd_gemm_i8(T, out, in, xq, wq, C);
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < out; o++) {
+            float y = (float)C[(size_t)t * out + o] * cx[t] * cw[o] / 16129.0f;
+            Y[(size_t)t * out + o] = bias ? y + bias[o] : y;
+        }
+    free(xq), free(wq), free(cx), free(cw), free(C);
+}
+
+static float to_f16(float x) { return gd_quantize_float(GD_F16, x, GD_RND_NEAREST_EVEN, GD_OVF_INF); }
+
+int gd_llm_int8_linear(int T, int in, int out, const float *X, const float *W, const float *bias,
+                       const gd_llm_int8_opts *o, float *Y)
+{
+    float thr = o ? o->threshold : 6.0f;
+    int bnb = o ? o->bnb_compat : 0;
+    uint8_t *is_out = es_xcalloc((size_t)in, 1);
+    int n_out = 0;
+    if (thr > 0)
+        for (int t = 0; t < T; t++)
+            for (int k = 0; k < in; k++)
+                if (fabsf(X[(size_t)t * in + k]) >= thr && !is_out[k])
+                    is_out[k] = 1, n_out++;
+    /* Int8 operands: X with outliers masked (paper: whole columns; bnb:
+     * outlier elements for the absmax, then whole columns of the int8). */
+    float *xm = es_xmalloc((size_t)T * in * sizeof *xm), *wm = es_xmalloc((size_t)out * in * sizeof *wm);
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < in; k++) {
+            float v = X[(size_t)t * in + k];
+            xm[(size_t)t * in + k] = bnb ? (fabsf(v) >= thr && thr > 0 ? 0.0f : v) : (is_out[k] ? 0.0f : v);
+        }
+    for (int r = 0; r < out; r++)
+        for (int k = 0; k < in; k++)
+            wm[(size_t)r * in + k] = (!bnb && is_out[k]) ? 0.0f : W[(size_t)r * in + k];
+    int8_t *xq = es_xmalloc((size_t)T * in), *wq = es_xmalloc((size_t)out * in);
+    float *cx = es_xmalloc((size_t)T * sizeof *cx), *cw = es_xmalloc((size_t)out * sizeof *cw);
+    int32_t *C = es_xmalloc((size_t)T * out * sizeof *C);
+    gd_i8_absmax_rows(T, in, xm, in, xq, cx);
+    gd_i8_absmax_rows(out, in, wm, in, wq, cw);
+    if (bnb)
+        for (int t = 0; t < T; t++)
+            for (int k = 0; k < in; k++)
+                if (is_out[k])
+                    xq[(size_t)t * in + k] = 0;
+    gd_gemm_i8(T, out, in, xq, wq, C);
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < out; r++) {
+            float y = bnb ? (float)C[(size_t)t * out + r] * cx[t] * cw[r] * 6.200124e-05f
+                          : (float)C[(size_t)t * out + r] * cx[t] * cw[r] / 16129.0f;
+            float acc = 0;
+            if (n_out)
+                for (int k = 0; k < in; k++)
+                    if (is_out[k]) {
+                        float w = bnb ? to_f16((float)wq[(size_t)r * in + k] * cw[r] / 127.0f)
+                                      : to_f16(W[(size_t)r * in + k]);
+                        acc += to_f16(X[(size_t)t * in + k]) * w;
+                    }
+            y += acc;
+            Y[(size_t)t * out + r] = bias ? y + bias[r] : y;
+        }
+    free(is_out), free(xm), free(wm), free(xq), free(wq), free(cx), free(cw), free(C);
+    return n_out;
+}
+
+/* ---- ONNX integer ops ------------------------------------------------------ */
+
+float gd_onnx_dequantize_linear(int32_t x, float scale, int32_t zp) { return (float)(x - zp) * scale; }
+
+void gd_onnx_dynamic_quantize(int n, const float *x, uint8_t *y, float *scale, uint8_t *zp)
+{
+    float lo = 0, hi = 0;
+    for (int i = 0; i < n; i++)
+        lo = fminf(lo, x[i]), hi = fmaxf(hi, x[i]);
+    float s = (hi - lo) / 255.0f;
+    int32_t z = s > 0 ? gd_quantize_int(0.0f - lo, s, 0, 0, 255, GD_RND_NEAREST_EVEN) : 0;
+    for (int i = 0; i < n; i++)
+        y[i] = (uint8_t)gd_quantize_int(x[i], s, z, 0, 255, GD_RND_NEAREST_EVEN);
+    *scale = s;
+    *zp = (uint8_t)z;
+}
+
+void gd_onnx_matmul_integer(int M, int N, int K, const int32_t *A, int32_t a_zp, const int32_t *B, int32_t b_zp,
+                            int32_t *Y)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            int64_t acc = 0;
+            for (int k = 0; k < K; k++)
+                acc += (int64_t)(A[(size_t)i * K + k] - a_zp) * (B[(size_t)k * N + j] - b_zp);
+            Y[(size_t)i * N + j] = (int32_t)acc;
+        }
+}
+
+void gd_onnx_qlinear_matmul(int M, int N, int K, const int32_t *A, float a_scale, int32_t a_zp, const int32_t *B,
+                            float b_scale, int32_t b_zp, float y_scale, int32_t y_zp, int32_t qmin, int32_t qmax,
+                            int32_t *Y)
+{
+    gd_onnx_matmul_integer(M, N, K, A, a_zp, B, b_zp, Y);
+    double mult = (double)a_scale * (double)b_scale / (double)y_scale;
+    for (size_t i = 0; i < (size_t)M * N; i++) {
+        double v = rne_d((double)Y[i] * mult) + y_zp;
+        Y[i] = (int32_t)(v < qmin ? qmin : v > qmax ? qmax : v);
+    }
+}
