@@ -528,6 +528,14 @@ int cmd_sweep(int argc0, char **argv0)
         free(ids);
         free(setbuf);
         free(cr);
+        /* --set overrides of the command line, on every arch of the sweep */
+        for (int k = 0; n_sets && k < s.n_keys; k++)
+            for (int v = 0; !strcmp(s.keys[k].name, "arch") && v < s.keys[k].n; v++) {
+                mp_arch *a = sim_arch_load_set(s.keys[k].vals[v], sets, n_sets, &e);
+                if (!a)
+                    es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+                mp_arch_free(a);
+            }
     }
     mkdir_or_die(dir);
     char pd[4096];

@@ -179,3 +179,10 @@ $E sweep "$D/s.yaml" --out "$D/h" --hosts "$D/hosts" --chunks 5 >/dev/null 2>&1;
 if [ $rc = 0 ] && diff -r "$D/b/points" "$D/h/points" >/dev/null && cmp -s "$D/b/results.csv" "$D/h/results.csv"; then
     pass sweep_hosts_parallel
 else fail sweep_hosts_parallel "exit $rc, results differ from the in-process sweep"; fi
+
+# --set on the sweep command line: every point, checked before any runs
+$E sweep "$D/p1.yaml" --out "$D/cs" --set storage.gb.capacity_bytes=4194304 2>/dev/null
+if [ "$(ls "$D/cs/points" | wc -l)" = 5 ] && grep -q "storage.gb.capacity_bytes=4194304\]" "$D/cs/results.csv"; then pass sweep_cli_set
+else fail sweep_cli_set "$(head -2 "$D/cs/results.csv" 2>/dev/null)"; fi
+expect_err sweep_cli_set_bad 2 "^einsim: --set storage.gb.capacity_bytes=0: key 'storage.gb.capacity_bytes'" \
+    $E sweep "$D/p1.yaml" --out "$D/cs2" --set storage.gb.capacity_bytes=0
