@@ -59,7 +59,7 @@ TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
-.PHONY: all deps run test bench install clean build-tests build-bench
+.PHONY: all deps run test bench experiments install clean build-tests build-bench
 .DEFAULT_GOAL := all
 
 all: $(EINSIM)
@@ -109,6 +109,16 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) build-bench
 	@sh tests/bench/run.sh $(BUILD)
+
+# Every experiment, outputs under each experiments/*/out/ (untracked);
+# UPDATE=1 also rewrites the tracked tables and plots beside them.
+experiments: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@sh experiments/fusemax-sim/run.sh $(if $(filter 1,$(UPDATE)),--update) $(CURDIR)/$(EINSIM)
+	@sh experiments/dse/run.sh $(if $(filter 1,$(UPDATE)),--update) $(CURDIR)/$(EINSIM)
+	@sh experiments/gpu-baseline/run.sh $(if $(filter 1,$(UPDATE)),--update) $(CURDIR)/$(EINSIM)
+	@mkdir -p experiments/fusemax-model/out
+	@sh experiments/fusemax-model/sweep.sh $(EINSIM) $(if $(filter 1,$(UPDATE)),experiments/fusemax-model,experiments/fusemax-model/out)
 
 install: $(EINSIM)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/einsim

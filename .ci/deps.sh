@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config libsystemc-dev verilator libgsl-dev libcmocka-dev \
 libyaml-dev libcjson-dev libopenblas-dev libonnx-testdata gnuplot-nox parallel jq npm \
-yosys ccache"
+yosys ccache slurm-wlm munge"
 
 missing=""
 for p in $PKGS; do

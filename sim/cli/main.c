@@ -21,6 +21,7 @@ static const struct {
     {"golden", cmd_golden, "golden C reference: forward, generate, kernels"},
     {"compare", cmd_compare, "side-by-side table of JSON reports"},
     {"dram", cmd_dram, "run a DRAM timing set alone on stream, random or trace traffic"},
+    {"sweep", cmd_sweep, "run the points of a sweep file on threads, resumable; CSV, checks, Pareto"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

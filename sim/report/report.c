@@ -241,7 +241,8 @@ char *sim_report_json(const sim_report *r)
     for (int i = 0; i < r->n_units; i++) {
         cJSON *x = cJSON_AddObjectToObject(u, r->units[i].name);
         cJSON_AddNumberToObject(x, "utilization", r->units[i].utilization);
-        cJSON_AddNumberToObject(x, "pe_utilization", r->units[i].pe_utilization);
+        if (r->units[i].pe_utilization > 0) /* units that computed (not memory) */
+            cJSON_AddNumberToObject(x, "pe_utilization", r->units[i].pe_utilization);
         cJSON_AddNumberToObject(x, "busy_cycles", (double)r->units[i].busy_cycles);
     }
     cJSON *d = cJSON_AddObjectToObject(o, "dram");
