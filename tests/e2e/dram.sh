@@ -93,7 +93,7 @@ expect_err bad-ratio 2 'read-ratio' "$E" dram --spec ddr4 --traffic random --rea
 # memory.kind: device on a spatial array: FuseMax decode (bound by the KV-cache
 # stream) on two HBM2 stacks is never faster than a bandwidth model at the
 # same 512 GB/s peak, and within its refresh share plus row overheads of it.
-sed -e 's/^name: fusemax$/name: fusemax-512/' -e 's/^  bandwidth_Bps: .*/  bandwidth_Bps: 512e9/' \
+sed -e 's/^name: fusemax$/name: fusemax-512\nmapping: fusemax/' -e 's/^  bandwidth_Bps: .*/  bandwidth_Bps: 512e9/' \
     "$ROOT/sim/arch/fusemax.yaml" >"$TMPD/fusemax-512.yaml"
 dec="--mapping fusemax --model llama-1b --phase decode --prompt 1024 --gen 16 --batch 4 --scope attention"
 if "$E" run --arch fusemax-hbm2 $dec --json "$TMPD/dev.json" >/dev/null 2>"$TMPD/err" &&
