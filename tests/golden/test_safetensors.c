@@ -184,7 +184,7 @@ static void test_corrupt_and_truncated(void **state)
     /* Not JSON, unknown dtype, offsets inconsistent with shape, overlap. */
     static const unsigned char z[48];
     write_raw("{\"w\": {\"dtype\": \"F32\", \"shape\": [2, 3], \"data_offsets\": [0, 24]", z, 24);
-    expect_open_error("(safetensors header):1:63: not valid JSON");
+    expect_open_error("corrupt safetensors header: header:1:63: not valid JSON");
     write_raw("{\"w\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}", z, 8);
     expect_open_error("tensor 'w': unknown dtype 'Q4'");
     write_raw("{\"w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,20]}}", z, 24);
