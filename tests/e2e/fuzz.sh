@@ -1,8 +1,11 @@
 # Seeded mutation fuzzer over every kind of file einsim reads: arch, energy,
-# model and mapping YAML, .ein cascades, JSON reports, config.json and
-# safetensors headers.  Each bundled (or freshly written) file is mutated
-# deterministically from FUZZ_SEED (number edits to extremes, hostile tokens,
-# deleted spans, duplicated lines, truncation, byte flips) and fed to einsim.
+# model and mapping YAML, .ein cascades, JSON reports, config.json, the GPT-2
+# tokenizer's encoder.json and vocab.bpe, and safetensors headers.  Each bundled (or freshly written) file is mutated
+# deterministically from FUZZ_SEED (number edits to extremes, values of
+# another kind, hostile tokens, deleted spans, duplicated lines, truncation,
+# byte flips, a slice repeated up to 100,000 times) and fed to einsim.  A
+# JSON input is sometimes broken on purpose (a key twice, 1e999, junk after
+# the document): then exit 0 is a failure too (silent acceptance).
 # Every case must exit 0, or 2 with exactly one "einsim: ..." line on stderr;
 # a signal, a sanitizer report, a hang (FUZZ_TIMEOUT s) or any other status
 # fails (1, with nothing on stderr, is the documented answer of compare --diff
@@ -32,9 +35,29 @@ EXTREME = ['0', '-1', '1.5', '9223372036854775807', '9223372036854775808', '4611
 TOKENS = ['-', ':', '[', ']', '{', '}', ',', '"', "'", '#', '&a', '*a', '!!str', '\t', '\x00', '\xff', '\r',
           '(', ')', '=', '+', '*', '/', 'inf', '\n', '---', 'null', 'true', '~']
 
+VALUES = ['[]', '{}', '""', '"x"', '[1, 2]', '{a: 1}', 'null', '-0', 'true', 'auto', '1e308', 'x' * 300, '0.0']
+
 def mutate(text):
     for _ in range(rnd.randint(1, 3)):
-        op = rnd.randrange(7)
+        op = rnd.randrange(10)
+        if op == 9 and text:  # blow-up: a short slice repeated (deep nesting, long runs, huge sums)
+            marks = []  # where nesting starts, outside '#' comments
+            for m in re.finditer(r'(?m)^[^#\n]*', text):
+                marks += [m.start() + j for j, ch in enumerate(m.group()) if ch in '(+-' or (ch in '[{' and rnd.random() < 0.2)]
+                marks += [m.start() + x.end() for x in re.finditer(r'= ', m.group())]  # an expression's start
+            a = rnd.choice(marks) if marks and rnd.random() < 0.5 else rnd.randrange(len(text))
+            piece = text[a:a + rnd.choice([1, 1, 1, 2, 5, 8])]
+            text = text[:a] + piece * (rnd.choice([1000, 20000, 100000]) // len(piece)) + text[a:]
+            continue
+        if op >= 7:  # structure: a value (after ': ' or a flow item) becomes another kind
+            spots = [m.start(1) for m in re.finditer(r'(?:: |\[|, )([^\s,\]}\[{][^,\]}\n]*)', text)]
+            if spots:
+                a = rnd.choice(spots)
+                b = a
+                while b < len(text) and text[b] not in ',]}\n':
+                    b += 1
+                text = text[:a] + rnd.choice(VALUES + EXTREME) + text[b:]
+                continue
         nums = [m.span() for m in re.finditer(r'-?\d+(\.\d+)?([eE][-+]?\d+)?', text)]
         if op <= 1 and nums:   # a number becomes an extreme one (twice as likely)
             a, b = rnd.choice(nums)
@@ -58,6 +81,19 @@ def mutate(text):
             text = text[:pos] + chr(rnd.randrange(256)) + text[pos + 1:]
     return text
 
+# JSON edits that always make the document invalid: then exit 0 is a bug
+# (silent acceptance), not only a crash or a hang.
+def break_json(text):
+    op = rnd.randrange(3)
+    m = re.search(r'\{\s*("[^"]+"\s*:\s*(-?[\d.eE+-]+|"[^"]*"|true|false|null))', text)
+    if op == 0 and m:  # the first key twice
+        return text[:m.start(1)] + m.group(1) + ',' + text[m.start(1):], 'a duplicate key'
+    nums = [x.span() for x in re.finditer(r'(?<=[:\[,])\s*-?\d+(\.\d+)?([eE][-+]?\d+)?(?=\s*[,\]}])', text)]
+    if op == 1 and nums:
+        a, b = rnd.choice(nums)
+        return text[:a] + rnd.choice(['1e999', '-1e999', '1e400']) + text[b:], 'a number beyond a double'
+    return text.rstrip() + rnd.choice([' x', '{}', ' 1', '\n{"a": 1}', ' ]', ',']), 'junk after the document'
+
 def rd(rel):
     return open(os.path.join(root, rel), 'rb').read().decode('latin-1')
 
@@ -78,6 +114,9 @@ if ok.returncode != 0:
     print('FAIL fuzz_setup: the unmutated config.json does not load: %s' % ok.stderr.decode(errors='replace')[:300])
 
 arch_src = rd('sim/arch/fusemax.yaml')
+# a tiny GPT-2 tokenizer (byte-level symbols a..h, merges "a b" and "ab c"), read through EINSIM_HOME
+tok_enc = json.dumps(dict([(c, i) for i, c in enumerate('abcdefgh')] + [('ab', 8), ('abc', 9)]))
+tok_bpe = '#version: 0.2\na b\nab c\n'
 kinds = {
     'arch': (['sim/arch/fusemax.yaml', 'sim/arch/tpu.yaml', 'sim/arch/flat.yaml'], '.yaml',
              lambda f, i: [['run', '--arch', f, '--model', 'bert-base', '--seq', '256'],
@@ -94,6 +133,7 @@ kinds = {
     'report': ([os.path.join(w, 'report.json')], '.json',
                lambda f, i: ['compare'] + (['--diff'] if i % 2 else []) + [os.path.join(w, 'report.json'), f]),
     'config': ([os.path.join(w, 'config.json')], '.json', None),
+    'tokenizer': (['(tokenizer)'], '', None),
     'safetensors': (['(header)'], '.safetensors',
                     lambda f, i: ['golden', 'forward', '--model', os.path.join(w, 'tiny.yaml'), '--weights', f,
                                '--tokens', '1']),
@@ -103,20 +143,32 @@ for kind, (srcs, ext, cmd) in sorted(kinds.items()):
     for i in range(cases):
         src = srcs[i % len(srcs)]
         name = os.path.join(w, '%s-%03d%s' % (kind, i, ext))
+        must_fail = None
+        breaks = kind in ('safetensors', 'config', 'report') and rnd.random() < 0.3
         if kind == 'safetensors':
-            h = mutate(st_header).encode('latin-1')
-            n = len(h) if rnd.random() < 0.9 else rnd.choice([0, len(h) + 1, len(h) // 2, 2**63])
+            h, must_fail = break_json(st_header.rstrip()) if breaks else (mutate(st_header), None)
+            h = h.encode('latin-1')
+            n = len(h) if breaks or rnd.random() < 0.9 else rnd.choice([0, len(h) + 1, len(h) // 2, 2**63])
             wr(name, struct.pack('<Q', n) + h + st_body)
+        elif kind == 'tokenizer':
+            d = os.path.join(w, 'tok%03d' % i, 'data', 'gpt2')
+            os.makedirs(d)
+            both = rnd.random() < 0.2
+            wr(os.path.join(d, 'encoder.json'), mutate(tok_enc) if both or i % 2 == 0 else tok_enc)
+            wr(os.path.join(d, 'vocab.bpe'), mutate(tok_bpe) if both or i % 2 == 1 else tok_bpe)
         elif kind == 'config':
             d = os.path.join(w, 'cfg%03d' % i)
             os.makedirs(d)
-            wr(os.path.join(d, 'config.json'), mutate(config))
+            text, must_fail = break_json(config) if breaks else (mutate(config), None)
+            wr(os.path.join(d, 'config.json'), text)
             os.symlink(os.path.join(w, 'model.safetensors'), os.path.join(d, 'model.safetensors'))
             name = os.path.join(d, 'model.safetensors')
         else:
             if src == '(tiny)':
                 src = os.path.join(w, 'tiny.yaml')
-            wr(name, mutate(rd(src) if not src.startswith('/') else open(src, 'rb').read().decode('latin-1')))
+            text = rd(src) if not src.startswith('/') else open(src, 'rb').read().decode('latin-1')
+            text, must_fail = break_json(text) if breaks else (mutate(text), None)
+            wr(name, text)
         if kind == 'energy':
             a = os.path.join(w, 'arch-%03d.yaml' % i)
             wr(a, re.sub(r'(?m)^energy: .*$', 'energy: ' + name, arch_src))
@@ -126,19 +178,24 @@ for kind, (srcs, ext, cmd) in sorted(kinds.items()):
             argv = ['run', '--arch', arch, '--model', 'bert-base', '--seq', '1024', '--mapping', name]
         elif kind == 'config':
             argv = ['golden', 'forward', '--weights', name, '--tokens', '1']
+        elif kind == 'tokenizer':
+            argv = ['golden', 'forward', '--model', os.path.join(w, 'tiny.yaml'), '--text', 'abcabhag']
         else:
             argv = cmd(name, i)
         total += 1
         why = None
         t0 = time.time()
         try:
-            p = subprocess.run([einsim] + argv, capture_output=True, timeout=limit)
+            env = dict(os.environ, EINSIM_HOME=os.path.join(w, 'tok%03d' % i)) if kind == 'tokenizer' else None
+            p = subprocess.run([einsim] + argv, capture_output=True, timeout=limit, env=env)
             err = p.stderr.decode('latin-1')
             lines = err.count('\n')
             if re.search(r'Sanitizer|runtime error', err):
                 why = 'crash: ' + err[:300]
             elif p.returncode < 0:
                 why = 'killed by signal %d' % -p.returncode
+            elif must_fail and p.returncode in (0, 1):
+                why = 'accepted %s (exit %d)' % (must_fail, p.returncode)
             elif p.returncode == 0 or (p.returncode == 1 and not err and ('--diff' in argv or argv[:2] == ['cascade', 'run'])):
                 zero += 1  # 1: compare --diff found differences, cascade run differs from its golden
             elif p.returncode != 2:
