@@ -475,10 +475,12 @@ static int lower_group(gctx *x)
             double rw = 0, ww = 0, rrows = 0, wrows = 0;
             for (int k = 0; d->in[k]; k++) {
                 const mp_tensor_desc *t = mp_catalog_tensor(x->cd, d->in[k]);
-                if (t && t->role != MP_T_TILE && !mp_group_bypasses(x->cd, x->g, t->name, 1))
+                if (t && (t->role == MP_T_TILE ? mp_tile_staged(a, x->c, x->cd, t->name, uname)
+                                               : !mp_group_bypasses(x->cd, x->g, t->name, 1)))
                     rw += tile_elems(x, t), rrows += ceil(tile_elems(x, t) / wpr);
             }
-            if (to && to->role != MP_T_TILE && !mp_group_bypasses(x->cd, x->g, to->name, 0))
+            if (to && (to->role == MP_T_TILE ? mp_tile_staged(a, x->c, x->cd, to->name, NULL)
+                                             : !mp_group_bypasses(x->cd, x->g, to->name, 0)))
                 ww += tile_elems(x, to), wrows += ceil(tile_elems(x, to) / wpr);
             op_act(lw, a, op, MP_ACCT_BUFFER, gb->read_action, gb->name, rw);
             op_act(lw, a, op, MP_ACCT_BUFFER, gb->write_action, gb->name, ww);
