@@ -224,6 +224,27 @@ static int crosses_without_link(const mp_arch *a, ctx *x, int t)
     return x->cross[t];
 }
 
+int mp_tile_staged(const mp_arch *a, const mp_cascade_map *cm, const mp_cascade_desc *cd, const char *tensor,
+                   const char *reader)
+{
+    const mp_tensor_desc *t = mp_catalog_tensor(cd, tensor);
+    if (!t || t->role != MP_T_TILE)
+        return 0;
+    const char *pu = mp_cmap_unit_of(cm, tensor); /* einsums are named by their output */
+    if (!pu)
+        return 0;
+    if (reader)
+        return strcmp(reader, pu) && !linked(a, reader, pu);
+    for (int i = 0; i < cd->n_einsums; i++) {
+        if (!mp_einsum_touches(&cd->einsums[i], tensor) || es_streq(cd->einsums[i].out, tensor))
+            continue;
+        const char *ru = mp_cmap_unit_of(cm, cd->einsums[i].name);
+        if (ru && strcmp(ru, pu) && !linked(a, ru, pu))
+            return 1;
+    }
+    return 0;
+}
+
 /* *fibre_bytes gets the part of the footprint that is the fibre region. */
 static double footprint_parts(const mp_arch *a, const mp_cascade_map *cm, ctx *x, int gi, double *fibre_bytes)
 {
@@ -701,8 +722,8 @@ int mp_group_bypasses(const mp_cascade_desc *cd, const mp_group *g, const char *
  * buffer writes (the artifact counts L3 fills as writes, cascade.py). */
 /* *frd, *fwr: the part of those that on-chip multi-pass fibres take (what
  * an overbooked group spills a fraction of). */
-static void group_buffer(const mp_cascade_map *cm, const ctx *x, int gi, double fills, double *brd, double *bwr,
-                         double *frd, double *fwr)
+static void group_buffer(const mp_arch *a, const mp_cascade_map *cm, ctx *x, int gi, double fills, double *brd,
+                         double *bwr, double *frd, double *fwr)
 {
     const mp_group *g = &cm->groups[gi];
     int nlev = g->n_levels > 1 ? g->n_levels - 1 : g->n_levels;
@@ -714,8 +735,13 @@ static void group_buffer(const mp_cascade_map *cm, const ctx *x, int gi, double 
         const mp_einsum_desc *ed = &x->cd->einsums[i];
         for (int k = 0; k < x->ix->nin[i]; k++) {
             const mp_tensor_desc *t = &x->cd->tensors[x->ix->in[i][k]];
-            if (t->role == MP_T_TILE)
+            if (t->role == MP_T_TILE) { /* staged between unlinked units: read once per element */
+                int u = x->ix->in[i][k], p = x->ix->producer[u];
+                if (p >= 0 && x->unit[p] >= 0 && x->unit[i] >= 0 && x->unit[i] != x->unit[p] &&
+                    !linked(a, a->units[x->unit[i]].name, a->units[x->unit[p]].name))
+                    *brd += x->tsize[u];
                 continue;
+            }
             if (bypasses(x, g, gi, x->ix->in[i][k], 1))
                 continue;
             double n = x->tsize[x->ix->in[i][k]] * buffer_steps(g, nlev, ed, t);
@@ -724,6 +750,8 @@ static void group_buffer(const mp_cascade_map *cm, const ctx *x, int gi, double 
                 *frd += n;
         }
         const mp_tensor_desc *o = &x->cd->tensors[x->ix->out[i]];
+        if (o->role == MP_T_TILE && crosses_without_link(a, x, x->ix->out[i]))
+            *bwr += x->tsize[x->ix->out[i]];
         if (o->role != MP_T_TILE && !bypasses(x, g, gi, x->ix->out[i], 0)) {
             double n = x->tsize[x->ix->out[i]] * buffer_steps(g, nlev, ed, o);
             *bwr += n;
@@ -882,7 +910,7 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
         double drains;
         group_traffic(a, cm, &x, gi, &rd, &wr, &fills, &drains);
         double frd, fwr, need = gneed[gi], frac = gfrac[gi];
-        group_buffer(cm, &x, gi, fills, &brd, &bwr, &frd, &fwr);
+        group_buffer(a, cm, &x, gi, fills, &brd, &bwr, &frd, &fwr);
         brd += drains; /* a drain to DRAM is a buffer read, as in the simulator */
         int fits = gfits[gi];
         /* overbooked: that fraction of the fibres' buffer traffic goes to

@@ -117,6 +117,15 @@ int mp_group_bypass_check(const mp_cascade_map *cm, const mp_group *g, es_err *e
  * 0 for a name the cascade lacks.  The cost model's rule (group_traffic);
  * the simulator's lowering asks it by name. */
 int mp_group_bypasses(const mp_cascade_desc *cd, const mp_group *g, const char *tensor, int in);
+/* A per-tile intermediate (role MP_T_TILE) passed between two units that no
+ * `link` connects goes through the global buffer: its producer writes every
+ * element there once, and every reader on another unlinked unit reads it
+ * once (a reader on the producer's unit keeps it in the PEs).  Is `tensor`
+ * staged for the reader bound to unit `reader` (reader NULL: is it written
+ * to the buffer, i.e. does some reader need it there)?  Cost model and
+ * simulator charge these accesses alike. */
+int mp_tile_staged(const mp_arch *a, const mp_cascade_map *cm, const mp_cascade_desc *cd, const char *tensor,
+                   const char *reader);
 /* Does Einsum ed run outside group g's innermost tile loop: does its space
  * lack the rank of a temporal loop above the PE level (rep aside; factor-1
  * loops count: AV after the last m1 even when M1 = 1)?  Such an Einsum runs

@@ -455,11 +455,14 @@ static void charge_tile(gctx *x, sp_op *op, const eop *v, double real_pts)
     for (int k = 0; k < n_in(x, v); k++) {
         int t = in_t(x, v, k);
         const mp_bound_tensor *bt = btensor(x, t);
-        if (x->cd->tensors[t].role != MP_T_TILE && !bt->bypass_rd)
+        /* a per-tile intermediate crosses the buffer between unlinked units */
+        const mp_tensor_desc *td = &x->cd->tensors[t];
+        if (td->role == MP_T_TILE ? mp_tile_staged(a, x->c, x->cd, td->name, u->name) : !bt->bypass_rd)
             rw += bt->tile_elems, rrows += ceil(bt->tile_elems / wpr);
     }
     const mp_bound_tensor *bo = btensor(x, out_t(x, v));
-    if (x->cd->tensors[out_t(x, v)].role != MP_T_TILE && !bo->bypass_wr)
+    const mp_tensor_desc *tdo = &x->cd->tensors[out_t(x, v)];
+    if (tdo->role == MP_T_TILE ? mp_tile_staged(a, x->c, x->cd, tdo->name, NULL) : !bo->bypass_wr)
         ww += bo->tile_elems, wrows += ceil(bo->tile_elems / wpr);
     op_act(lw, a, op, MP_ACCT_BUFFER, gb->read_action, gb->name, rw);
     op_act(lw, a, op, MP_ACCT_BUFFER, gb->write_action, gb->name, ww);
