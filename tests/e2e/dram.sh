@@ -141,3 +141,8 @@ for f in "$TMPD"/mut*.trace; do
     if { [ $rc -ne 0 ] && [ $rc -ne 2 ]; } || [ "$(wc -l <"$TMPD/err")" -gt 1 ]; then bad=$((bad + 1)); echo "  $f: exit $rc $(head -c 200 "$TMPD/err")"; fi
 done
 [ $bad -eq 0 ] && pass "mutated-specs-and-traces" || fail "mutated-specs-and-traces" "$bad cases crashed, hung or printed more than one line"
+
+# fusemax-hbm2's bundled mapping is fusemax's, arch line aside: keep them in step.
+if tail -n +3 "$ROOT/mapper/mappings/fusemax-hbm2.yaml" | sed 's/^arch: fusemax-hbm2$/arch: fusemax/' |
+    cmp -s - "$ROOT/mapper/mappings/fusemax.yaml"; then pass "fusemax-hbm2-mapping-in-step"
+else fail "fusemax-hbm2-mapping-in-step" "mapper/mappings/fusemax-hbm2.yaml differs from fusemax.yaml beyond its arch line (regenerate it)"; fi
