@@ -492,47 +492,31 @@ static void test_trace_errors(void **state)
 }
 
 
-/* memory.kind: device: an arch's off-chip memory bound to the DRAM model. */
-static const char dev_arch[] = "name: t\n"
-                               "clock_hz: 1e9\n"
-                               "word_bytes: 2\n"
-                               "energy: fusemax-45nm\n"
-                               "units:\n"
-                               "  a2:\n"
-                               "    kind: array2d\n"
-                               "    rows: 4\n"
-                               "    cols: 8\n"
-                               "    ops:\n"
-                               "      mac: {cycles: 1, actions: {mac: 1}}\n"
-                               "storage:\n"
-                               "  gb: {kind: buffer, capacity_bytes: 1024, width_bits: 64, read_action: gb_read, "
-                               "write_action: gb_write}\n"
-                               "memory:\n"
-                               "  name: dram\n"
-                               "  kind: device\n"
-                               "  spec: hbm2\n"
-                               "  channels: 4\n"
-                               "  read_action: dram_read\n"
-                               "  write_action: dram_write\n";
-
+/* memory.kind: device: an arch's off-chip memory bound to the DRAM model
+ * (the bundled fusemax-hbm2: two HBM2 stacks, 16 channels). */
 static void test_memory_device_kind(void **state)
 {
     (void)state;
     es_err e;
-    mp_arch *a = sim_arch_parse("arch.yaml", dev_arch, &e);
+    char path[4096], *text;
+    size_t tn;
+    snprintf(path, sizeof path, "%s/sim/arch/fusemax-hbm2.yaml", EINSIM_SRCDIR);
+    if (es_read_file(path, &text, &tn, &e))
+        fail_msg("%s", e.msg);
+    mp_arch *a = sim_arch_parse("arch.yaml", text, &e);
     if (!a)
         fail_msg("%s", e.msg);
     assert_true(a->mem.kind == MP_MEM_DEVICE);
-    assert_true(a->mem.bandwidth_Bps == 4 * 64 / 2e-9); /* 4 channels x 64 B per 2 ns */
+    assert_true(fabs(a->mem.bandwidth_Bps - 512e9) < 1); /* 16 channels x 64 B per 2 ns */
     sim_comp c;
     assert_int_equal(sim_comp_bind(&c, "dram", a->mem.def, a, &a->mem, &e), 0);
     assert_ptr_equal(c.ops, &sim_dram_ops);
     dr_spec s;
     load("hbm2", &s);
     double stretch = (double)s.t.tREFI / (double)(s.t.tREFI - s.t.tRFC);
-    /* sizes: one burst, a row per channel, large (simulated in full), very
-     * large (extrapolated past 65536 bursts) */
-    const double sizes[] = {64, 4 * 1024, 2 << 20, 64 << 20};
+    /* sizes: one burst, 4 KB, 2 MiB (simulated in full), 16 MiB
+     * (extrapolated past 65536 bursts) */
+    const double sizes[] = {64, 4 * 1024, 2 << 20, 16 << 20};
     for (size_t i = 0; i < 4; i++) {
         sp_op op = {0};
         op.bytes_rd = sizes[i];
@@ -543,26 +527,31 @@ static void test_memory_device_kind(void **state)
             fail_msg("%.0f B: %llu cycles, peak needs %.1f", sizes[i], (unsigned long long)busy, ideal);
     }
     /* the extrapolated figure agrees with a full command-level run */
-    s.org.channels = 4;
+    s.org.channels = 16;
     s.refresh = DR_REFRESH_NONE;
-    dr_traffic tr = {DR_TRAFFIC_STREAM, (64 << 20) / 64, 1.0, 1, 0, NULL, 0};
+    dr_traffic tr = {DR_TRAFFIC_STREAM, (16 << 20) / 64, 1.0, 1, 0, NULL, 0};
     dr_run_result r;
     assert_int_equal(dr_run(&s, &tr, &r, &e), 0);
     sp_op op = {0};
-    op.bytes_rd = 64 << 20;
-    double busy = (double)c.ops->service(&c, &op, 0) / stretch;
+    op.bytes_rd = 16 << 20;
+    double busy = (double)c.ops->service(&c, &op, 0) / stretch / (s.tck_ns * 1e-9 * a->clock_hz);
     if (fabs(busy - (double)r.cycles) > 0.01 * (double)r.cycles)
         fail_msg("extrapolated %.0f cycles, full simulation %llu", busy, (unsigned long long)r.cycles);
     sim_comp_release(&c);
     mp_arch_free(a);
     /* a bad timing-set name is located at the arch's key */
-    char *bad = strdup(dev_arch);
-    memcpy(strstr(bad, "spec: hbm2"), "spec: hbm9", 10);
-    assert_null(sim_arch_parse("arch.yaml", bad, &e));
-    if (!strstr(e.msg, "arch.yaml:17:") || !strstr(e.msg, "memory.spec"))
-        fail_msg("%s", e.msg);
-    assert_non_null(strstr(e.msg, "memory.spec"));
-    free(bad);
+    char *at = strstr(text, "spec: hbm2");
+    assert_non_null(at);
+    memcpy(at, "spec: hbm9", 10);
+    int line = 1;
+    for (const char *q = text; q < at; q++)
+        line += *q == '\n';
+    char want[32];
+    snprintf(want, sizeof want, "arch.yaml:%d:", line);
+    assert_null(sim_arch_parse("arch.yaml", text, &e));
+    if (!strstr(e.msg, want) || !strstr(e.msg, "memory.spec"))
+        fail_msg("%s (expected %s)", e.msg, want);
+    free(text);
 }
 
 int main(void)
