@@ -59,7 +59,7 @@ TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
-.PHONY: all deps run test bench install clean build-tests build-bench
+.PHONY: all deps run test bench experiments install clean build-tests build-bench
 .DEFAULT_GOAL := all
 
 all: $(EINSIM)
@@ -82,8 +82,10 @@ test_libs = $(foreach r,$(call upstream_of,$(firstword $(subst /, ,$(1)))),$(cal
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $$(call test_libs,%)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(filter %.o,$^) $(call test_libs,$*) $(TEST_LDLIBS) $(LDLIBS) -o $@
-# Test-only code linked into the tests that use it: the ONNX protobuf reader.
-$(BUILD)/tests/golden/test_onnx $(BUILD)/tests/golden/test_onnx_quant $(BUILD)/tests/golden/test_hostile: $(BUILD)/obj/tests/golden/onnx_pb.o
+# Test-only code linked into the tests that use it: the ONNX protobuf reader
+# (every test source that includes its header).
+ONNX_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(shell grep -l 'tests/golden/onnx_pb.h' tests/*/test_*.c))
+$(ONNX_TESTS): $(BUILD)/obj/tests/golden/onnx_pb.o
 
 deps:
 	@sh .ci/deps.sh
@@ -99,12 +101,24 @@ run: deps
 	@sh experiments/default/run.sh $(EINSIM)
 
 test: deps
-	@$(MAKE) --no-print-directory -k -j$(NPROC) build-tests || echo "make test: some targets failed to build (counted below)"
+	@rm -f $(BUILD)/build-failed
+	@$(MAKE) --no-print-directory -k -j$(NPROC) build-tests || { echo "make test: some targets failed to build (counted below)"; mkdir -p $(BUILD); touch $(BUILD)/build-failed; }
+	@$(MAKE) --no-print-directory -j$(NPROC) rtl || echo "make test: the RTL harnesses failed to build (counted below)"
 	@sh tests/run.sh $(BUILD)
 
 bench: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) build-bench
 	@sh tests/bench/run.sh $(BUILD)
+
+# Every experiment, outputs under each experiments/*/out/ (untracked);
+# UPDATE=1 also rewrites the tracked tables and plots beside them.
+experiments: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@sh experiments/fusemax-sim/run.sh $(if $(filter 1,$(UPDATE)),--update) $(CURDIR)/$(EINSIM)
+	@sh experiments/dse/run.sh $(if $(filter 1,$(UPDATE)),--update) $(CURDIR)/$(EINSIM)
+	@sh experiments/gpu-baseline/run.sh $(if $(filter 1,$(UPDATE)),--update) $(CURDIR)/$(EINSIM)
+	@mkdir -p experiments/fusemax-model/out
+	@sh experiments/fusemax-model/sweep.sh $(EINSIM) $(if $(filter 1,$(UPDATE)),experiments/fusemax-model,experiments/fusemax-model/out)
 
 install: $(EINSIM)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/einsim
@@ -118,5 +132,7 @@ install: $(EINSIM)
 
 clean:
 	rm -rf build/bin build/lib build/obj build/tests build-san
+
+include rtl/rtl.mk
 
 -include $(ALL_OBJS:.o=.d) $(BUILD)/obj/sim/cli/main.d $(BUILD)/obj/tests/golden/onnx_pb.d $(TEST_BINS:$(BUILD)/tests/%=$(BUILD)/obj/tests/%.d)

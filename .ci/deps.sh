@@ -5,7 +5,8 @@
 set -eu
 
 PKGS="build-essential pkg-config libsystemc-dev verilator libgsl-dev libcmocka-dev \
-libyaml-dev libcjson-dev libopenblas-dev libonnx-testdata gnuplot-nox parallel jq npm"
+libyaml-dev libcjson-dev libopenblas-dev libonnx-testdata gnuplot-nox parallel jq npm \
+yosys ccache slurm-wlm munge"
 
 missing=""
 for p in $PKGS; do

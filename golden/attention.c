@@ -8,11 +8,14 @@
  *   key_mask) is skipped entirely: it is never added, not even as a zero, so
  *   a right-padded sequence gives the same bits as the unpadded one;
  * - a query row whose keys are all masked gives +0.0 everywhere;
- * - neither kernel allocates: scores are recomputed where a pass needs them
- *   again (same code, same bits), and the output row is the accumulator.
+ * - the tiled kernel does not allocate (scores are recomputed where a pass
+ *   needs them again: same code, same bits); the naive kernel keeps one row of
+ *   scores per call (each score computed once, the same bits as recomputing);
+ *   the output row is the accumulator.
  * Scores must be finite (or masked); the kernels do not guard +inf/NaN scores.
  * Bounds between naive and tiled: docs/golden-kernels.md. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "golden/kernels.h"
@@ -23,6 +26,7 @@ typedef struct head_view {
     const float *q, *k, *v;
     float *o;
     size_t ldq, ldk, ldv, ldo;
+    float *row; /* naive kernel: n_k scratch values (scores, then exps) */
 } head_view;
 
 static float score(const float *q, const float *k, int d, float scale)
@@ -31,6 +35,47 @@ static float score(const float *q, const float *k, int d, float scale)
     for (int c = 0; c < d; c++)
         acc = acc + q[c] * k[c];
     return scale * acc;
+}
+
+/* Scores of KEYS_AT_ONCE consecutive keys: each lane is score()'s own loop
+ * (one accumulator per key, increasing c, no fma: C11 does not contract
+ * across statements and GCC keeps -ffp-contract=off in ISO mode), so every
+ * value has score()'s bits; the lanes only hide the add latency that a
+ * single accumulator chain waits on. */
+enum { KEYS_AT_ONCE = 8 };
+static void scores_block(const float *q, const float *k, size_t ldk, int d, float scale, float *out)
+{
+    const float *k0 = k, *k1 = k + ldk, *k2 = k + 2 * ldk, *k3 = k + 3 * ldk;
+    const float *k4 = k + 4 * ldk, *k5 = k + 5 * ldk, *k6 = k + 6 * ldk, *k7 = k + 7 * ldk;
+    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f, a7 = 0.0f;
+    for (int c = 0; c < d; c++) {
+        float qc = q[c];
+        a0 = a0 + qc * k0[c];
+        a1 = a1 + qc * k1[c];
+        a2 = a2 + qc * k2[c];
+        a3 = a3 + qc * k3[c];
+        a4 = a4 + qc * k4[c];
+        a5 = a5 + qc * k5[c];
+        a6 = a6 + qc * k6[c];
+        a7 = a7 + qc * k7[c];
+    }
+    out[0] = scale * a0, out[1] = scale * a1, out[2] = scale * a2, out[3] = scale * a3;
+    out[4] = scale * a4, out[5] = scale * a5, out[6] = scale * a6, out[7] = scale * a7;
+}
+
+/* o += p v over dv values; restrict lets the compiler vectorize across c
+ * (each o[c] keeps its own order over keys, so the bits do not change). */
+static void axpy_row(int dv, float p, const float *restrict v, float *restrict o)
+{
+    int c = 0;
+    for (; c + 4 <= dv; c += 4) { /* four statements: one SIMD op at -O2 */
+        o[c] += p * v[c];
+        o[c + 1] += p * v[c + 1];
+        o[c + 2] += p * v[c + 2];
+        o[c + 3] += p * v[c + 3];
+    }
+    for (; c < dv; c++)
+        o[c] += p * v[c];
 }
 
 /* Keys visible to query row i: 0..limit-1, minus those key_mask zeroes. */
@@ -61,29 +106,30 @@ static void naive_row(const gd_attn_shape *s, const head_view *hv, int i)
 {
     const float *q = hv->q + (size_t)i * hv->ldq;
     float *o = hv->o + (size_t)i * hv->ldo;
+    float *sc = hv->row;
     int lim = key_limit(s, i);
+    int j = 0;
+    for (; j + KEYS_AT_ONCE <= lim; j += KEYS_AT_ONCE)
+        scores_block(q, hv->k + (size_t)j * hv->ldk, hv->ldk, s->d, s->scale, sc + j);
+    for (; j < lim; j++)
+        sc[j] = score(q, hv->k + (size_t)j * hv->ldk, s->d, s->scale);
     float m = -INFINITY;
-    for (int j = 0; j < lim; j++) {
-        if (!key_on(s, j))
-            continue;
-        float sc = score(q, hv->k + (size_t)j * hv->ldk, s->d, s->scale);
-        if (sc > m)
-            m = sc;
-    }
+    for (j = 0; j < lim; j++)
+        if (key_on(s, j) && sc[j] > m)
+            m = sc[j];
     zero_row(o, s->dv);
     if (m == -INFINITY)
         return;
     float l = 0.0f;
-    for (int j = 0; j < lim; j++)
-        if (key_on(s, j))
-            l += expf(score(q, hv->k + (size_t)j * hv->ldk, s->d, s->scale) - m);
-    for (int j = 0; j < lim; j++) {
+    for (j = 0; j < lim; j++)
+        if (key_on(s, j)) {
+            sc[j] = expf(sc[j] - m);
+            l += sc[j];
+        }
+    for (j = 0; j < lim; j++) {
         if (!key_on(s, j))
             continue;
-        float p = expf(score(q, hv->k + (size_t)j * hv->ldk, s->d, s->scale) - m) / l;
-        const float *v = hv->v + (size_t)j * hv->ldv;
-        for (int c = 0; c < s->dv; c++)
-            o[c] += p * v[c];
+        axpy_row(s->dv, sc[j] / l, hv->v + (size_t)j * hv->ldv, o);
     }
 }
 
@@ -171,26 +217,30 @@ static void tiled_row(const gd_attn_shape *s, const head_view *hv, int i, int bl
     gd_attn_finish(s->dv, m, l, o);
 }
 
-static void attend(const gd_attn_shape *s, const head_view *hv, int block)
+static void attend(const gd_attn_shape *s, head_view *hv, int block)
 {
-    for (int i = 0; i < s->n_q; i++) {
-        if (block > 0)
+    if (block > 0) {
+        for (int i = 0; i < s->n_q; i++)
             tiled_row(s, hv, i, block);
-        else
-            naive_row(s, hv, i);
+        return;
     }
+    hv->row = es_xmalloc((size_t)(s->n_k > 0 ? s->n_k : 1) * sizeof *hv->row);
+    for (int i = 0; i < s->n_q; i++)
+        naive_row(s, hv, i);
+    free(hv->row);
+    hv->row = NULL;
 }
 
 void gd_attention_naive(const gd_attn_shape *s, const float *Q, const float *K, const float *V, float *O)
 {
-    head_view hv = {Q, K, V, O, (size_t)s->d, (size_t)s->d, (size_t)s->dv, (size_t)s->dv};
+    head_view hv = {Q, K, V, O, (size_t)s->d, (size_t)s->d, (size_t)s->dv, (size_t)s->dv, NULL};
     attend(s, &hv, 0);
 }
 
 void gd_attention_tiled(const gd_attn_shape *s, const float *Q, const float *K, const float *V, float *O,
                         int block)
 {
-    head_view hv = {Q, K, V, O, (size_t)s->d, (size_t)s->d, (size_t)s->dv, (size_t)s->dv};
+    head_view hv = {Q, K, V, O, (size_t)s->d, (size_t)s->d, (size_t)s->dv, (size_t)s->dv, NULL};
     attend(s, &hv, block > 0 ? block : (s->n_k > 0 ? s->n_k : 1));
 }
 
@@ -213,7 +263,8 @@ void gd_attention_mh(const gd_attn_shape *s, int n_heads, int n_kv_heads, const 
                         (size_t)n_heads * s->d,
                         (size_t)n_kv_heads * s->d,
                         (size_t)n_kv_heads * s->dv,
-                        (size_t)n_heads * s->dv};
+                        (size_t)n_heads * s->dv,
+                        NULL};
         attend(s, &hv, block);
     }
 }

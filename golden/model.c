@@ -280,6 +280,40 @@ out:
     return rc;
 }
 
+char *gd_config_to_hf_json(const gd_config *c)
+{
+    const hf_family *hf = NULL;
+    for (size_t i = 0; i < sizeof hf_families / sizeof hf_families[0]; i++)
+        if (hf_families[i].fam == c->family)
+            hf = &hf_families[i];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "model_type", hf->model_type);
+    for (int i = 0; i < 8 && hf->ints[i].key; i++)
+        cJSON_AddNumberToObject(o, hf->ints[i].key, *(const int *)((const char *)c + hf->ints[i].off));
+    cJSON_AddNumberToObject(o, hf->eps_key, c->norm_eps);
+    cJSON_AddStringToObject(o, hf->act_key, hf->act);
+    if (c->family == GD_FAM_LLAMA) {
+        cJSON_AddNumberToObject(o, "rope_theta", c->rope_theta);
+        cJSON_AddBoolToObject(o, "tie_word_embeddings", c->tied);
+        if (c->rope_llama3) {
+            cJSON *rs = cJSON_AddObjectToObject(o, "rope_scaling");
+            cJSON_AddStringToObject(rs, "rope_type", "llama3");
+            cJSON_AddNumberToObject(rs, "factor", c->rope_factor);
+            cJSON_AddNumberToObject(rs, "low_freq_factor", c->rope_low_freq_factor);
+            cJSON_AddNumberToObject(rs, "high_freq_factor", c->rope_high_freq_factor);
+            cJSON_AddNumberToObject(rs, "original_max_position_embeddings", c->rope_original_max_seq);
+        }
+    }
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    size_t n = strlen(s);
+    char *out = es_xmalloc(n + 2);
+    memcpy(out, s, n);
+    memcpy(out + n, "\n", 2);
+    cJSON_free(s);
+    return out;
+}
+
 /* ---- weight table --------------------------------------------------------- */
 typedef struct table {
     gd_weight *w;

@@ -54,6 +54,9 @@ void gd_config_default(gd_config *c, gd_family f);
 int gd_config_check(const gd_config *c, es_err *e);
 /* Read a Hugging Face config.json (model_type gpt2, bert or llama). */
 int gd_config_from_hf_json(const char *path, gd_config *c, es_err *e);
+/* The config.json that gd_config_from_hf_json reads back as c (malloc'd,
+ * newline-terminated; the caller frees it). */
+char *gd_config_to_hf_json(const gd_config *c);
 /* Width of one output row: vocab (GPT-2, Llama) or d_model (BERT). */
 int gd_out_dim(const gd_config *c);
 /* Number of parameters held (tied head counted once). */

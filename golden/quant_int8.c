@@ -47,8 +47,12 @@ void gd_gemm_i8_ref(int M, int N, int K, const int8_t *A, const int8_t *Bt, int3
         }
 }
 
-/* Portable: 4 rows of A against one row of Bt at a time, int16 products
- * widened in int32 lanes the compiler can vectorise. */
+/* Portable: 4 rows of A against one row of Bt at a time, int32 sums the
+ * compiler vectorises (the optimize attribute asks GCC for -O3's
+ * vectoriser on this one function; the project builds with -O2). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("O3")))
+#endif
 void gd_gemm_i8_portable(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C)
 {
     int i = 0;
@@ -121,6 +125,37 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void vnni_tile(int
     }
 }
 
+/* Few rows of A (decode): no repacking of Bt; 4 output columns at a time,
+ * 64 k per step (masked tail), sum_k b[k] from a second vpdpbusd against
+ * all-ones bytes. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void vnni_rows(int M, int N, int K, const int8_t *A,
+                                                                             const int8_t *Bt, int32_t *C)
+{
+    const __m512i ones = _mm512_set1_epi8(1), shift = _mm512_set1_epi8((char)0x80);
+    for (int i = 0; i < M; i++) {
+        const int8_t *a = A + (size_t)i * K;
+        int j = 0;
+        for (; j < N; j += 4) {
+            int nj = N - j < 4 ? N - j : 4;
+            __m512i acc[4], sum[4];
+            for (int q = 0; q < 4; q++)
+                acc[q] = sum[q] = _mm512_setzero_si512();
+            for (int k = 0; k < K; k += 64) {
+                __mmask64 mk = K - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (K - k)) - 1);
+                /* a + 128 as unsigned bytes: flip the sign bit */
+                __m512i av = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mk, a + k), shift);
+                for (int q = 0; q < nj; q++) {
+                    __m512i bv = _mm512_maskz_loadu_epi8(mk, Bt + (size_t)(j + q) * K + k);
+                    acc[q] = _mm512_dpbusd_epi32(acc[q], av, bv);
+                    sum[q] = _mm512_dpbusd_epi32(sum[q], ones, bv);
+                }
+            }
+            for (int q = 0; q < nj; q++)
+                C[(size_t)i * N + j + q] = _mm512_reduce_add_epi32(acc[q]) - 128 * _mm512_reduce_add_epi32(sum[q]);
+        }
+    }
+}
+
 static int cpu_has_vnni(void)
 {
     static int cached = -1;
@@ -142,6 +177,10 @@ int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int3
 #if HAVE_VNNI_KERNEL
     if (!cpu_has_vnni())
         return -1;
+    if (M < 4) {
+        vnni_rows(M, N, K, A, Bt, C);
+        return 0;
+    }
     int K4 = (K + 3) / 4, Np = (N + VNNI_NR - 1) / VNNI_NR * VNNI_NR;
     /* Bt panels: panel p (16 columns) holds for each k quad 16 int32 lanes. */
     int32_t *bp = es_xcalloc((size_t)(Np / 16) * K4 * 16, sizeof *bp);
@@ -149,11 +188,17 @@ int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int3
     for (int j = 0; j < N; j++) {
         const int8_t *b = Bt + (size_t)j * K;
         int32_t s = 0;
-        uint8_t *panel = (uint8_t *)(bp + (size_t)(j / 16) * K4 * 16);
-        for (int k = 0; k < K; k++) {
-            panel[((size_t)(k / 4) * 16 + j % 16) * 4 + k % 4] = (uint8_t)b[k];
-            s += b[k];
+        int32_t *panel = bp + (size_t)(j / 16) * K4 * 16 + j % 16;
+        int kq = 0;
+        for (; kq < K / 4; kq++) /* whole quads: one 4-byte copy each */
+            memcpy(panel + (size_t)kq * 16, b + 4 * kq, 4);
+        if (K % 4) {
+            int32_t last = 0;
+            memcpy(&last, b + 4 * kq, (size_t)(K % 4));
+            panel[(size_t)kq * 16] = last;
         }
+        for (int k = 0; k < K; k++)
+            s += b[k];
         colsum[j] = 128 * s;
     }
     /* A shifted to unsigned, rows padded to K4 quads (pad bytes meet zero b). */
@@ -164,15 +209,33 @@ int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int3
             row[k] = (uint8_t)(A[(size_t)i * K + k] + 128);
     }
     int32_t acc[VNNI_MR][VNNI_NR];
-    for (int j0 = 0; j0 < Np; j0 += VNNI_NR) {
-        const int32_t *p0 = bp + (size_t)(j0 / 16) * K4 * 16, *p1 = p0 + (size_t)K4 * 16;
-        int nc = N - j0 < VNNI_NR ? N - j0 : VNNI_NR;
-        for (int i0 = 0; i0 < M; i0 += VNNI_MR) {
-            int mr = M - i0 < VNNI_MR ? M - i0 : VNNI_MR;
-            vnni_tile(mr, K4, ap + (size_t)i0 * K4, (size_t)K4, p0, p1, acc);
-            for (int r = 0; r < mr; r++)
-                for (int c = 0; c < nc; c++)
-                    C[(size_t)(i0 + r) * N + j0 + c] = acc[r][c] - colsum[j0 + c];
+    /* Cache blocking: k in blocks of KQB quads (a 32-column panel of B is
+     * then KQB * 128 bytes, 16 KiB, and stays in L1), rows of A in blocks of
+     * about 192 KiB (L2) reused across every panel. */
+    enum { KQB = 128 };
+    for (int kq0 = 0; kq0 < K4; kq0 += KQB) {
+        int nq = K4 - kq0 < KQB ? K4 - kq0 : KQB;
+        int mb = (int)((192 * 1024) / ((size_t)nq * 4) / VNNI_MR) * VNNI_MR;
+        mb = mb < VNNI_MR ? VNNI_MR : mb;
+        for (int ib = 0; ib < M; ib += mb) {
+            int ie = M - ib < mb ? M : ib + mb;
+            for (int j0 = 0; j0 < Np; j0 += VNNI_NR) {
+                const int32_t *p0 = bp + (size_t)(j0 / 16) * K4 * 16 + (size_t)kq0 * 16, *p1 = p0 + (size_t)K4 * 16;
+                int nc = N - j0 < VNNI_NR ? N - j0 : VNNI_NR;
+                for (int i0 = ib; i0 < ie; i0 += VNNI_MR) {
+                    int mr = ie - i0 < VNNI_MR ? ie - i0 : VNNI_MR;
+                    vnni_tile(mr, nq, ap + (size_t)i0 * K4 + kq0, (size_t)K4, p0, p1, acc);
+                    for (int r = 0; r < mr; r++) {
+                        int32_t *c = C + (size_t)(i0 + r) * N + j0;
+                        if (kq0 == 0)
+                            for (int q = 0; q < nc; q++)
+                                c[q] = acc[r][q] - colsum[j0 + q];
+                        else
+                            for (int q = 0; q < nc; q++)
+                                c[q] += acc[r][q];
+                    }
+                }
+            }
         }
     }
     free(ap);

@@ -412,6 +412,7 @@ int gd_model_save_quantized(gd_model *m, const gd_qformat *f, const gd_calib *ca
         if (gd_gptq_pack(&keep[i], &pk[i], e))
             rc = es_fail(e, "tensor '%s': %s", mats[i].w->name, e->msg);
     gd_st_write_entry *t = es_xcalloc((size_t)m->n_w + 3 * (size_t)nm, sizeof *t);
+    const void **raw = es_xcalloc((size_t)m->n_w + 3 * (size_t)nm, sizeof *raw);
     char **names = es_xcalloc((size_t)4 * (nm ? nm : 1), sizeof *names);
     int nt = 0;
     for (int i = 0; rc == 0 && i < m->n_w; i++) {
@@ -421,7 +422,7 @@ int gd_model_save_quantized(gd_model *m, const gd_qformat *f, const gd_calib *ca
             if (mats[j].w == w)
                 k = j;
         if (k < 0) {
-            t[nt++] = (gd_st_write_entry){w->name, GD_ST_F32, w->ndim, {w->shape[0], w->shape[1]}, w->data, NULL};
+            t[nt++] = (gd_st_write_entry){w->name, GD_ST_F32, w->ndim, {w->shape[0], w->shape[1]}, w->data};
             continue;
         }
         const gd_gptq_packed *p = &pk[k];
@@ -434,20 +435,24 @@ int gd_model_save_quantized(gd_model *m, const gd_qformat *f, const gd_calib *ca
         }
         free(b);
         int kw = p->cols / 32 * p->bits, zw = p->rows / 32 * p->bits;
-        t[nt++] = (gd_st_write_entry){names[4 * k], GD_ST_I32, 2, {kw, p->rows}, NULL, p->qweight};
-        t[nt++] = (gd_st_write_entry){names[4 * k + 1], GD_ST_I32, 2, {p->n_groups, zw}, NULL, p->qzeros};
-        t[nt++] = (gd_st_write_entry){names[4 * k + 2], GD_ST_F16, 2, {p->n_groups, p->rows}, NULL, p->scales};
-        t[nt++] = (gd_st_write_entry){names[4 * k + 3], GD_ST_I32, 1, {p->cols}, NULL, p->g_idx};
+        raw[nt] = p->qweight;
+        t[nt++] = (gd_st_write_entry){names[4 * k], GD_ST_I32, 2, {kw, p->rows}, NULL};
+        raw[nt] = p->qzeros;
+        t[nt++] = (gd_st_write_entry){names[4 * k + 1], GD_ST_I32, 2, {p->n_groups, zw}, NULL};
+        raw[nt] = p->scales;
+        t[nt++] = (gd_st_write_entry){names[4 * k + 2], GD_ST_F16, 2, {p->n_groups, p->rows}, NULL};
+        raw[nt] = p->g_idx;
+        t[nt++] = (gd_st_write_entry){names[4 * k + 3], GD_ST_I32, 1, {p->cols}, NULL};
     }
     if (rc == 0)
-        rc = gd_st_write(path, t, nt, e);
+        rc = gd_st_write_raw(path, t, raw, nt, e);
     for (int i = 0; i < nm; i++) {
         gd_qweight_free(&keep[i]);
         gd_gptq_packed_free(&pk[i]);
         for (int s = 0; s < 4; s++)
             free(names[4 * i + s]);
     }
-    free(keep), free(pk), free(t), free(names), free(mats);
+    free(keep), free(pk), free(t), free(raw), free(names), free(mats);
     return rc;
 }
 

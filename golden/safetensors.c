@@ -100,13 +100,10 @@ int gd_st_open(gd_safetensors *st, const char *path, es_err *e)
 
     /* The whole declared header is the document: junk after the object
      * inside it is an error, not ignored (the format allows space padding). */
-    char hname[4200];
-    snprintf(hname, sizeof hname, "%s (safetensors header)", path);
-    cJSON *root = es_json_parse(hname, (const char *)st->map + 8, (size_t)hlen, e);
-    if (!root) {
-        gd_st_close(st);
-        return -1;
-    }
+    es_err je;
+    cJSON *root = es_json_parse("header", (const char *)st->map + 8, (size_t)hlen, &je);
+    if (!root)
+        return fail_file(e, st, path, "corrupt safetensors header: %s", je.msg);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return fail_file(e, st, path, "corrupt safetensors header: not a JSON object");
@@ -275,12 +272,17 @@ int gd_st_read_f32(const gd_safetensors *st, const char *name, int ndim, const i
 
 int gd_st_write(const char *path, const gd_st_write_entry *t, int n, es_err *e)
 {
+    return gd_st_write_raw(path, t, NULL, n, e);
+}
+
+int gd_st_write_raw(const char *path, const gd_st_write_entry *t, const void *const *raw, int n, es_err *e)
+{
     cJSON *root = cJSON_CreateObject();
     cJSON *meta = cJSON_AddObjectToObject(root, "__metadata__");
     cJSON_AddStringToObject(meta, "format", "pt");
     size_t off = 0;
     for (int i = 0; i < n; i++) {
-        if (!t[i].raw && t[i].dtype != GD_ST_F32 && t[i].dtype != GD_ST_F16 && t[i].dtype != GD_ST_BF16) {
+        if (!(raw && raw[i]) && t[i].dtype != GD_ST_F32 && t[i].dtype != GD_ST_F16 && t[i].dtype != GD_ST_BF16) {
             cJSON_Delete(root);
             return es_fail(e, "%s: tensor '%s': can only write F32, F16 or BF16", path, t[i].name);
         }
@@ -323,8 +325,8 @@ int gd_st_write(const char *path, const gd_st_write_entry *t, int n, es_err *e)
         int64_t numel = 1;
         for (int k = 0; k < t[i].ndim; k++)
             numel *= t[i].shape[k];
-        if (t[i].raw) {
-            fwrite(t[i].raw, gd_st_dtype_size(t[i].dtype), (size_t)numel, o.fp);
+        if (raw && raw[i]) {
+            fwrite(raw[i], gd_st_dtype_size(t[i].dtype), (size_t)numel, o.fp);
             continue;
         }
         size_t used = 0;

@@ -70,20 +70,21 @@ int gd_st_read_f32(const gd_safetensors *st, const char *name, int ndim, const i
                    es_err *e);
 
 /* One tensor to write: fp32 values stored as `dtype` (F32, F16 or BF16;
- * narrowing rounds to nearest even, overflow to inf as IEEE does), or, when
- * raw is set, raw elements of any dtype already in the file's
- * little-endian form (data is then ignored). */
+ * narrowing rounds to nearest even, overflow to inf as IEEE does). */
 typedef struct gd_st_write_entry {
     const char *name;
     gd_st_dtype dtype;
     int ndim;
     int64_t shape[GD_ST_MAX_DIMS];
     const float *data;
-    const void *raw;
 } gd_st_write_entry;
 
 /* Write atomically (temp file + rename via es_out).  Tensors are laid out in
  * the given order; the header is padded with spaces to a multiple of 8. */
 int gd_st_write(const char *path, const gd_st_write_entry *t, int n, es_err *e);
+/* The same where raw[i], when raw and raw[i] are non-NULL, gives tensor i's
+ * elements already in the file's little-endian form, in any dtype (I32
+ * packed weights, F16 scales); t[i].data is then ignored. */
+int gd_st_write_raw(const char *path, const gd_st_write_entry *t, const void *const *raw, int n, es_err *e);
 
 #endif

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden/base/checked.h"
 #include "golden/base/io.h"
 #include "golden/base/yaml.h"
 #include "mapper/arch.h"
+#include "mapper/sram.h"
 
 static const char *const op_names[MP_OP__COUNT] = {"add", "sub", "mul", "mac", "max", "min",
                                                    "div", "exp", "rsqrt", "gelu", "silu"};
@@ -25,23 +27,41 @@ int mp_op_parse(const char *s)
     return -1;
 }
 
+/* names[0..n) as "a, b or c" into out. */
+static void join_names(const char *const *names, int n, char *out, size_t sz)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(out + len, len < sz ? sz - len : 0, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+                                names[i]);
+}
+
+/* Index of s in names[0..n), or a located error at `at` ("unknown WHAT 's'
+ * (expected a, b or c)") and -1. */
+static int name_index(const char *const *names, int n, const char *what, const es_ynode *at, const char *s, es_err *e)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], s))
+            return i;
+    char list[512];
+    join_names(names, n, list, sizeof list);
+    es_y_fail(at, e, "unknown %s '%s' (expected %s)", what, s, n ? list : "none: none are registered");
+    return -1;
+}
+
 /* The entry of `kinds` named `kind`, or a located error at `at` listing the
- * valid ones in table order ("expected a, b or c"). */
+ * valid ones in table order. */
 static const mp_kind *find_kind(const mp_kind *const *kinds, int n, const char *what, const es_ynode *at,
                                 const char *kind, es_err *e)
 {
-    char list[512] = "";
-    size_t len = 0;
-    for (int i = 0; i < n; i++) {
-        if (!strcmp(kinds[i]->name, kind))
-            return kinds[i];
-        len += (size_t)snprintf(list + len, len < sizeof list ? sizeof list - len : 0, "%s%s",
-                                i == 0 ? "" : i == n - 1 ? " or " : ", ", kinds[i]->name);
-    }
-    if (n == 0)
-        snprintf(list, sizeof list, "none: no %s kinds are registered", what);
-    es_y_fail(at, e, "unknown %s kind '%s' (expected %s)", what, kind, list);
-    return NULL;
+    const char *names[64] = {0};
+    char w[32];
+    for (int i = 0; i < n && i < 64; i++)
+        names[i] = kinds[i]->name;
+    snprintf(w, sizeof w, "%s kind", what);
+    int i = name_index(names, n < 64 ? n : 64, w, at, kind, e);
+    return i < 0 ? NULL : kinds[i];
 }
 
 /* es_y_check_keys over the common keys plus the kind's own. */
@@ -152,8 +172,9 @@ static int parse_unit(const es_ynode *v, const char *name, const mp_arch_kinds *
     int64_t fill = 0;
     if (es_y_int(v, "fill_cycles", 0, &fill, e))
         return -1;
-    if (fill < 0)
-        return es_y_fail(es_y_get(v, "fill_cycles"), e, "expected >= 0");
+    if (fill < 0 || fill > 1000000)
+        return es_y_fail(es_y_get(v, "fill_cycles"), e, "expected an integer in 0..1000000, got %lld",
+                         (long long)fill);
     u->fill_cycles = (int)fill;
     if (es_y_bool(v, "spatial_reduce", 0, &u->spatial_reduce, e))
         return -1;
@@ -162,6 +183,13 @@ static int parse_unit(const es_ynode *v, const char *name, const mp_arch_kinds *
         return -1;
     return parse_kind_keys(v, a, u->def, u, e);
 }
+
+/* Storage kinds (mp_store_kind order). */
+static const char *const store_kinds[] = {"regfile", "buffer"};
+_Static_assert(MP_STORE_REGFILE == 0 && MP_STORE_BUFFER == 1, "store_kinds is indexed by mp_store_kind");
+
+/* Number formats an arch may name (the values its tensors hold). */
+static const char *const number_formats[] = {"fp16", "bf16", "fp32", "int8"};
 
 static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store *s, es_err *e)
 {
@@ -178,8 +206,11 @@ static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store
     s->banks = 1;
     s->read_ports = s->write_ports = 1;
     s->words_per_access = 1;
-    if (!strcmp(kind, "regfile")) {
-        s->kind = MP_STORE_REGFILE;
+    int k = name_index(store_kinds, 2, "storage kind", es_y_get(v, "kind"), kind, e);
+    if (k < 0)
+        return -1;
+    s->kind = (mp_store_kind)k;
+    if (s->kind == MP_STORE_REGFILE) {
         if (get_name(v, "unit", 1, s->unit, sizeof s->unit, e))
             return -1;
         if (!mp_arch_unit(a, s->unit))
@@ -187,25 +218,25 @@ static int parse_store(const es_ynode *v, const char *name, mp_arch *a, mp_store
                              s->unit);
         if (es_y_int(v, "entries", 1, &s->entries, e))
             return -1;
-        if (s->entries < 1)
-            return es_y_fail(es_y_get(v, "entries"), e, "expected >= 1");
+        if (s->entries < 1 || s->entries > ES_MAX_SPEC_SIZE)
+            return es_y_fail(es_y_get(v, "entries"), e, "expected an integer in 1..%lld, got %lld",
+                             (long long)ES_MAX_SPEC_SIZE, (long long)s->entries);
         if (es_y_get(v, "capacity_bytes"))
             return es_y_fail(es_y_get(v, "capacity_bytes"), e,
                              "a regfile is sized by 'entries' (capacity_bytes is derived)");
-        s->capacity_bytes = s->entries * a->word_bytes;
-    } else if (!strcmp(kind, "buffer")) {
-        s->kind = MP_STORE_BUFFER;
+        if (es_mul_i64(s->entries, a->word_bytes, &s->capacity_bytes))
+            return es_y_fail(es_y_get(v, "entries"), e, "entries x word_bytes overflows");
+    } else {
         if (es_y_int(v, "capacity_bytes", 1, &s->capacity_bytes, e))
             return -1;
-        if (s->capacity_bytes < 1)
-            return es_y_fail(es_y_get(v, "capacity_bytes"), e, "expected >= 1");
+        if (s->capacity_bytes < 1 || s->capacity_bytes > ES_MAX_SPEC_SIZE)
+            return es_y_fail(es_y_get(v, "capacity_bytes"), e, "expected an integer in 1..%lld, got %lld",
+                             (long long)ES_MAX_SPEC_SIZE, (long long)s->capacity_bytes);
         if (get_pos_int(v, "banks", 0, &s->banks, 1 << 16, e) ||
             get_pos_int(v, "width_bits", 1, &s->width_bits, 1 << 20, e))
             return -1;
         if (es_y_get(v, "unit") || es_y_get(v, "entries"))
             return es_y_fail(v, e, "'unit' and 'entries' only apply to kind regfile");
-    } else {
-        return es_y_fail(es_y_get(v, "kind"), e, "unknown storage kind '%s' (expected regfile or buffer)", kind);
     }
     if (get_pos_int(v, "read_ports", 0, &s->read_ports, 64, e) ||
         get_pos_int(v, "write_ports", 0, &s->write_ports, 64, e) ||
@@ -335,14 +366,28 @@ static int parse_arch(const es_ynode *root, const char *file, const mp_arch_kind
     snprintf(a->number_format, sizeof a->number_format, "fp16");
     if (get_name(root, "number_format", 0, a->number_format, sizeof a->number_format, e))
         return -1;
-    if (strcmp(a->number_format, "fp16") && strcmp(a->number_format, "bf16") && strcmp(a->number_format, "fp32") &&
-        strcmp(a->number_format, "int8"))
-        return es_y_fail(es_y_get(root, "number_format"), e, "expected fp16, bf16, fp32 or int8, got '%s'",
-                         a->number_format);
+    int nf = sizeof number_formats / sizeof *number_formats, fi = 0;
+    while (fi < nf && strcmp(a->number_format, number_formats[fi]))
+        fi++;
+    if (fi == nf) {
+        char list[64];
+        join_names(number_formats, nf, list, sizeof list);
+        return es_y_fail(es_y_get(root, "number_format"), e, "expected %s, got '%s'", list, a->number_format);
+    }
     if (get_name(root, "energy", 1, a->energy_name, sizeof a->energy_name, e))
         return -1;
+    /* A path names a file beside the arch file (a bundled name is looked
+     * up as usual), whatever the current directory. */
+    char energy_path[4096 + MP_NAME];
+    const char *energy = a->energy_name, *slash = strrchr(file, '/');
+    size_t nl = strlen(energy);
+    int is_path = strchr(energy, '/') || (nl > 5 && !strcmp(energy + nl - 5, ".yaml"));
+    if (is_path && energy[0] != '/' && slash) {
+        snprintf(energy_path, sizeof energy_path, "%.*s/%s", (int)(slash - file), file, energy);
+        energy = energy_path;
+    }
     es_err ee;
-    if (mp_energy_load(a->energy_name, &a->energy, &ee)) {
+    if (mp_energy_load(energy, &a->energy, &ee)) {
         const es_ynode *n = es_y_get(root, "energy");
         return es_fail_at(e, n->file, n->line, n->col, "key 'energy': %s", ee.msg);
     }
@@ -380,6 +425,10 @@ static int parse_arch(const es_ynode *root, const char *file, const mp_arch_kind
         return -1;
     if (check_actions(a, root, e))
         return -1;
+    /* the buffer's energy per access for its own geometry (mapper/sram.h) */
+    mp_store *gb = (mp_store *)mp_arch_buffer(a);
+    mp_energy_fit_buffer(&a->energy, gb->read_action, gb->write_action, gb->capacity_bytes, gb->banks, gb->width_bits);
+    gb->area_um2 = mp_sram_area_um2(&(mp_sram_geom){gb->capacity_bytes, gb->banks, gb->width_bits});
     /* cache energies per action so costing does no table lookups */
     for (int i = 0; i < a->n_units; i++)
         for (int j = 0; j < a->units[i].n_ops; j++) {

@@ -277,6 +277,19 @@ float *cas_env_get(cas_env *v, const char *tensor, int64_t *n); /* NULL when abs
  * sequentially; conventions (masked -inf - -inf = -inf, x/0 = 0) in
  * docs/cascades.md. */
 int cas_run(cas_env *v, es_err *e);
+/* Tile by tile (the simulator's functional mode runs each tile op as the
+ * schedule starts it): reset the computed tensors as cas_run starts (zero,
+ * the r=0 slices of iterative tensors set), then run one einsum over the
+ * points of its space inside a box, per rank [lo, hi) (cas_box_all: every
+ * rank whole).  A reducing einsum's touched outputs start from the
+ * reduction's identity unless `accumulate` (a later tile of a reduced
+ * rank). */
+typedef struct cas_box {
+    int64_t lo[CAS_MAX_RANKS], hi[CAS_MAX_RANKS];
+} cas_box;
+void cas_env_reset(cas_env *v);
+void cas_box_all(const cas_cascade *c, cas_box *b);
+int cas_run_einsum_box(cas_env *v, int ei, const cas_box *box, int accumulate, es_err *e);
 
 /* ---- pass analysis (FuseMax §III) -----------------------------------------
  * For rank r (a split parent stands for its children): an einsum that reads

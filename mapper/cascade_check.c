@@ -12,12 +12,14 @@
  * reduced ones; a split parent used beside its children is replaced by them),
  * the distinct inputs, the iterative rank and a class (MAC/REDUCE/MAP/COPY).
  * A dependency order is stored in c->order. */
+#include <errno.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden/base/checked.h"
 #include "mapper/cascade_int.h"
 
 /* Default costs in op units: one add/mul/max = 1.  exp as FuseMax computes it
@@ -522,6 +524,8 @@ int cas_bind(cas_cascade *c, const char *spec, es_err *e)
 {
     if (spec && *spec) {
         const char *p = spec;
+        char seen[CAS_MAX_RANKS][CAS_NAME];
+        int nseen = 0;
         while (*p) {
             char name[CAS_NAME];
             size_t n = strcspn(p, "=,");
@@ -529,15 +533,22 @@ int cas_bind(cas_cascade *c, const char *spec, es_err *e)
                 return es_fail(e, "--ranks: expected NAME=SIZE[,NAME=SIZE...], got '%s'", spec);
             memcpy(name, p, n);
             name[n] = 0;
+            for (int i = 0; i < nseen; i++)
+                if (!strcmp(seen[i], name))
+                    return es_fail(e, "--ranks: rank '%s' given twice in '%s'; expected each rank once", name, spec);
+            if (nseen < CAS_MAX_RANKS)
+                strcpy(seen[nseen++], name);
             char *end;
+            errno = 0;
             long long v = strtoll(p + n + 1, &end, 10);
-            if (*end == 'K' || *end == 'k')
-                v *= 1024, end++;
-            else if (*end == 'M')
-                v *= 1024 * 1024, end++;
-            if (end == p + n + 1 || (*end && *end != ','))
+            int64_t mul = *end == 'K' || *end == 'k' ? 1024 : *end == 'M' ? 1024 * 1024 : 1;
+            if (mul > 1)
+                end++;
+            int64_t size;
+            if (end == p + n + 1 || (*end && *end != ',') || (*end == ',' && !end[1]) || errno ||
+                es_mul_i64(v, mul, &size))
                 return es_fail(e, "--ranks: expected an integer size for '%s' in '%s'", name, spec);
-            if (cas_bind_rank(c, name, v, e))
+            if (cas_bind_rank(c, name, size, e))
                 return -1;
             p = *end ? end + 1 : end;
         }

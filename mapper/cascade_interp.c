@@ -183,8 +183,9 @@ static int derive_valid(evalctx *x)
 }
 
 /* mode 0: accumulate/assign; mode 1: set the touched outputs to the identity.
- * fixed >= 0 pins that rank to fixed_val (one slice of the loop). */
-static int run_einsum(evalctx *x, int ei, int fixed, int64_t fixed_val, int mode)
+ * fixed >= 0 pins that rank to fixed_val (one slice of the loop); box (may
+ * be NULL) bounds every rank of the space to [lo, hi). */
+static int run_einsum_in(evalctx *x, int ei, int fixed, int64_t fixed_val, const cas_box *box, int mode)
 {
     const cas_cascade *c = x->c;
     const cas_einsum *E = &c->einsum[ei];
@@ -194,6 +195,12 @@ static int run_einsum(evalctx *x, int ei, int fixed, int64_t fixed_val, int mode
         hi[i] = c->rank[E->space[i]].size;
         if (E->space[i] == fixed)
             lo[i] = fixed_val, hi[i] = fixed_val + 1;
+        if (box) {
+            if (box->lo[E->space[i]] > lo[i])
+                lo[i] = box->lo[E->space[i]];
+            if (box->hi[E->space[i]] < hi[i])
+                hi[i] = box->hi[E->space[i]];
+        }
         if (lo[i] >= hi[i])
             return 0;
         k[i] = lo[i];
@@ -237,6 +244,11 @@ static int run_einsum(evalctx *x, int ei, int fixed, int64_t fixed_val, int mode
     }
 }
 
+static int run_einsum(evalctx *x, int ei, int fixed, int64_t fixed_val, int mode)
+{
+    return run_einsum_in(x, ei, fixed, fixed_val, NULL, mode);
+}
+
 /* Run einsum ei over its whole space: its reduction identity first (if it
  * reduces), then the einsum. */
 static int run_whole(evalctx *x, int ei)
@@ -254,10 +266,27 @@ static int out_has(const cas_einsum *E, int r)
     return 0;
 }
 
-int cas_run(cas_env *v, es_err *e)
+void cas_box_all(const cas_cascade *c, cas_box *b)
+{
+    for (int r = 0; r < CAS_MAX_RANKS; r++) {
+        b->lo[r] = 0;
+        b->hi[r] = r < c->nranks ? c->rank[r].size : 0;
+    }
+}
+
+int cas_run_einsum_box(cas_env *v, int ei, const cas_box *box, int accumulate, es_err *e)
+{
+    evalctx x = {.c = v->c, .v = v, .e = e};
+    if (ei < 0 || ei >= v->c->neinsums)
+        return es_fail(e, "%s: no einsum %d", v->c->file, ei);
+    if (v->c->einsum[ei].reduce != CAS_RED_NONE && !accumulate && run_einsum_in(&x, ei, -1, 0, box, 1))
+        return -1;
+    return run_einsum_in(&x, ei, -1, 0, box, 0);
+}
+
+void cas_env_reset(cas_env *v)
 {
     const cas_cascade *c = v->c;
-    evalctx x = {.c = c, .v = v, .e = e};
     /* reset everything computed; set the r=0 slices of iterative tensors */
     for (int t = 0; t < c->ntensors; t++) {
         const cas_tensor *T = &c->tensor[t];
@@ -277,6 +306,13 @@ int cas_run(cas_env *v, es_err *e)
                     v->data[t][o * ext * inner + i] = (float)T->init;
         }
     }
+}
+
+int cas_run(cas_env *v, es_err *e)
+{
+    const cas_cascade *c = v->c;
+    evalctx x = {.c = c, .v = v, .e = e};
+    cas_env_reset(v);
     int L = -1;
     for (int i = 0; i < c->neinsums; i++)
         if (c->einsum[i].iter_rank >= 0)

@@ -352,6 +352,8 @@ static int decl_output(parser *ps)
             return -1;
         if (ps->c->tensor[t].kind == CAS_T_INPUT)
             return PERR(ps, "tensor '%s' is an input; it cannot also be an output", ps->t.text);
+        if (ps->c->tensor[t].kind == CAS_T_OUTPUT)
+            return PERR(ps, "tensor '%s' is declared an output twice", ps->t.text);
         ps->c->tensor[t].kind = CAS_T_OUTPUT;
         if (lex(ps))
             return -1;

@@ -34,7 +34,6 @@
 
 typedef struct cat_store {
     char key[512];
-    int ok;
     mp_cascade_desc d;
     mp_tensor_desc t[MP_CAT_MAX_T];
     mp_einsum_desc e[MP_CAT_MAX_E];
@@ -340,25 +339,47 @@ static int convert(cat_store *s, const cas_cascade *c)
     return 0;
 }
 
-const mp_cascade_desc *mp_catalog_find(const char *cascade)
+const mp_cascade_desc *mp_catalog_load(const char *cascade, es_err *e)
 {
-    if (!cascade || strlen(cascade) >= sizeof ((cat_store *)0)->key)
+    if (!cascade || strlen(cascade) >= sizeof ((cat_store *)0)->key) {
+        es_fail(e, "cascade name '%.60s' is empty or too long (at most %d characters)", cascade ? cascade : "",
+                (int)sizeof((cat_store *)0)->key - 1);
         return NULL;
+    }
     cat_cache *cc = thread_cache();
     for (int i = 0; i < cc->n; i++)
         if (!strcmp(cc->s[i]->key, cascade))
-            return cc->s[i]->ok ? &cc->s[i]->d : NULL;
-    if (cc->n == CAT_MAX)
+            return &cc->s[i]->d;
+    if (cc->n == CAT_MAX) {
+        es_fail(e, "cascade %s: more than %d distinct cascades in one thread (CAT_MAX)", cascade, CAT_MAX);
         return NULL;
+    }
+    /* only a description that built is kept: a failure is reported again
+     * (with its reason) on the next call, never served from the cache */
     cat_store *s = es_xcalloc(1, sizeof *s);
-    cc->s[cc->n++] = s;
     snprintf(s->key, sizeof s->key, "%s", cascade);
-    es_err e;
-    cas_cascade *c = cas_load(cascade, &e);
-    if (c && cas_bind(c, NULL, &e) == 0 && convert(s, c) == 0)
-        s->ok = 1;
+    cas_cascade *c = cas_load(cascade, e);
+    int ok = c && cas_bind(c, NULL, e) == 0;
+    if (ok && convert(s, c)) {
+        ok = 0;
+        es_fail(e,
+                "cascade %s exceeds the catalogue's limits (at most %d tensors, %d Einsums, %d inputs per Einsum, "
+                "%d ranks per tensor)",
+                cascade, MP_CAT_MAX_T, MP_CAT_MAX_E, MP_CAT_INS - 1, MP_CAT_RANKS - 1);
+    }
     cas_free(c);
-    return s->ok ? &s->d : NULL;
+    if (!ok) {
+        free(s);
+        return NULL;
+    }
+    cc->s[cc->n++] = s;
+    return &s->d;
+}
+
+const mp_cascade_desc *mp_catalog_find(const char *cascade)
+{
+    es_err e;
+    return mp_catalog_load(cascade, &e);
 }
 
 static int same_list(const char *const *a, const char *const *b, int n)

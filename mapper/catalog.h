@@ -65,7 +65,13 @@ typedef struct mp_cat_index {
     int producer[MP_CAT_MAX_T];  /* einsum index, -1 for cascade inputs */
 } mp_cat_index;
 
-/* NULL when the cascade cannot be loaded or exceeds the limits above. */
+/* The description of a cascade (bundled name or .ein path), built on first
+ * use and kept; NULL + e (why: the IR loader's or checker's located message,
+ * or the limit above it exceeds) when it cannot be built.  Failures are not
+ * cached. */
+const mp_cascade_desc *mp_catalog_load(const char *cascade, es_err *e);
+/* mp_catalog_load for callers that have checked the cascade already (a
+ * parsed mapping names only cascades that load): NULL when it cannot. */
 const mp_cascade_desc *mp_catalog_find(const char *cascade);
 /* Do two cascades have the same description (einsums, ops, spaces, tensors,
  * roles)?  attention-decode and attention-1pass do: one template maps both. */
@@ -86,6 +92,20 @@ void mp_rank_base(const char *rank, char *out, size_t n);
 static inline int mp_cascade_is_attention(const char *cascade)
 {
     return !strncmp(cascade, "attention", 9);
+}
+/* Is it a decode attention (attention-decode, attention-decode-split: one
+ * query per request and head against its KV cache)? */
+static inline int mp_cascade_is_decode(const char *cascade)
+{
+    return !strncmp(cascade, "attention-decode", 16);
+}
+/* Is it the split-key decode cascade (attention-decode-split: the key rank
+ * m cut into s partitions of mr keys, each tiled m1 x m0, then merged)?  A
+ * mapping may choose it for a decode instance; the split count is the
+ * mapping's (mp_cmap_split_keys in resolve.h). */
+static inline int mp_cascade_is_split_decode(const char *cascade)
+{
+    return !strcmp(cascade, "attention-decode-split");
 }
 /* Is it one the search explores (attention or linear), rather than a norm,
  * residual or activation that keeps a bundled template? */

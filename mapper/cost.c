@@ -927,7 +927,7 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
     for (int u = 0; u < a->n_units; u++)
         c->lb_unit[u] += lbu[u];
     if (cd->passes > 0 && buf) {
-        double N = rank_size(cm, "p"), Mk = rank_size(cm, "m"), d = rank_size(cm, "e"), f = rank_size(cm, "f");
+        double N = rank_size(cm, "p"), Mk = (double)mp_cmap_keys(cm), d = rank_size(cm, "e"), f = rank_size(cm, "f");
         double M = (double)buf->capacity_bytes / a->word_bytes;
         double compulsory = N * d + Mk * d + Mk * f + N * f;
         double io = M >= d * f ? N * Mk * d * f / M : 0;

@@ -6,11 +6,13 @@
 #include "golden/base/io.h"
 #include "golden/base/yaml.h"
 #include "mapper/energy.h"
+#include "mapper/sram.h"
 
 static int parse_tree(const es_ynode *root, void *out, es_err *e)
 {
     mp_energy *t = out;
-    static const char *const top[] = {"name", "technology", "actions", "area", NULL};
+    static const char *const top[] = {"name", "technology", "buffer_geometry", "actions", "area", NULL};
+    static const char *const geo[] = {"capacity_bytes", "banks", "width_bits", NULL};
     static const char *const act[] = {"energy_pj", "leak_pj", NULL};
     memset(t, 0, sizeof *t);
     if (es_y_expect(root, ES_Y_MAP, e) || es_y_check_keys(root, top, e))
@@ -23,6 +25,18 @@ static int parse_tree(const es_ynode *root, void *out, es_err *e)
     if (es_y_str(root, "technology", 0, &s, e))
         return -1;
     snprintf(t->technology, sizeof t->technology, "%s", s);
+    es_ynode *g = es_y_get(root, "buffer_geometry");
+    if (g) {
+        int64_t banks = 0, width = 0;
+        if (es_y_expect(g, ES_Y_MAP, e) || es_y_check_keys(g, geo, e) ||
+            es_y_int(g, "capacity_bytes", 1, &t->buf_capacity_bytes, e) || es_y_int(g, "banks", 1, &banks, e) ||
+            es_y_int(g, "width_bits", 1, &width, e))
+            return -1;
+        if (t->buf_capacity_bytes < 1 || t->buf_capacity_bytes > ((int64_t)1 << 50) || banks < 1 ||
+            banks > (1 << 16) || width < 1 || width > (1 << 20))
+            return es_y_fail(g, e, "expected capacity_bytes in 1..2^50, banks in 1..65536, width_bits in 1..2^20");
+        t->buf_banks = (int)banks, t->buf_width_bits = (int)width;
+    }
     es_ynode *a = es_y_child(root, "actions", ES_Y_MAP, "map of action: {energy_pj: X}", e);
     if (!a)
         return -1;
@@ -37,7 +51,9 @@ static int parse_tree(const es_ynode *root, void *out, es_err *e)
         if (es_y_double(v, "energy_pj", 1, &en->pj, e) || es_y_double(v, "leak_pj", 0, &en->leak_pj, e))
             return -1;
         if (en->pj < 0)
-            return es_y_fail(v, e, "energy_pj must be >= 0");
+            return es_y_fail(es_y_get(v, "energy_pj"), e, "energy_pj must be >= 0");
+        if (en->leak_pj < 0)
+            return es_y_fail(es_y_get(v, "leak_pj"), e, "leak_pj must be >= 0");
     }
     es_ynode *ar = es_y_get(root, "area");
     if (ar) {
@@ -50,6 +66,8 @@ static int parse_tree(const es_ynode *root, void *out, es_err *e)
             snprintf(en->name, sizeof en->name, "%s", ar->keys[i]);
             if (es_y_as_double(ar->items[i], &en->um2, e))
                 return -1;
+            if (en->um2 < 0)
+                return es_y_fail(ar->items[i], e, "area must be >= 0 (um^2), got %g", en->um2);
         }
     }
     return 0;
@@ -79,4 +97,21 @@ double mp_area_of(const mp_energy *t, const char *component)
         if (!strcmp(t->area[i].name, component))
             return t->area[i].um2;
     return -1;
+}
+
+double mp_energy_fit_buffer(mp_energy *t, const char *read_action, const char *write_action, int64_t capacity_bytes,
+                            int banks, int width_bits)
+{
+    if (!t->buf_capacity_bytes)
+        return 1.0;
+    mp_sram_geom from = {t->buf_capacity_bytes, t->buf_banks, t->buf_width_bits};
+    mp_sram_geom to = {capacity_bytes, banks, width_bits};
+    double fr = mp_sram_energy_factor(&from, &to, 0), fw = mp_sram_energy_factor(&from, &to, 1);
+    for (int i = 0; i < t->n; i++) {
+        if (!strcmp(t->e[i].name, read_action))
+            t->e[i].pj *= fr;
+        else if (!strcmp(t->e[i].name, write_action))
+            t->e[i].pj *= fw;
+    }
+    return fr;
 }

@@ -24,6 +24,12 @@ typedef struct mp_area_entry {
 typedef struct mp_energy {
     char name[48];
     char technology[16]; /* e.g. "45nm" */
+    /* `buffer_geometry`: the global buffer its buffer-action figures were
+     * measured for (capacity_bytes 0 = not given: figures used unscaled).
+     * An arch whose buffer differs gets them scaled by the rule of
+     * mapper/sram.h (mp_energy_fit_buffer). */
+    int64_t buf_capacity_bytes;
+    int buf_banks, buf_width_bits;
     int n;
     mp_energy_entry e[MP_MAX_ENERGY];
     int n_area;
@@ -36,5 +42,11 @@ int mp_energy_parse(const char *fname, const char *text, mp_energy *out, es_err 
 /* pJ per action, -1 when the table lacks it. */
 double mp_energy_of(const mp_energy *t, const char *action);
 double mp_area_of(const mp_energy *t, const char *component);
+/* Scale the table's read and write actions of a buffer of the given
+ * geometry from the table's buffer_geometry (mapper/sram.h); no change when
+ * the table gives none or the geometries are equal.  Returns the factor on
+ * the read figure (1 when unchanged). */
+double mp_energy_fit_buffer(mp_energy *t, const char *read_action, const char *write_action, int64_t capacity_bytes,
+                            int banks, int width_bits);
 
 #endif

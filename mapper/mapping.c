@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden/base/checked.h"
 #include "golden/base/io.h"
 #include "golden/base/str.h"
 #include "golden/base/yaml.h"
@@ -16,6 +17,7 @@
 
 static const char *const sched_names[] = {"sequential", "pipelined", "interleaved"};
 static const char *const loop_names[] = {"temporal", "rows", "cols"};
+static const char *const gran_names[] = {"tile", "row", "head", "auto"}; /* mp_gran_kind order */
 
 const char *mp_sched_name(mp_sched_kind k)
 {
@@ -25,6 +27,11 @@ const char *mp_sched_name(mp_sched_kind k)
 const char *mp_loop_kind_name(mp_loop_kind k)
 {
     return loop_names[k];
+}
+
+const char *mp_gran_name(mp_gran_kind k)
+{
+    return gran_names[k];
 }
 
 /* ---------------------------------------------------------------- lookups */
@@ -81,7 +88,7 @@ int mp_group_rows_allowed(const mp_group *g)
 {
     if (!g->max_rows)
         return 1;
-    int head = strcmp(g->granularity, "row") && mp_group_whole_head(g);
+    int head = g->granularity != MP_GRAN_ROW && mp_group_whole_head(g);
     return head || rows_per_tile(g) <= g->max_rows;
 }
 
@@ -150,8 +157,9 @@ static int factor_of(const es_ynode *n, int64_t *out, es_err *e)
     }
     if (es_y_as_int(n, out, e))
         return -1;
-    if (*out < 1)
-        return es_y_fail(n, e, "expected a positive factor, 'auto' or 'unit', got %" PRId64, *out);
+    if (*out < 1 || *out > ES_MAX_SPEC_SIZE)
+        return es_y_fail(n, e, "expected a factor in 1..%" PRId64 ", 'auto' or 'unit', got %" PRId64,
+                         ES_MAX_SPEC_SIZE, *out);
     return 0;
 }
 
@@ -304,18 +312,25 @@ static int parse_group(const es_ynode *v, mp_group *g, es_err *e)
     es_ynode *n = es_y_child(v, "einsums", ES_Y_SEQ, NULL, e);
     if (!n || name_list(n, g->einsums, MP_MAX_EINSUMS, &g->n_einsums, e))
         return -1;
-    snprintf(g->granularity, sizeof g->granularity, "tile");
-    if (key_name(v, "granularity", 0, g->granularity, sizeof g->granularity, e))
+    g->granularity = MP_GRAN_TILE;
+    const char *gran = NULL;
+    if (es_y_str(v, "granularity", 0, &gran, e))
         return -1;
-    if (strcmp(g->granularity, "tile") && strcmp(g->granularity, "row") && strcmp(g->granularity, "head") &&
-        strcmp(g->granularity, "auto"))
-        return es_y_fail(es_y_get(v, "granularity"), e, "expected tile, row, head or auto, got '%s'", g->granularity);
+    if (gran) {
+        int found = -1;
+        for (int j = 0; j < (int)(sizeof gran_names / sizeof *gran_names); j++)
+            if (!strcmp(gran, gran_names[j]))
+                found = j;
+        if (found < 0)
+            return es_y_fail(es_y_get(v, "granularity"), e, "expected tile, row, head or auto, got '%s'", gran);
+        g->granularity = (mp_gran_kind)found;
+    }
     if ((n = es_y_get(v, "max_rows"))) {
         if (es_y_int(v, "max_rows", 1, &g->max_rows, e))
             return -1;
         if (g->max_rows < 1)
             return es_y_fail(n, e, "expected a positive number of rows, got %" PRId64, g->max_rows);
-        if (!strcmp(g->granularity, "tile"))
+        if (g->granularity == MP_GRAN_TILE)
             return es_y_fail(n, e, "max_rows bounds row granularity; group '%s' has granularity tile", g->name);
     }
     if ((n = es_y_get(v, "spill")) && name_list(n, g->spill, MP_MAX_EINSUMS, &g->n_spill, e))
@@ -371,11 +386,11 @@ static int parse_cascade(const es_ynode *v, mp_cascade_map *c, es_err *e)
         return -1;
     /* The cascade must exist (bundled name or .ein path) so a typo is caught
      * here, with its location, not later by the cost model or simulator. */
-    if (!mp_catalog_find(c->cascade))
+    es_err why;
+    if (!mp_catalog_load(c->cascade, &why))
         return es_y_fail(es_y_get(v, "cascade"), e,
-                         "unknown cascade '%s' (expected a name in mapper/cascades/ or a .ein path that "
-                         "parses and checks)",
-                         c->cascade);
+                         "cascade '%s' cannot be used: %s",
+                         c->cascade, why.msg);
     es_ynode *n = es_y_get(v, "ranks");
     if (n) {
         if (es_y_expect(n, ES_Y_MAP, e))
@@ -562,7 +577,7 @@ static void write_group(sbuf *b, const mp_group *g)
     sb_printf(b, "      - name: %s\n        einsums: [", g->name);
     for (int i = 0; i < g->n_einsums; i++)
         sb_printf(b, "%s%s", i ? ", " : "", g->einsums[i]);
-    sb_printf(b, "]\n        granularity: %s\n", g->granularity);
+    sb_printf(b, "]\n        granularity: %s\n", mp_gran_name(g->granularity));
     if (g->max_rows)
         sb_printf(b, "        max_rows: %" PRId64 "\n", g->max_rows);
     sb_printf(b, "        spill: [");

@@ -98,12 +98,12 @@
 #include "golden/base/err.h"
 #include "mapper/arch.h"
 
-#define MP_MAX_EINSUMS 16
+#define MP_MAX_EINSUMS 20 /* attention-decode-split has 18 */
 #define MP_MAX_GROUPS 8
 #define MP_MAX_LEVELS 4
 #define MP_MAX_LOOPS 12
 #define MP_MAX_RANKS 12
-#define MP_MAX_SLOTS 16
+#define MP_MAX_SLOTS 20 /* one phase may hold every Einsum (attention-decode-split: 18) */
 #define MP_MAX_SLOT_EINSUMS 4
 #define MP_MAX_PHASES 8
 #define MP_ENAME 16 /* einsum / tensor / rank names */
@@ -125,6 +125,9 @@ typedef struct mp_level {
 } mp_level;
 
 typedef enum { MP_SCHED_SEQUENTIAL, MP_SCHED_PIPELINED, MP_SCHED_INTERLEAVED } mp_sched_kind;
+/* FLAT's fusion granularity (see above); AUTO only in templates (the
+ * resolver picks ROW or HEAD). */
+typedef enum { MP_GRAN_TILE, MP_GRAN_ROW, MP_GRAN_HEAD, MP_GRAN_AUTO } mp_gran_kind;
 
 typedef struct mp_slot {
     int n;
@@ -149,7 +152,7 @@ typedef struct mp_group {
     mp_sched_kind schedule;
     int n_phases;             /* INTERLEAVED: phases of one epoch */
     mp_phase phases[MP_MAX_PHASES];
-    char granularity[MP_ENAME]; /* "tile", "row", "head" */
+    mp_gran_kind granularity;
     /* row granularity: at most this many rows of p per tile (all levels
      * below DRAM); 0 = unbounded.  Head granularity is not bounded. */
     int64_t max_rows;
@@ -213,6 +216,7 @@ void mp_mapping_copy(mp_mapping *dst, const mp_mapping *src);
 
 const char *mp_sched_name(mp_sched_kind k);
 const char *mp_loop_kind_name(mp_loop_kind k);
+const char *mp_gran_name(mp_gran_kind k);
 
 /* Read / write the YAML form (docs/spec-arch.md lists every key).  Writing
  * then reading gives an identical struct; writing is deterministic. */

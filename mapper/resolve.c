@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden/base/checked.h"
 #include "golden/base/str.h"
 #include "mapper/catalog.h"
 #include "mapper/cost.h"
@@ -25,6 +26,41 @@ void mp_cmap_set_instance(mp_cascade_map *cm, const md_inst *in)
         cm->ranks[cm->n_ranks++].size = (m + m0 - 1) / m0;
     }
     cm->repeat = in->repeat;
+}
+
+static void set_rank(mp_cascade_map *cm, const char *rank, int64_t size)
+{
+    for (int i = 0; i < cm->n_ranks; i++)
+        if (!strcmp(cm->ranks[i].rank, rank)) {
+            cm->ranks[i].size = size;
+            return;
+        }
+    if (cm->n_ranks < MP_MAX_RANKS) {
+        es_strlcpy(cm->ranks[cm->n_ranks].rank, rank, MP_ENAME);
+        cm->ranks[cm->n_ranks++].size = size;
+    }
+}
+
+int mp_cmap_split_keys(mp_cascade_map *cm, int64_t S)
+{
+    int64_t m = mp_cmap_keys(cm), m0 = mp_cmap_rank(cm, "m0");
+    if (m < 1 || m0 < 1 || S < 1 || cm->n_ranks + 2 > MP_MAX_RANKS)
+        return -1;
+    int64_t mr = (m + S - 1) / S;
+    if (m0 > mr)
+        m0 = mr;
+    set_rank(cm, "s", S);
+    set_rank(cm, "mr", mr);
+    set_rank(cm, "m", mr);
+    set_rank(cm, "m0", m0);
+    set_rank(cm, "m1", (mr + m0 - 1) / m0);
+    return 0;
+}
+
+int64_t mp_cmap_keys(const mp_cascade_map *cm)
+{
+    int64_t s = mp_cmap_rank(cm, "s"), mr = mp_cmap_rank(cm, "mr");
+    return s > 0 && mr > 0 ? s * mr : mp_cmap_rank(cm, "m");
 }
 
 int mp_rank_covered(const mp_group *g, const char *rank, int64_t size)
@@ -148,8 +184,10 @@ static int fill_simple(const mp_cascade_map *cm, mp_group *g, pair *pairs, int *
                             return es_fail(e, "mapping: cascade '%s' group '%s': rank %s has more than two auto factors",
                                            cm->label, g->name, r);
                         autos[na++] = lp;
-                    } else {
-                        fixed *= lp->factor;
+                    } else if (es_mul_i64(fixed, lp->factor, &fixed) || fixed > ES_MAX_SPEC_SIZE) {
+                        return es_fail(e, "mapping: cascade '%s' group '%s': factors of rank %s multiply to more "
+                                          "than %lld",
+                                       cm->label, g->name, r, (long long)ES_MAX_SPEC_SIZE);
                     }
                 }
             /* Ragged ranks (docs/mapper.md "Ragged tiles"): the auto factors
@@ -420,10 +458,42 @@ int mp_resolve_cascade(const mp_arch *a, mp_cascade_map *cm, es_err *e)
         }
         if (mp_group_rows_check(cm, g, e))
             return -1;
-        if (!strcmp(g->granularity, "auto"))
-            snprintf(g->granularity, sizeof g->granularity, "%s", mp_group_whole_head(g) ? "head" : "row");
+        if (g->granularity == MP_GRAN_AUTO)
+            g->granularity = mp_group_whole_head(g) ? MP_GRAN_HEAD : MP_GRAN_ROW;
     }
     return 0;
+}
+
+/* Split count of a split-key decode template: the product of its s factors;
+ * an auto s factor takes one key tile per split, up to the columns of the
+ * unit BQK is bound to (a power of two: the splits tile that unit's columns
+ * evenly), divided by the fixed factors. */
+static int64_t split_count(const mp_arch *a, const mp_cascade_map *cm)
+{
+    int64_t fixed = 1;
+    int autos = 0;
+    for (int gi = 0; gi < cm->n_groups; gi++)
+        for (int l = 0; l < cm->groups[gi].n_levels; l++)
+            for (int i = 0; i < cm->groups[gi].levels[l].n; i++) {
+                const mp_loop *lp = &cm->groups[gi].levels[l].loops[i];
+                if (strcmp(lp->rank, "s"))
+                    continue;
+                if (lp->factor)
+                    fixed *= lp->factor;
+                else
+                    autos++;
+            }
+    if (!autos)
+        return fixed;
+    int64_t m = mp_cmap_keys(cm), m0 = mp_cmap_rank(cm, "m0"), cols = 1;
+    const char *u = mp_cmap_unit_of(cm, "BQK");
+    for (int k = 0; u && k < a->n_units; k++)
+        if (!strcmp(a->units[k].name, u))
+            cols = a->units[k].cols;
+    int64_t tiles = m0 > 0 ? (m + m0 - 1) / m0 : 1, cap = cols < tiles ? cols : tiles, S = 1;
+    while (S * 2 <= cap)
+        S *= 2;
+    return S / fixed > 1 ? S / fixed * fixed : fixed;
 }
 
 /* Label and cascade both match; else a template labelled with the cascade
@@ -486,6 +556,19 @@ static int resolve_all(const mp_arch *a, const mp_mapping *tmpl, const md_worklo
             snprintf(cm->cascade, sizeof cm->cascade, "%s", in->cascade);
         snprintf(cm->label, sizeof cm->label, "%s", in->name);
         mp_cmap_set_instance(cm, in);
+        /* a split-key template maps a decode instance: the mapping sets the
+         * split count (an instance that has one, `splits` in a run file,
+         * keeps it) */
+        if (mp_cascade_is_split_decode(cm->cascade) && mp_cascade_is_decode(in->cascade)) {
+            int64_t S = md_inst_rank(in, "s");
+            if (S < 1)
+                S = split_count(a, cm);
+            if (mp_cmap_split_keys(cm, S))
+                return es_fail(e, "mapping: cascade '%s': cannot split the keys of '%s' %lld ways", cm->cascade,
+                               in->name, (long long)S);
+        } else if (mp_cascade_is_split_decode(cm->cascade))
+            return es_fail(e, "mapping: cascade '%s' maps decode attention only; instance '%s' is '%s'", cm->cascade,
+                           in->name, in->cascade);
         if (!strcmp(in->name, "attention")) {
             out->seq = md_inst_rank(in, "m");
         }

@@ -47,5 +47,15 @@ double mp_einsum_padded_points_sized(const mp_cascade_map *cm, const mp_group *g
 int mp_rank_covered(const mp_group *g, const char *rank, int64_t size);
 /* Fill ranks + repeat of cm from a workload instance (adds m1 = ceil(m/m0)). */
 void mp_cmap_set_instance(mp_cascade_map *cm, const md_inst *in);
+/* Split-key decode (attention-decode-split), S splits of a cm set from a
+ * decode instance (ranks e f m p m0 m1): s = S, mr = ceil(M/S), m0 =
+ * min(m0, mr), m1 = ceil(mr/m0), and m becomes mr.  In a split-key map the
+ * rank m is the keys of one partition, so that the split pair m1, m0 counts
+ * mr real keys and s x (m1, m0) counts S x mr (= M when S divides M; else
+ * the last partition is padded, as the hardware pads it).  Returns -1 when
+ * cm lacks m or m0, or S < 1. */
+int mp_cmap_split_keys(mp_cascade_map *cm, int64_t S);
+/* Keys of a split-key map (S x mr), else rank m; -1 when absent. */
+int64_t mp_cmap_keys(const mp_cascade_map *cm);
 
 #endif

@@ -45,15 +45,27 @@ double mp_objective_value(mp_objective o, const mp_cost *c)
 /* ------------------------------------------------------------ the genes */
 
 
-enum { G_VARIANT, G_BIND0, G_PART = G_BIND0 + 12, G_SCHED, G_P0, G_P1, G_ORDER, G_SPILL, G_N };
+enum { G_VARIANT, G_BIND0, G_PART = G_BIND0 + 12, G_SCHED, G_P0, G_P1, G_ORDER, G_SPILL, G_SPLIT, G_N };
+
+/* Variants of an attention instance: 1-pass, 3-pass, and for decode the
+ * split-key cascade (attention-decode-split) with G_SPLIT choosing the split
+ * count.  Its first 11 Einsums are the 1-pass cascade's (BQK ... RNV) and
+ * take the same binding genes; the merge (GM PS MD GD MNV GNV AV) takes AV's
+ * gene: it runs where the 1-pass cascade divides. */
+#define V_SPLIT 2
+#define NV 3
+#define MAX_SPLITS 16
 
 typedef struct space {
     const mp_arch *a;
     const md_inst *in;
     int is_attn;
-    const mp_cascade_desc *cd[2]; /* attention: 1-pass, 3-pass; linear: [0] */
-    int nunits[2][12];            /* capable units per einsum */
-    int units[2][12][MP_MAX_UNITS];
+    const mp_cascade_desc *cd[NV]; /* attention: 1-pass, 3-pass, split-key decode; linear: [0] */
+    int nunits[NV][12];            /* capable units per binding gene */
+    int units[NV][12][MP_MAX_UNITS];
+    int nsplit;                    /* split counts of V_SPLIT (split[k] = 2^(k+1)) */
+    int split_only;                /* the instance fixes the split count: V_SPLIT only */
+    int64_t split[MAX_SPLITS];
     int range[G_N];
     int64_t P, T, N, M, M0;       /* rank sizes */
     int64_t div[2][64];           /* divisors (descending) for p0 choices 0..2 of the tiled rank */
@@ -62,11 +74,11 @@ typedef struct space {
     int64_t p0s[3];
     /* decode_explicit's start per variant: the map's header (cascade, label,
      * instance ranks, repeat) as a zeroed map gets it, built once */
-    mp_cascade_map *head[2];
-    mp_cost_sizes sizes[2]; /* of head[v] */
+    mp_cascade_map *head[NV + MAX_SPLITS]; /* [V_SPLIT + k]: split count split[k] */
+    mp_cost_sizes *sizes[NV + MAX_SPLITS];  /* of head[...] */
     /* names as decode_explicit's zeroed fields get them, padded with zeros,
      * so one fixed-size copy writes the same bytes as es_strlcpy */
-    char ename[2][MP_CAT_MAX_E][MP_ENAME];
+    char ename[NV][MP_CAT_MAX_E][MP_ENAME];
     char uname[MP_MAX_UNITS][MP_NAME];
     char store[3][MP_NAME]; /* dram, buffer (or pe), pe */
 } space;
@@ -100,14 +112,55 @@ static void divisors_fast(int64_t n, int64_t *out, int *cnt)
             out[(*cnt)++] = small[i];
 }
 
-static void capable(const mp_arch *a, const mp_cascade_desc *cd, int n[12], int u[12][MP_MAX_UNITS])
+/* Binding gene of einsum i of variant v (see V_SPLIT). */
+static int gene_of(int v, int i)
+{
+    return v == V_SPLIT && i > 11 ? G_BIND0 + 11 : G_BIND0 + i;
+}
+
+/* Units able to run every einsum that binding gene i of variant v binds. */
+static void capable(const mp_arch *a, const mp_cascade_desc *cd, int v, int n[12], int u[12][MP_MAX_UNITS])
 {
     for (int i = 0; i < cd->n_einsums && i < 12; i++) {
         n[i] = 0;
-        for (int k = 0; k < a->n_units; k++)
-            if (mp_unit_op(&a->units[k], cd->einsums[i].op))
+        for (int k = 0; k < a->n_units; k++) {
+            int ok = 1;
+            for (int j = i; j < cd->n_einsums; j++)
+                if (gene_of(v, j) == G_BIND0 + i && !mp_unit_op(&a->units[k], cd->einsums[j].op))
+                    ok = 0;
+            if (ok)
                 u[i][n[i]++] = k;
+        }
     }
+}
+
+/* The split-key variant applies to a decode instance whose split cascade
+ * begins with the 1-pass cascade's first 11 einsums. */
+static int split_usable(const mp_cascade_desc *one, const mp_cascade_desc *sp)
+{
+    if (!one || !sp || one->n_einsums != 12 || sp->n_einsums > MP_MAX_EINSUMS || sp->n_einsums < 12)
+        return 0;
+    for (int i = 0; i < 11; i++)
+        if (strcmp(one->einsums[i].name, sp->einsums[i].name))
+            return 0;
+    return 1;
+}
+
+static mp_cascade_map *make_head(const mp_cascade_desc *cd, const md_inst *in)
+{
+    mp_cascade_map *h = es_xmalloc(sizeof *h); /* only the header is used */
+    memset(h, 0, offsetof(mp_cascade_map, groups));
+    es_strlcpy(h->cascade, cd->name, MP_NAME);
+    es_strlcpy(h->label, in->name, MP_NAME);
+    mp_cmap_set_instance(h, in);
+    return h;
+}
+
+/* head / sizes index of the genes' variant (and split count) */
+static int head_index(const space *s, const int *gn)
+{
+    int v = s->is_attn ? gn[G_VARIANT] : 0;
+    return v == V_SPLIT ? V_SPLIT + gn[G_SPLIT] : v;
 }
 
 static int space_init(space *s, const mp_arch *a, const md_inst *in)
@@ -136,12 +189,30 @@ static int space_init(space *s, const mp_arch *a, const md_inst *in)
         if (s->M0 > rows)
             s->M0 = rows;
         s->range[G_VARIANT] = 2;
-        for (int v = 0; v < 2; v++)
-            capable(a, s->cd[v], s->nunits[v], s->units[v]);
+        if (mp_cascade_is_decode(in->cascade)) {
+            const mp_cascade_desc *sp = mp_catalog_find("attention-decode-split");
+            int64_t tiles = s->M0 > 0 ? (s->M + s->M0 - 1) / s->M0 : 1;
+            int64_t given = md_inst_rank(in, "s"); /* --splits: the count is the workload's */
+            s->split_only = given > 0;
+            if (split_usable(s->cd[0], sp) && given > 0)
+                s->split[s->nsplit++] = given;
+            else if (split_usable(s->cd[0], sp))
+                for (int64_t k = 2; k <= cols && k <= tiles && s->nsplit < MAX_SPLITS; k *= 2)
+                    s->split[s->nsplit++] = k;
+            if (s->nsplit) {
+                s->cd[V_SPLIT] = sp;
+                s->range[G_VARIANT] = NV;
+                s->range[G_SPLIT] = s->nsplit;
+            }
+        }
+        for (int v = 0; v < NV; v++)
+            if (s->cd[v])
+                capable(a, s->cd[v], v, s->nunits[v], s->units[v]);
         for (int i = 0; i < 12; i++) {
-            int r = s->nunits[0][i];
-            if (i < 6 && s->nunits[1][i] > r)
-                r = s->nunits[1][i];
+            int r = 0;
+            for (int v = 0; v < NV; v++)
+                if (s->cd[v] && s->nunits[v][i] > r && (v != 1 || i < 6))
+                    r = s->nunits[v][i];
             s->range[G_BIND0 + i] = r ? r : 1;
         }
         s->range[G_PART] = 32;
@@ -153,7 +224,7 @@ static int space_init(space *s, const mp_arch *a, const md_inst *in)
         s->cd[0] = mp_catalog_find("linear");
         s->T = md_inst_rank(in, "t");
         s->N = md_inst_rank(in, "n");
-        capable(a, s->cd[0], s->nunits[0], s->units[0]);
+        capable(a, s->cd[0], 0, s->nunits[0], s->units[0]);
         s->range[G_BIND0] = s->nunits[0][0] ? s->nunits[0][0] : 1;
         s->range[G_SCHED] = 2;
         s->range[G_ORDER] = 2;
@@ -179,16 +250,17 @@ static int space_init(space *s, const mp_arch *a, const md_inst *in)
     }
     s->range[G_P1] = mx + 1; /* 0 = the largest factor that fits the buffer */
     (void)rows;
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < NV; v++) {
         if (!s->cd[v])
             continue;
-        mp_cascade_map *h = es_xmalloc(sizeof *h); /* only the header is used */
-        memset(h, 0, offsetof(mp_cascade_map, groups));
-        es_strlcpy(h->cascade, s->cd[v]->name, MP_NAME);
-        es_strlcpy(h->label, in->name, MP_NAME);
-        mp_cmap_set_instance(h, in);
-        s->head[v] = h;
-        mp_cost_sizes_init(&s->sizes[v], h);
+        for (int k = 0; k < (v == V_SPLIT ? s->nsplit : 1); k++) {
+            int hi = v == V_SPLIT ? V_SPLIT + k : v;
+            s->head[hi] = make_head(s->cd[v], in);
+            if (v == V_SPLIT)
+                mp_cmap_split_keys(s->head[hi], s->split[k]);
+            s->sizes[hi] = es_xmalloc(sizeof *s->sizes[hi]);
+            mp_cost_sizes_init(s->sizes[hi], s->head[hi]);
+        }
         for (int i = 0; i < s->cd[v]->n_einsums && i < MP_CAT_MAX_E; i++)
             es_strlcpy(s->ename[v][i], s->cd[v]->einsums[i].name, MP_ENAME);
     }
@@ -203,8 +275,10 @@ static int space_init(space *s, const mp_arch *a, const md_inst *in)
 
 static void space_free(space *s)
 {
-    for (int v = 0; v < 2; v++)
+    for (int v = 0; v < NV + MAX_SPLITS; v++) {
         free(s->head[v]);
+        free(s->sizes[v]);
+    }
 }
 
 /* es_strlcpy into a name field that may hold stale bytes: the field ends
@@ -232,7 +306,7 @@ static int lag_fixpoint(const space *sp, const int *gn, int v, const mp_cascade_
     const mp_cat_index *ix = mp_catalog_index(cd);
     int unit[MP_CAT_MAX_E];
     for (int i = 0; i < cd->n_einsums; i++)
-        unit[i] = sp->units[v][i][gn[G_BIND0 + i]];
+        unit[i] = sp->units[v][gene_of(v, i) - G_BIND0][gn[gene_of(v, i)]];
     for (int it = 0; it < 32; it++) {
         int changed = 0;
         for (int k = 0; k < g->n_einsums; k++) {
@@ -270,7 +344,7 @@ static void make_epoch(const space *sp, const int *gn, int v, mp_group *g, int f
     P->n = 0;
     for (int u = 0; u < a->n_units; u++)
         for (int k = 0; k < g->n_einsums && P->n < MP_MAX_SLOTS; k++)
-            if (sp->units[v][first + k][gn[G_BIND0 + first + k]] == u) {
+            if (sp->units[v][gene_of(v, first + k) - G_BIND0][gn[gene_of(v, first + k)]] == u) {
                 mp_phase_slot *ps = &P->slots[P->n++];
                 es_strlcpy(ps->unit, a->units[u].name, MP_NAME);
                 ps->slot.n = 1;
@@ -289,23 +363,28 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
      * decode leaves cm unspecified) */
     if (gn[G_P1] < 1 || gn[G_P1] > s->ndiv[gn[G_P0]])
         return -1;
+    /* the split-key variant tiles no p (p = 1): the p genes are ignored */
     for (int i = 0; i < cd->n_einsums; i++)
-        if (gn[G_BIND0 + i] >= s->nunits[v][i])
+        if (gn[gene_of(v, i)] >= s->nunits[v][gene_of(v, i) - G_BIND0])
             return -1;
     if (!(s->is_attn && v == 1) && gn[G_PART])
         return -1;
     if (s->is_attn && v == 0 && gn[G_SPILL])
         return -1;
+    if (v == V_SPLIT && gn[G_SPILL])
+        return -1;
+    if (v != V_SPLIT && (gn[G_SPLIT] || s->split_only))
+        return -1;
     /* all but the (large) epoch arrays, which only interleaved groups use */
-    memcpy(cm, s->head[v], offsetof(mp_cascade_map, groups));
+    memcpy(cm, s->head[head_index(s, gn)], offsetof(mp_cascade_map, groups));
     int64_t p0 = s->p0s[gn[G_P0]];
     int64_t p1 = s->divs[gn[G_P0]][gn[G_P1] - 1];
     int64_t p2 = (s->T + p0 - 1) / p0 / p1;
     for (int i = 0; i < cd->n_einsums; i++) {
-        int gi = G_BIND0 + i;
+        int gi = gene_of(v, i);
         mp_binding *b = &cm->bindings[cm->n_bindings++];
         memcpy(b->einsum, s->ename[v][i], MP_ENAME);
-        memcpy(b->unit, s->uname[s->units[v][i][gn[gi]]], MP_NAME);
+        memcpy(b->unit, s->uname[s->units[v][gi - G_BIND0][gn[gi]]], MP_NAME);
     }
     /* fusion groups: 1-pass and linear fuse everything; 3-pass splits the
      * einsum list where the partition mask has a bit */
@@ -320,7 +399,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
          * (names written whole below); entries past the counts, which
          * nothing reads, are not cleared: clearing them took a fifth of
          * the decode */
-        memset(g->granularity, 0, sizeof g->granularity);
+        g->granularity = MP_GRAN_TILE;
         g->max_rows = 0;
         g->n_spill = g->n_keep = g->n_bypass = 0;
         for (int l = 0; l < 3; l++)
@@ -337,7 +416,29 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
             memcpy(g->levels[l].store, s->store[l], MP_NAME);
         mp_level *D = &g->levels[0], *B = &g->levels[1], *E = &g->levels[2];
         add_loop(D, "rep", cm->repeat, MP_LOOP_TEMPORAL);
-        if (s->is_attn) {
+        if (v == V_SPLIT) {
+            /* the splits across the columns (S beyond them at DRAM), key
+             * tiles over m1; the merge runs once per instance */
+            int64_t S = mp_cmap_rank(cm, "s"), cols = 1, m0 = mp_cmap_rank(cm, "m0");
+            for (int k = 0; k < a->n_units; k++)
+                if (!strcmp(a->units[k].name, mp_cmap_unit_of(cm, "BQK")))
+                    cols = a->units[k].cols;
+            int64_t s0 = S < cols ? S : cols;
+            if (m0 > s->M0 && m0 % s->M0)
+                return -1;
+            if (gn[G_ORDER] == 0 && S > s0)
+                add_loop(D, "s", S / s0, MP_LOOP_TEMPORAL);
+            add_loop(D, "m1", mp_cmap_rank(cm, "m1"), MP_LOOP_TEMPORAL);
+            if (gn[G_ORDER] == 1 && S > s0)
+                add_loop(D, "s", S / s0, MP_LOOP_TEMPORAL);
+            if (gn[G_ORDER] == 1 && S == s0)
+                return -1; /* the same point as order 0 */
+            add_loop(E, "s", s0, MP_LOOP_SPATIAL_COLS);
+            add_loop(E, "m0", m0 < s->M0 ? m0 : s->M0, MP_LOOP_SPATIAL_ROWS);
+            if (m0 > s->M0)
+                add_loop(E, "m0", m0 / s->M0, MP_LOOP_TEMPORAL);
+            g->granularity = MP_GRAN_TILE;
+        } else if (s->is_attn) {
             const char *mr = v == 0 ? "m1" : "m";
             int64_t mo = v == 0 ? mp_cmap_rank(cm, "m1") : s->M / s->M0;
             if (v == 1 && s->M % s->M0)
@@ -357,7 +458,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
             add_loop(E, v == 0 ? "m0" : "m", s->M0, MP_LOOP_SPATIAL_ROWS);
             if (m0in > s->M0) /* the key tile is taller than the array: fold it */
                 add_loop(E, "m0", m0in / s->M0, MP_LOOP_TEMPORAL);
-            es_strlcpy(g->granularity, v == 0 ? "tile" : mp_group_whole_head(g) ? "head" : "row", sizeof g->granularity);
+            g->granularity = v == 0 ? MP_GRAN_TILE : mp_group_whole_head(g) ? MP_GRAN_HEAD : MP_GRAN_ROW;
             if (v == 1 && gn[G_SPILL] == 2) /* FLAT's overbooked buffer */
                 set_name(g->spill[g->n_spill++], MP_SPILL_OVERFLOW);
             if (v == 1 && gn[G_SPILL] == 1) {
@@ -408,7 +509,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
                 add_loop(B, "t", tb, MP_LOOP_TEMPORAL);
             add_loop(E, "t", p0, MP_LOOP_SPATIAL_COLS);
             add_loop(E, "n", n0, MP_LOOP_SPATIAL_ROWS);
-            snprintf(g->granularity, sizeof g->granularity, "tile");
+            g->granularity = MP_GRAN_TILE;
         }
         if (g->schedule == MP_SCHED_INTERLEAVED) {
             make_epoch(s, gn, v, g, start - g->n_einsums);
@@ -422,7 +523,7 @@ static int decode_explicit(const space *s, const int *gn, mp_cascade_map *cm)
 
 static int fits_all(const space *s, const int *gn, const mp_cascade_map *cm)
 {
-    return mp_cascade_fits(s->a, cm, &s->sizes[s->is_attn ? gn[G_VARIANT] : 0]);
+    return mp_cascade_fits(s->a, cm, s->sizes[head_index(s, gn)]);
 }
 
 /* Gene G_P1 = 0 means "the largest tile factor that fits" (the P1 rule).
@@ -489,7 +590,7 @@ static int try_genes(const space *s, const int *gn, mp_objective ob, best_t *b, 
     c.valid = 1;
     es_err e;
     /* decode_explicit starts every map of variant v from head[v] */
-    const mp_cost_sizes *z = &s->sizes[s->is_attn ? gn[G_VARIANT] : 0];
+    const mp_cost_sizes *z = s->sizes[head_index(s, gn)];
     /* the P1 rule checked the fit already; otherwise one that does not fit
      * is pruned (the cost model checks the fit first) */
     int rc = fits ? mp_cost_cascade_sized(s->a, &cm, z, &c, &e) : mp_cost_cascade_fit(s->a, &cm, z, &c, &e);

@@ -240,6 +240,17 @@ static int request_lengths(ctx *c, int64_t **out, int64_t *n)
         if ((*out)[i] <= 0 || (*out)[i] > MD_MAX_LEN)
             return es_fail(c->e, "sequence length %lld of request %lld: expected 1 to 2^48",
                            (long long)(*out)[i], (long long)i);
+    /* A ViT's token count is fixed by its image geometry. */
+    const md_model *m = c->m;
+    for (int64_t i = 0; m->family == MD_FAM_VIT && i < *n; i++)
+        if ((*out)[i] != md_vit_tokens(m))
+            return es_fail(c->e,
+                           "model %s: a %lldx%lld image in %lldx%lld patches%s is %lld tokens, the request has %lld; leave "
+                           "the length out or give %lld",
+                           m->name, (long long)m->image_size, (long long)m->image_size, (long long)m->patch_size,
+                           (long long)m->patch_size,
+                           m->cls_token ? " plus a class token" : "", (long long)md_vit_tokens(m),
+                           (long long)(*out)[i], (long long)md_vit_tokens(m));
     return 0;
 }
 

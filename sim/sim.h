@@ -22,9 +22,9 @@
 
 typedef struct sim_run_opts {
     int fast_forward;  /* 1: skip periodic work exactly (default) */
-    int functional;    /* 1: tile ops compute values (attention-1pass only) */
+    int functional;    /* 1: tile ops compute values (cascade interpreter, sim/functional) */
     uint64_t func_seed;
-    double func_tol;   /* max relative error vs gd_attention_naive */
+    double func_tol;   /* max relative error vs each cascade's golden reference */
     sim_trace *trace;  /* NULL: no trace */
 } sim_run_opts;
 

@@ -35,6 +35,8 @@ for src in tests/*/test_*.c; do
     if [ ! -x "$bin" ]; then echo "FAIL $src did not build"; fail=$((fail + 1)); fi
 done
 if [ ! -x "$EINSIM" ]; then echo "FAIL $BUILD/bin/einsim did not build"; fail=$((fail + 1)); fi
+# A failed build may leave an older binary of a test in place: count it.
+if [ -f "$BUILD/build-failed" ]; then echo "FAIL the build of the tests failed (an older binary may have run)"; fail=$((fail + 1)); fi
 for s in tests/e2e/*.sh; do
     [ -f "$s" ] || continue
     case "$s" in */lib.sh) continue ;; esac

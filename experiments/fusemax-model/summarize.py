@@ -30,7 +30,7 @@ print("  speedup vs FLAT              %8.2fx   %s" % (mean("sf"), "5.3x" if e2e 
 print("  energy vs FLAT               %8.3f    %s" % (mean("ef"), "0.83" if e2e else "0.79"))
 print("  speedup vs unfused           %8.2fx   %s" % (mean("su"), "7.6x" if e2e else "10x"))
 print("  energy vs unfused            %8.3f    %s" % (mean("eu"), "-" if e2e else "0.77"))
-print("  +Cascade speedup vs FLAT     %8.2fx   -" % mean("sc"))
+print("  +Cascade speedup vs FLAT     %8.2fx   %s" % (mean("sc"), "-" if e2e else "0.907x"))
 print("  +Architecture speedup vs FLAT%8.2fx   -" % mean("sa"))
 print("  searched/bundled latency, fusemax: max %.4f, mean %.4f" % (max(agg["sh"]), mean("sh")))
 print("  searched/bundled latency, flat:    max %.4f, mean %.4f" % (max(agg["fh"]), mean("fh")))

@@ -3,7 +3,7 @@
 # usage: gnuplot -e "dat='out/ratios.dat'; png='speedup-energy.png'" plot.gp
 set terminal pngcairo size 1200,600 font ",10"
 set output png
-set multiplot layout 1,2
+set multiplot layout 1,2 title "bert-base, trxl-wt103 and t5-small coincide (E = F = 64 per head: the ratios do not depend on the head count); xlm has E = F = 128" font ",10"
 set logscale x 2
 set format x "2^{%L}"
 set xlabel "sequence length (tokens)"

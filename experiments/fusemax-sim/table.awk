@@ -26,7 +26,7 @@ file == 3 && $1 != "scope" {
 END {
   split("unfused flat fusemax-cascade fusemax-arch fusemax", A, " ")
   printf "# FuseMax reproduction with the cycle-level simulator (einsim run, batch 64)\n\n"
-  printf "%d runs in %.1f s (wall, including process start-up); simulated %.3g cycles, fast-forwarded %.3g cycles.\n\n", runs, t1 - t0, SIM, FF
+  printf "%d runs in %.1f s (wall: einsim sweep, in-process threads); simulated %.3g cycles, fast-forwarded %.3g cycles.\n\n", runs, t1 - t0, SIM, FF
   for (sc = 1; sc <= 2; sc++) {
     s = sc == 1 ? "attention" : "layer"
     printf "## scope %s: latency (s)\n\n| model | seq |", s

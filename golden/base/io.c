@@ -109,6 +109,15 @@ int es_out_open(es_out *o, const char *path, es_err *e)
                        path, is_link ? "a symbolic link" : "a device or socket");
     }
     o->fp = fopen(o->tmp, "wb");
+    if (!o->fp && errno == ENOENT) {
+        /* outputs never create folders: a typo would scatter them */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        return es_fail(e, "%s: cannot write: folder '%s' does not exist; create it first", path, slash ? dir : ".");
+    }
     if (!o->fp)
         return es_fail(e, "%s: cannot open for writing: %s", path, strerror(errno));
     pending_add(o->tmp);

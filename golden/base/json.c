@@ -70,7 +70,10 @@ cJSON *es_json_parse(const char *name, const char *text, size_t n, es_err *e)
         const char *at = cJSON_GetErrorPtr();
         size_t off = at && at >= text && at <= text + n ? (size_t)(at - text) : 0;
         locate(text, off, &line, &col);
-        es_fail_at(e, name, line, col, "%s", off >= n ? "JSON ends too early (truncated?)" : "not valid JSON");
+        size_t rest = off;
+        while (rest < n && strchr(" \t\r\n", text[rest]))
+            rest++;
+        es_fail_at(e, name, line, col, "%s", rest >= n ? "JSON ends too early (truncated?)" : "not valid JSON");
         return NULL;
     }
     size_t off = end && end >= text && end <= text + n ? (size_t)(end - text) : n;

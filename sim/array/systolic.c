@@ -79,7 +79,24 @@ typedef struct sa_run {
     sa_fold_cb cb;
     void *ctx;
     int64_t last_r, last_c;
+    uint64_t last_dur; /* duration of the last fold started */
+    int failed;        /* the fold source reported an error (in err) */
+    es_err err;
 } sa_run;
+
+/* Duration of a fold of r x c: the C model, or the fold source (asked once
+ * per fold it simulates; a skipped fold repeats the last one's). */
+static uint64_t fold_dur(sa_run *s, int64_t r, int64_t c)
+{
+    if (!s->g->fold_source)
+        return sa_fold_cycles(s->g, r, c);
+    if (s->failed)
+        return 0;
+    uint64_t d = s->g->fold_source(s->g->fold_ctx, r, c, s->t, &s->err);
+    if (d == 0)
+        s->failed = 1;
+    return d;
+}
 
 static void fold_rc(const sa_run *s, uint64_t idx, int64_t *r, int64_t *c)
 {
@@ -145,7 +162,7 @@ static void fold_end(sim_engine *en, void *obj, int64_t arg)
          * but the last of the run of identical folds. */
         uint64_t run = identical_run(s, r, c);
         if (run > 1) {
-            uint64_t skip = run - 1, dur = sa_fold_cycles(s->g, r, c) - SA_NATIVE_FOLD_OVERLAP;
+            uint64_t skip = run - 1, dur = s->last_dur - SA_NATIVE_FOLD_OVERLAP;
             sim_engine_shift(en, skip * dur);
             account(s, r, c, skip);
             s->res->fast_forwarded_cycles += skip * dur;
@@ -161,7 +178,8 @@ static void fold_start(sim_engine *en, void *obj, int64_t arg)
     sa_run *s = obj;
     int64_t r, c;
     fold_rc(s, s->idx, &r, &c);
-    uint64_t dur = sa_fold_cycles(s->g, r, c);
+    uint64_t dur = fold_dur(s, r, c);
+    s->last_dur = dur;
     if (s->cb)
         s->cb(s->ctx, en->now, dur, r, c);
     account(s, r, c, 1);
@@ -190,6 +208,10 @@ int sa_simulate(const sa_gemm *g, sa_result *out, sa_fold_cb cb, void *ctx, es_e
     sim_run_all(&en);
     out->events = en.n_events;
     out->cycles = en.now;
+    if (s.failed) {
+        sim_engine_free(&en);
+        return es_fail(e, "%s", s.err.msg);
+    }
     if (g->timing == SA_TIMING_SCALESIM)
         out->cycles += SA_SCALESIM_TAIL; /* SCALE-Sim counts the last cycle's index */
     sim_engine_free(&en);

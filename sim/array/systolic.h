@@ -18,12 +18,19 @@
 typedef enum { SA_OS, SA_WS, SA_IS } sa_dataflow;
 typedef enum { SA_TIMING_NATIVE, SA_TIMING_SCALESIM } sa_timing;
 
+/* Optional source of fold durations replacing the C timing model (einsim
+ * gemm --rtl array2d asks the Verilated RTL, sim/array/rtl_link.h): cycles
+ * of a fold of r rows x c cols streaming t; returns 0 and fills e on error. */
+typedef uint64_t (*sa_fold_source)(void *ctx, int64_t r, int64_t c, int64_t t, es_err *e);
+
 typedef struct sa_gemm {
     int64_t R, C;       /* array rows, cols */
     int64_t M, N, K;
     sa_dataflow df;
     sa_timing timing;
     int fast_forward;   /* skip runs of identical folds exactly */
+    sa_fold_source fold_source; /* NULL: the C model (sa_fold_cycles) */
+    void *fold_ctx;
 } sa_gemm;
 
 typedef struct sa_result {

@@ -56,5 +56,6 @@ int cmd_run(int argc, char **argv);
 int cmd_gemm(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_dram(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 #endif

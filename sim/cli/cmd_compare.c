@@ -10,15 +10,21 @@
 #include "golden/base/io.h"
 #include "golden/base/json.h"
 #include "cli.h"
+#include "diff.h"
 
 static const char usage[] =
-    "usage: einsim compare [--diff] REPORT.json REPORT.json ...\n"
+    "usage: einsim compare [--diff [--tolerance X] [--simulation] [--csv F]] REPORT.json REPORT.json ...\n"
     "  Side-by-side table of JSON reports (einsim run --json / einsim gemm --json):\n"
     "  cycles, latency, energy, unit utilizations, DRAM bytes, energy breakdown,\n"
     "  simulation figures; each column after the first also gives its ratio to the first.\n"
-    "  --diff  instead list every field whose value differs from the first report's,\n"
-    "          ignoring wall-clock fields (simulation.wall_s); exit 0 when none differs,\n"
-    "          1 otherwise (a regression check: docs/reports.md).\n";
+    "  --diff  instead list every field that differs from the first report's, per\n"
+    "          Einsum by name: regressions and changes, then improvements.  Lower is\n"
+    "          better for latency, cycles, energy and bytes, higher for utilization.\n"
+    "          Exit 1 when a field regressed or changed beyond the tolerance, else 0\n"
+    "          (a regression check: docs/reports.md).\n"
+    "  --tolerance X   relative, per field (default 0; 0.01 = 1%%)\n"
+    "  --simulation    also compare simulation.* counters (wall clock never)\n"
+    "  --csv F         write the differences as CSV (report,field,a,b,relative_change,verdict)\n";
 
 #define MAXR 16
 
@@ -80,56 +86,6 @@ static void check_report(const char *file, const cJSON *r)
     }
 }
 
-/* Wall-clock fields: the only ones allowed to change between two runs of
- * the same inputs (docs/reports.md). */
-static int is_wall(const char *path) { return !strcmp(path, "simulation.wall_s"); }
-
-/* --diff: every leaf of b that differs from a (or is missing in one). */
-static int diff_tree(const cJSON *a, const cJSON *b, const char *path, const char *fa, const char *fb)
-{
-    char sub[512];
-    int nd = 0;
-    if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
-        for (const cJSON *x = a->child; x; x = x->next) {
-            snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", x->string);
-            const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
-            if (!y) {
-                if (!is_wall(sub))
-                    printf("%-40s only in %s\n", sub, fa), nd++;
-            } else
-                nd += diff_tree(x, y, sub, fa, fb);
-        }
-        for (const cJSON *y = b->child; y; y = y->next)
-            if (!cJSON_GetObjectItemCaseSensitive(a, y->string)) {
-                snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", y->string);
-                if (!is_wall(sub))
-                    printf("%-40s only in %s\n", sub, fb), nd++;
-            }
-        return nd;
-    }
-    if (cJSON_IsArray(a) && cJSON_IsArray(b)) {
-        int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
-        if (na != nb) {
-            printf("%-40s %d items vs %d\n", path, na, nb);
-            return 1;
-        }
-        for (int i = 0; i < na; i++) {
-            snprintf(sub, sizeof sub, "%s[%d]", path, i);
-            nd += diff_tree(cJSON_GetArrayItem(a, i), cJSON_GetArrayItem(b, i), sub, fa, fb);
-        }
-        return nd;
-    }
-    if (is_wall(path))
-        return 0;
-    char *ta = cJSON_PrintUnformatted(a), *tb = cJSON_PrintUnformatted(b);
-    if (strcmp(ta, tb)) {
-        printf("%-40s %s -> %s\n", path, ta, tb);
-        nd = 1;
-    }
-    free(ta), free(tb);
-    return nd;
-}
-
 /* Keys of object `key` over all reports, in first-seen order. */
 static int keys_of(cJSON **r, int n, const char *key, char names[][64], int max)
 {
@@ -149,7 +105,7 @@ static int keys_of(cJSON **r, int n, const char *key, char names[][64], int max)
 
 int cmd_compare(int argc, char **argv)
 {
-    cli_opt o[] = {{"diff", 0, 0}, {NULL, 0, 0}};
+    cli_opt o[] = {{"diff", 0, 0}, {"tolerance", 1, 0}, {"simulation", 0, 0}, {"csv", 1, 0}, {NULL, 0, 0}};
     const char *pos[MAXR];
     int n = cli_parse(argc, argv, 1, o, pos, MAXR, "compare", usage);
     if (n < 1)
@@ -164,19 +120,40 @@ int cmd_compare(int argc, char **argv)
             es_fatal(ES_EXIT_BADINPUT, "%s: not a JSON report (expected an object)", pos[i]);
         check_report(pos[i], r[i]);
     }
+    /* after reading, so a single bad report is named as such */
+    if (n < 2)
+        es_fatal(ES_EXIT_BADINPUT, "compare: expected at least two reports, got one (see 'einsim compare --help')");
+    if (!cli_flag(o, "diff") && (cli_get(o, "tolerance") || cli_get(o, "simulation") || cli_get(o, "csv")))
+        es_fatal(ES_EXIT_BADINPUT, "compare: --tolerance, --simulation and --csv go with --diff");
     if (cli_flag(o, "diff")) {
         if (n < 2)
             es_fatal(ES_EXIT_BADINPUT, "compare --diff: expected at least two reports");
-        int nd = 0;
+        diff_opts dopt = {cli_double(o, "tolerance", 0), cli_flag(o, "simulation")};
+        if (dopt.tolerance < 0)
+            es_fatal(ES_EXIT_BADINPUT, "--tolerance: expected a relative tolerance >= 0 (0.01 = 1%%), got '%s'",
+                     cli_get(o, "tolerance"));
+        es_out co;
+        es_err e;
+        if (cli_get(o, "csv") && es_out_open(&co, cli_get(o, "csv"), &e))
+            es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+        int bad = 0;
         for (int i = 1; i < n; i++) {
-            int d = diff_tree(r[0], r[i], "", pos[0], pos[i]);
-            printf("%s vs %s: %d field%s differ%s (wall-clock fields ignored)\n", pos[0], pos[i], d,
-                   d == 1 ? "" : "s", d == 1 ? "s" : "");
-            nd += d;
+            diff_result d;
+            diff_reports(r[0], r[i], &dopt, &d);
+            printf("%s vs %s: %d regressed, %d changed, %d improved, %d labels differ (tolerance %g%s)\n",
+                   pos[0], pos[i], d.regressed, d.changed, d.improved, d.labels, dopt.tolerance,
+                   dopt.simulation ? "" : "; simulation.* ignored");
+            diff_print(stdout, &d);
+            if (cli_get(o, "csv"))
+                diff_csv(co.fp, &d, pos[i], i == 1);
+            bad |= d.regressed || d.changed;
+            diff_free(&d);
         }
+        if (cli_get(o, "csv") && es_out_commit(&co, &e))
+            es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
         for (int i = 0; i < n; i++)
             cJSON_Delete(r[i]);
-        return nd ? 1 : 0;
+        return bad ? 1 : 0;
     }
     printf("%-34s", "report");
     for (int i = 0; i < n; i++) {

@@ -6,16 +6,19 @@
 
 #include "golden/base/err.h"
 #include "cli.h"
+#include "sim/array/rtl_link.h"
 #include "sim/array/systolic.h"
 #include "sim/report/report.h"
 
 static const char usage[] =
     "usage: einsim gemm --rows R --cols C --dataflow os|ws|is --m M --n N --k K\n"
-    "                   [--timing native|scalesim] [--full] [--json F] [--csv F] [--trace F]\n"
+    "                   [--timing native|scalesim] [--full] [--rtl array2d] [--json F] [--csv F] [--trace F]\n"
     "  C[MxN] = A[MxK].B[KxN] on an R x C systolic array.  --timing scalesim reproduces\n"
     "  SCALE-Sim's stall-free cycle and utilization conventions; native is einsim's\n"
     "  (docs/cycles.md).  --full simulates every fold (no fast-forward of identical folds).\n"
-    "  --json - writes the JSON report to stdout and the summary to stderr.\n";
+    "  --json - writes the JSON report to stdout and the summary to stderr.\n"
+    "  --rtl array2d: every fold's cycles come from the Verilated RTL array (make rtl),\n"
+    "  which also checks its values against golden; the report is the native one (docs/rtl.md).\n";
 
 typedef struct trace_ctx {
     sim_trace *t;
@@ -34,7 +37,7 @@ int cmd_gemm(int argc, char **argv)
 {
     cli_opt o[] = {{"rows", 1, 0}, {"cols", 1, 0}, {"dataflow", 1, 0}, {"m", 1, 0},    {"n", 1, 0},
                    {"k", 1, 0},    {"timing", 1, 0}, {"json", 1, 0},   {"csv", 1, 0}, {"trace", 1, 0},
-                   {"full", 0, 0}, {NULL, 0, 0}};
+                   {"full", 0, 0}, {"rtl", 1, 0},  {NULL, 0, 0}};
     cli_parse(argc, argv, 1, o, NULL, 0, "gemm", usage);
     const char *need[] = {"rows", "cols", "dataflow", "m", "n", "k"};
     for (size_t i = 0; i < sizeof need / sizeof *need; i++)
@@ -62,6 +65,16 @@ int cmd_gemm(int argc, char **argv)
     else
         es_fatal(ES_EXIT_BADINPUT, "gemm: --timing: expected native or scalesim, got '%s'", tm);
     g.fast_forward = !cli_flag(o, "full");
+    sa_rtl *rtl = NULL;
+    es_err e;
+    if (cli_get(o, "rtl")) {
+        if (g.timing != SA_TIMING_NATIVE)
+            es_fatal(ES_EXIT_BADINPUT, "gemm: --rtl replaces the native timing model; expected no --timing or --timing native");
+        if (sa_rtl_open(cli_get(o, "rtl"), &g, &rtl, &e) < 0)
+            es_fatal(ES_EXIT_BADINPUT, "gemm: %s", e.msg);
+        g.fold_source = sa_rtl_fold_cycles;
+        g.fold_ctx = rtl;
+    }
 
     sim_trace tr = {0};
     trace_ctx tc = {&tr, 0};
@@ -69,11 +82,12 @@ int cmd_gemm(int argc, char **argv)
         sim_trace_init(&tr, SIM_TRACE_DEFAULT_CAP);
         tc.unit = sim_trace_unit(&tr, "array");
     }
-    es_err e;
     sa_result res;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (sa_simulate(&g, &res, tr.enabled ? on_fold : NULL, &tc, &e) < 0)
+    int failed = sa_simulate(&g, &res, tr.enabled ? on_fold : NULL, &tc, &e) < 0;
+    sa_rtl_close(rtl);
+    if (failed)
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     clock_gettime(CLOCK_MONOTONIC, &t1);
 

@@ -48,7 +48,8 @@ static const char *usage_text =
     "                   summary then goes to stderr)\n"
     "  --gen N          generate: N new tokens, greedy, with the KV cache\n"
     "  --save-weights F write the model's weights (e.g. synthetic ones) as F32 .safetensors with\n"
-    "                   Hugging Face names, atomically\n"
+    "                   Hugging Face names, and config.json beside F (replaced), atomically;\n"
+    "                   F's folder must exist\n"
     "  --ref-gemm       use the defined-order reference GEMM instead of OpenBLAS (slow, exact)\n"
     "  --threads N      OpenBLAS threads (default 1)\n"
     "  --time           also print wall-clock times (left out by default so the output is\n"
@@ -435,7 +436,7 @@ int cmd_golden(int argc, char **argv)
             fputs(usage_text, stdout);
             return 0;
         }
-        es_fatal(ES_EXIT_BADINPUT, "golden: expected 'forward', 'generate', 'quantize' or 'kernel NAME'%s%s%s (see 'einsim golden --help')",
+        es_fatal(ES_EXIT_BADINPUT, "golden: expected 'forward' or 'generate', or 'quantize' or 'kernel NAME'%s%s%s (see 'einsim golden --help')",
                  argc >= 2 ? ", got '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
     }
     int generate = !strcmp(argv[1], "generate");
@@ -525,9 +526,19 @@ int cmd_golden(int argc, char **argv)
         fprintf(info, "time: weights %.3f s\n", t1 - t0);
     const char *save = cli_get(opts, "save-weights");
     if (save) {
+        /* config.json beside the weights, so --weights F alone reads them
+         * back; opened first so a bad folder fails before either is written */
+        char dirbuf[4096], cfg[4200];
+        snprintf(dirbuf, sizeof dirbuf, "%s", save);
+        snprintf(cfg, sizeof cfg, "%s/config.json", dirname(dirbuf));
+        es_out cfg_out;
+        cli_out_open(&cfg_out, "--save-weights", cfg);
         if (gd_model_save(&m, save, &e) != 0)
             die(&e);
-        fprintf(info, "weights written to %s (%d tensors, F32)\n", save, m.n_w);
+        char *cj = gd_config_to_hf_json(&c);
+        cli_out_commit(&cfg_out, cj);
+        free(cj);
+        fprintf(info, "weights written to %s (%d tensors, F32) and its config to %s\n", save, m.n_w, cfg);
     }
     print_ids("tokens", tok, n);
 

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "mapper/arch.h"
 #include "mapper/cost.h"
+#include "mapper/mapfile.h"
 #include "sim/report/report.h"
 #include "mapper/mapping.h"
 #include "mapper/resolve.h"
@@ -24,7 +25,7 @@
 
 static const char usage[] =
     "usage: einsim map --arch A --model M (--seq N [--batch B] | --seqs 512,77,1024 | --prompt P)\n"
-    "                  [--phase prefill|decode [--gen G]] [--scope attention|layer|model]\n"
+    "                  [--phase prefill|decode [--gen G] [--splits S]] [--scope attention|layer|model]\n"
     "                  [--objective latency|energy|edp] [--budget N] [--seed S]\n"
     "                  [--mapping F] [--set KEY.PATH=VALUE ...] [-o F] [--json F]\n"
     "  Searches mappings of the model's attention (and, with --scope layer, the\n"
@@ -146,7 +147,7 @@ static cJSON *json_mapping(const mp_mapping *m)
             for (int i = 0; i < G->n_einsums; i++)
                 cJSON_AddItemToArray(es, cJSON_CreateString(G->einsums[i]));
             cJSON_AddStringToObject(jg, "schedule", mp_sched_name(G->schedule));
-            cJSON_AddStringToObject(jg, "granularity", G->granularity);
+            cJSON_AddStringToObject(jg, "granularity", mp_gran_name(G->granularity));
             cJSON *sp = cJSON_AddArrayToObject(jg, "spill");
             for (int i = 0; i < G->n_spill; i++)
                 cJSON_AddItemToArray(sp, cJSON_CreateString(G->spill[i]));
@@ -227,55 +228,17 @@ static void print_cost(FILE *tx, const char *what, const mp_arch *a, const mp_co
     fprintf(tx, "\n");
 }
 
-static int cost_mapping_file_into(const mp_arch *a, const char *name, const md_workload *w, mp_mapping *m,
-                                  mp_cost *c, es_err *e)
-{
-    mp_mapping t;
-    if (mp_mapping_load(name, &t, e))
-        return -1;
-    if (strcmp(t.arch, a->name)) {
-        mp_mapping_free(&t);
-        return es_fail(e, "mapping '%s' is for arch '%s', not '%s'", name, t.arch, a->name);
-    }
-    int template = t.n_cascades && t.cascades[0].n_ranks == 0;
-    if (template) {
-        int skipped;
-        int rc = mp_resolve(a, &t, w, m, &skipped, e);
-        mp_mapping_free(&t);
-        if (rc)
-            return -1;
-    } else {
-        *m = t; /* a move: m takes t's array, t is not used again */
-        /* the attention instances' key lengths, in order, must be the
-         * mapping's (a varlen batch or decode has several) */
-        int k = 0;
-        for (int i = 0; i < w->n_inst; i++) {
-            if (strcmp(w->inst[i].name, "attention"))
-                continue;
-            while (k < m->n_cascades && strcmp(m->cascades[k].label, "attention"))
-                k++;
-            int64_t want = md_inst_rank(&w->inst[i], "m");
-            int64_t have = k < m->n_cascades ? mp_cmap_rank(&m->cascades[k], "m") : -1;
-            if (have != want)
-                return es_fail(e, "mapping '%s' was made for seq %lld (its cascade %d, attention), the workload has %lld",
-                               name, (long long)have, k + 1, (long long)want);
-            k++;
-        }
-    }
-    if (mp_cost_eval(a, m, c, e))
-        return -1;
-    if (!c->valid)
-        return es_fail(e, "mapping '%s' is infeasible: %s", name, c->why);
-    return 0;
-}
-
 /* A mapping from a file: resolve it when it is a template (no sizes).  *m
  * is overwritten; it owns its cascades on success and is empty on failure. */
 static int cost_mapping_file(const mp_arch *a, const char *name, const md_workload *w, mp_mapping *m, mp_cost *c,
                              es_err *e)
 {
-    mp_mapping_init(m);
-    int rc = cost_mapping_file_into(a, name, w, m, c, e);
+    int skipped;
+    if (mp_mapping_for(a, name, w, m, &skipped, e))
+        return -1;
+    int rc = mp_cost_eval(a, m, c, e);
+    if (!rc && !c->valid)
+        rc = es_fail(e, "mapping '%s' is infeasible: %s", name, c->why);
     if (rc)
         mp_mapping_free(m);
     return rc;
@@ -301,7 +264,7 @@ int cmd_map(int argc, char **argv)
     char label[512];
     mp_arch_label(a->name, sets, n_sets, label, sizeof label);
     static cli_run cr; /* run.seqs points into it */
-    cli_run_options(o, "map", 0, &cr);
+    cli_run_options(o, "map", model.family == MD_FAM_VIT ? md_vit_tokens(&model) : 0, &cr); /* ViT: its tokens */
     md_run run = cr.run;
     cli_run_fit_arch(&run, a);
     mp_search_opts so = {MP_OBJ_LATENCY, cli_int(o, "budget", 20000, 0, (int64_t)1 << 40),

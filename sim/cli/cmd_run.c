@@ -17,7 +17,7 @@
 
 static const char usage[] =
     "usage: einsim run --arch A --model M [--seq N | --seqs 512,77,1024 | --prompt P] [--batch B]\n"
-    "                  [--phase prefill|decode [--gen G]] [--scope attention|layer|model] [--mapping F]\n"
+    "                  [--phase prefill|decode [--gen G] [--splits S]] [--scope attention|layer|model] [--mapping F]\n"
     "                  [--functional [--heads H] [--seed S]] [--full]\n"
     "                  [--set KEY.PATH=VALUE ...] [--json F] [--csv F] [--trace F]\n"
     "  Simulates the model's cascades on the architecture, cycle by cycle on the event\n"
@@ -32,7 +32,9 @@ static const char usage[] =
     "  Lengths need not divide the tiles (the last tile is partial).  --seqs: one\n"
     "  length per request.  Decode: --seq/--prompt is the cache length before the\n"
     "  first step, --gen the tokens generated per request (one attention instance\n"
-    "  per cache length).  Norms, residuals and activations run only where the\n"
+    "  per cache length); --splits S: split-key decode (attention-decode-split,\n"
+    "  the mapping's split-key template) with S key partitions per request and\n"
+    "  head (einsim map also searches split counts).  Norms, residuals and activations run only where the\n"
     "  mapping has a template for them (tpu: yes; the FuseMax archs: skipped).\n"
     "  PIM archs (pimgpt, pimgpt-hbm): --phase decode --prompt P --gen G, batch 1,\n"
     "  the whole model; --mapping F takes a PIM mapping (einsim map -o F); --check\n"
@@ -115,8 +117,15 @@ int cmd_run(int argc, char **argv)
     }
     if (cli_flag(o, "check"))
         es_fatal(ES_EXIT_BADINPUT, "run: --check applies to PIM archs (a command-level memory)");
+    /* the default length: 1024 tokens, a ViT's image tokens (a model that
+     * does not load is reported by the run itself) */
+    int64_t dflt_seq = 1024;
+    md_model vm;
+    es_err ve;
+    if (!md_model_load(cli_get(o, "model"), &vm, &ve) && vm.family == MD_FAM_VIT)
+        dflt_seq = md_vit_tokens(&vm);
     cli_run *cr = es_xcalloc(1, sizeof *cr);
-    cli_run_options(o, "run", 1024, cr);
+    cli_run_options(o, "run", dflt_seq, cr);
     p.arch = cli_get(o, "arch");
     p.model = cli_get(o, "model");
     p.mapping = cli_get(o, "mapping");

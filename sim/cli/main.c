@@ -21,6 +21,7 @@ static const struct {
     {"golden", cmd_golden, "golden C reference: forward, generate, kernels"},
     {"compare", cmd_compare, "side-by-side table of JSON reports"},
     {"dram", cmd_dram, "run a DRAM timing set alone on stream, random or trace traffic"},
+    {"sweep", cmd_sweep, "run the points of a sweep file on threads, resumable; CSV, checks, Pareto"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -29,11 +30,14 @@ static void usage(FILE *fp)
     fputs("usage: einsim COMMAND [options]   (einsim COMMAND --help for details)\n\ncommands:\n", fp);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].what);
-    fputs("\noptions:\n  --help     this text\n  --version  print the version and exit\n"
-          "\nexit status:\n  0  success\n  1  a check found a difference (compare --diff regression,\n"
-          "     or cascade run beyond tolerance)\n"
-          "  2  bad input: one-line error naming the file, line, column or option\n"
-          "  3  internal error (a bug; please report it)\n", fp);
+    fputs("\noptions: --help, --version\n"
+          "\nexit status:\n"
+          "  0  done\n"
+          "  1  a check ran and found a difference (compare --diff, cascade run against its\n"
+          "     golden, golden kernel beyond its bound)\n"
+          "  2  bad input or an output that cannot be written: one line 'einsim: ...' on stderr\n"
+          "  3  internal error (a bug; please report it)\n",
+          fp);
 }
 
 int main(int argc, char **argv)
@@ -60,7 +64,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("einsim %s\n", EINSIM_VERSION);
+        puts("einsim " EINSIM_VERSION);
         return 0;
     }
     for (size_t i = 0; i < NCOMMANDS; i++)

@@ -7,19 +7,15 @@
 #include "golden/base/io.h"
 #include "mapper/catalog.h"
 #include "mapper/cost.h"
+#include "mapper/mapfile.h"
 #include "mapper/resolve.h"
 
-/* The arch's bundled mapping resolved for w into *m (empty on failure). */
+/* The named (or bundled) mapping resolved for w into *m (empty on failure),
+ * with the checks `einsim map` makes (mp_mapping_for). */
 static int bundled_mapping(const mp_arch *a, const char *name, const md_workload *w, mp_mapping *m, int *skipped,
                            es_err *e)
 {
-    mp_mapping tmpl;
-    mp_mapping_init(m);
-    if (mp_mapping_load(name, &tmpl, e))
-        return -1;
-    int rc = mp_resolve(a, &tmpl, w, m, skipped, e);
-    mp_mapping_free(&tmpl);
-    return rc;
+    return mp_mapping_for(a, name, w, m, skipped, e);
 }
 
 int cli_point_searched_mapping(const mp_arch *a, const md_workload *w, const mp_search_opts *so, mp_mapping *m,

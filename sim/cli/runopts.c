@@ -28,6 +28,9 @@ void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_ru
     run->seq = cli_get(o, "prompt") || cli_get(o, "seqs") ? 0 : cli_int(o, "seq", dflt_seq, 1, (int64_t)1 << 30);
     run->prompt = cli_int(o, "prompt", 0, 1, (int64_t)1 << 30);
     run->gen = cli_int(o, "gen", 1, 1, (int64_t)1 << 20);
+    if (cli_get(o, "splits") && run->phase != MD_PHASE_DECODE)
+        es_fatal(ES_EXIT_BADINPUT, "%s: --splits needs --phase decode", cmd);
+    run->splits = cli_int(o, "splits", 1, 2, (int64_t)1 << 16);
     r->nseqs = 0;
     if ((s = cli_get(o, "seqs"))) {
         if (cli_get(o, "batch"))

@@ -12,7 +12,7 @@
 #define CLI_RUN_MAX_SEQS 4096
 #define CLI_RUN_OPTS                                                                                             \
     {"seq", 1, 0}, {"seqs", 1, 0}, {"batch", 1, 0}, {"phase", 1, 0}, {"scope", 1, 0}, {"prompt", 1, 0},     \
-        {"gen", 1, 0}
+        {"gen", 1, 0}, {"splits", 1, 0}
 
 typedef struct cli_run {
     md_run run;

@@ -56,12 +56,14 @@ struct sim_comp {
 
 extern const sim_comp_ops sim_array_ops; /* sim/comp/array.c: 2D/1D arrays, vector units */
 extern const sim_comp_ops sim_membw_ops; /* sim/mem/membw.c: off-chip memory, bandwidth model */
+extern const sim_comp_ops sim_dram_ops;  /* sim/dram/memdev.c: off-chip memory, command-level DRAM */
 extern const sim_comp_ops sim_link_ops;   /* sim/link/link.c: latency + bytes/cycle */
 
 /* Registry entries (one per kind; listed in sim/comp/registry.c). */
 extern const mp_kind sim_array2d_kind, sim_array1d_kind, sim_vector_kind; /* sim/comp/array.c */
 extern const mp_kind sim_pim_banks_kind, sim_vector_asic_kind;           /* sim/pim/arch.c */
 extern const mp_kind sim_membw_kind;                                      /* sim/mem/membw.c */
+extern const mp_kind sim_dram_kind;                                       /* sim/dram/memdev.c */
 extern const mp_kind sim_p2p_link_kind;                                   /* sim/link/link.c */
 
 /* The registry: every kind an arch spec may name, per interface. */

@@ -20,6 +20,7 @@ static const mp_kind *const unit_kinds[] = {
 
 static const mp_kind *const mem_kinds[] = {
     &sim_membw_kind,
+    &sim_dram_kind,
 };
 
 static const mp_kind *const link_kinds[] = {

@@ -15,6 +15,11 @@
 #include "sim/dram/dram.h"
 
 #define NONE (INT64_MIN / 4) /* "never happened": every gap is met */
+/* Recent data bursts kept for the bus check (a ring): a burst can only
+ * collide with one whose command issued less than max(CL, CWL) + nBL +
+ * tRTRS cycles earlier, and column commands issue at most one per cycle, so
+ * 64 cover every bundled set (CL <= 50). */
+#define CK_BURSTS 64
 
 typedef struct {
     int open;
@@ -43,8 +48,8 @@ typedef struct {
 typedef struct {
     ck_rank r[DR_MAX_RANKS];
     int64_t last_t, row_bus, col_bus, gb_ready;
-    ck_burst burst[4];
-    int nburst;
+    ck_burst burst[CK_BURSTS];
+    int nburst, head; /* head: oldest */
 } ck_chan;
 
 typedef struct {
@@ -100,18 +105,20 @@ static void check_data_bus(ck_ctx *x, ck_chan *ch, int64_t start, int rank, int 
     const dr_timing *T = &x->s->t;
     int64_t end = start + T->nBL;
     for (int i = 0; i < ch->nburst; i++) {
-        ck_burst *p = &ch->burst[i];
+        ck_burst *p = &ch->burst[(ch->head + i) % CK_BURSTS];
         int64_t sw = (p->rank != rank || p->write != write) ? T->tRTRS : 0;
         if (start >= p->end + sw || end + sw <= p->start)
             continue;
         violation(x, "data-bus", p->end + sw, "burst [%lld,%lld) collides with burst [%lld,%lld) (+%lld switch)",
                   (long long)start, (long long)end, (long long)p->start, (long long)p->end, (long long)sw);
     }
-    if (ch->nburst == 4)
-        memmove(ch->burst, ch->burst + 1, 3 * sizeof *ch->burst);
-    else
-        ch->nburst++;
-    ch->burst[ch->nburst - 1] = (ck_burst){start, end, rank, write};
+    ck_burst b = {start, end, rank, write};
+    if (ch->nburst == CK_BURSTS) {
+        ch->burst[ch->head] = b;
+        ch->head = (ch->head + 1) % CK_BURSTS;
+    } else {
+        ch->burst[(ch->head + ch->nburst++) % CK_BURSTS] = b;
+    }
 }
 
 static void check_refresh_interval(ck_ctx *x, int64_t t, int64_t last, int64_t interval, const char *who)

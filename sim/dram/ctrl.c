@@ -35,6 +35,8 @@ typedef struct cand {
     dr_cmd_kind k;
     dr_addr a;
     int qsel, qi; /* queue (0 read, 1 write, -1 refresh) and index */
+    int col;      /* a column command (row hit) */
+    uint64_t seq; /* its request's arrival order */
 } cand;
 
 typedef struct ctrl {
@@ -108,6 +110,8 @@ void dr_mem_on_done(dr_mem *m, dr_done_fn fn, void *ctx)
     m->done_ctx = ctx;
 }
 
+static void update_for_new(const dr_spec *s, ctrl *c, int qs);
+
 int dr_mem_submit(dr_mem *m, uint64_t byte_addr, int is_write, uint64_t arrival, uint64_t id)
 {
     dr_addr a = dr_map_address(m->s, byte_addr);
@@ -119,8 +123,9 @@ int dr_mem_submit(dr_mem *m, uint64_t byte_addr, int is_write, uint64_t arrival,
         arrival = m->last_arrival;
     m->last_arrival = arrival;
     c->q[qs][c->n[qs]++] = (req){id, m->seq++, arrival, a, is_write, 0};
-    c->dirty = 1;
     m->pending++;
+    if (!c->dirty)
+        update_for_new(m->s, c, qs);
     return 0;
 }
 
@@ -151,7 +156,7 @@ static int refresh_blocks(const dr_spec *s, const ctrl *c, int bi, uint64_t t)
 /* The next refresh command and its time (DR_NEVER when refresh is off). */
 static cand refresh_cand(const dr_spec *s, const ctrl *c)
 {
-    cand best = {DR_NEVER, DR_REFAB, {0}, -1, 0};
+    cand best = {DR_NEVER, DR_REFAB, {0}, -1, 0, 0, 0};
     if (s->refresh == DR_REFRESH_NONE)
         return best;
     if (s->refresh == DR_REFRESH_ALLBANK) {
@@ -164,7 +169,7 @@ static cand refresh_cand(const dr_spec *s, const ctrl *c)
             dr_cmd_kind k = any_open ? DR_PREA : DR_REFAB;
             uint64_t t = dr_earliest(c->dev, k, &a, c->ref_due[r] > c->now ? c->ref_due[r] : c->now);
             if (t < best.t)
-                best = (cand){t, k, a, -1, 0};
+                best = (cand){t, k, a, -1, 0, 0, 0};
         }
         return best;
     }
@@ -173,7 +178,7 @@ static cand refresh_cand(const dr_spec *s, const ctrl *c)
     a.row = dr_open_row(c->dev, a.rank, a.bg, a.bank);
     dr_cmd_kind k = a.row >= 0 ? DR_PRE : DR_REFPB;
     uint64_t t = dr_earliest(c->dev, k, &a, c->refpb_due > c->now ? c->refpb_due : c->now);
-    return (cand){t, k, a, -1, 0};
+    return (cand){t, k, a, -1, 0, 0, 0};
 }
 
 /* Per-plan scratch, by bank (rank * banks + bank): whether a queued
@@ -215,7 +220,7 @@ static void scratch_fill(const dr_spec *s, const ctrl *c)
  * skipped when skip_refresh. */
 static cand request_cand(const dr_spec *s, const ctrl *c, int qs, int skip_refresh)
 {
-    cand best = {DR_NEVER, DR_RD, {0}, qs, -1};
+    cand best = {DR_NEVER, DR_RD, {0}, qs, -1, 0, UINT64_MAX};
     uint64_t best_seq = UINT64_MAX;
     int best_col = 0;
     for (int i = 0; i < c->n[qs]; i++) {
@@ -250,7 +255,7 @@ static cand request_cand(const dr_spec *s, const ctrl *c, int qs, int skip_refre
             continue;
         if (r->arrival > t)
             t = r->arrival;
-        cand x = {t, k, r->a, qs, i};
+        cand x = {t, k, r->a, qs, i, col, r->seq};
         if (best.qi < 0 || better(&x, col, r->seq, &best, best_col, best_seq)) {
             best = x;
             best_seq = r->seq;
@@ -260,18 +265,9 @@ static cand request_cand(const dr_spec *s, const ctrl *c, int qs, int skip_refre
     return best;
 }
 
-static void plan(const dr_spec *s, ctrl *c)
+/* The cycle the next refresh of the channel falls due (DR_NEVER: none). */
+static uint64_t refresh_due(const dr_spec *s, const ctrl *c)
 {
-    /* which queue: drain writes at the high watermark or when no read waits */
-    if (c->draining) {
-        if (c->n[1] == 0 || (c->n[1] <= s->write_low && c->n[0] > 0))
-            c->draining = 0;
-    } else if (c->n[1] >= s->write_high || (c->n[0] == 0 && c->n[1] > 0)) {
-        c->draining = 1;
-    }
-    int qs = c->draining ? 1 : 0;
-    scratch_fill(s, c);
-    cand q = request_cand(s, c, qs, 0);
     uint64_t due = DR_NEVER;
     if (s->refresh == DR_REFRESH_ALLBANK) {
         for (int r = 0; r < s->org.ranks; r++)
@@ -280,6 +276,24 @@ static void plan(const dr_spec *s, ctrl *c)
     } else if (s->refresh == DR_REFRESH_PERBANK) {
         due = c->refpb_due;
     }
+    return due;
+}
+
+/* Write drain: from write_high down to write_low, or while no read waits. */
+static int drain_next(const dr_spec *s, const ctrl *c)
+{
+    if (c->draining)
+        return !(c->n[1] == 0 || (c->n[1] <= s->write_low && c->n[0] > 0));
+    return c->n[1] >= s->write_high || (c->n[0] == 0 && c->n[1] > 0);
+}
+
+static void plan(const dr_spec *s, ctrl *c)
+{
+    c->draining = drain_next(s, c);
+    int qs = c->draining ? 1 : 0;
+    scratch_fill(s, c);
+    cand q = request_cand(s, c, qs, 0);
+    uint64_t due = refresh_due(s, c);
     if (q.t != DR_NEVER && q.t < due) { /* no refresh due before it */
         c->c = q;
     } else {
@@ -290,6 +304,43 @@ static void plan(const dr_spec *s, ctrl *c)
         c->c = (rc.t <= q.t) ? rc : q;
     }
     c->dirty = 0;
+}
+
+/* A request was appended to queue qs of a channel whose candidate is
+ * current: what plan() would now choose, without rescanning the queues when
+ * only the new request can change it (it is the youngest, so it wins only
+ * by an earlier cycle, or the same cycle as a row hit against a row
+ * command).  Anything less simple (the drain mode flips, a refresh is
+ * involved, the request would need a PRE or could hold one back) replans. */
+static void update_for_new(const dr_spec *s, ctrl *c, int qs)
+{
+    const cand *cur = &c->c;
+    if (drain_next(s, c) != c->draining || cur->qsel < 0 || cur->t == DR_NEVER || cur->t >= refresh_due(s, c)) {
+        c->dirty = 1;
+        return;
+    }
+    if (qs != (c->draining ? 1 : 0))
+        return; /* not the queue being served */
+    const req *r = &c->q[qs][c->n[qs] - 1];
+    int64_t open = dr_open_row(c->dev, r->a.rank, r->a.bg, r->a.bank);
+    if (open >= 0 && open != r->a.row) {
+        c->dirty = 1; /* would need a PRE, which queued hits may hold back */
+        return;
+    }
+    if (cur->k == DR_PRE && open == r->a.row && cur->a.rank == r->a.rank && cur->a.bg == r->a.bg &&
+        cur->a.bank == r->a.bank) {
+        c->dirty = 1; /* a hit on the row the candidate would close */
+        return;
+    }
+    int col = open == r->a.row;
+    dr_cmd_kind k = !col ? DR_ACT
+                    : r->write ? (s->policy == DR_POLICY_CLOSED ? DR_WRA : DR_WR)
+                               : (s->policy == DR_POLICY_CLOSED ? DR_RDA : DR_RD);
+    uint64_t t = dr_earliest(c->dev, k, &r->a, r->arrival > c->now ? r->arrival : c->now);
+    if (t == DR_NEVER)
+        return;
+    if (t < cur->t || (t == cur->t && col && !cur->col))
+        c->c = (cand){t, k, r->a, qs, c->n[qs] - 1, col, r->seq};
 }
 
 static void remove_req(ctrl *c, int qs, int i)

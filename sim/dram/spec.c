@@ -52,8 +52,8 @@ static int read_ints(const es_ynode *m, const int_field *f, size_t nf, void *bas
         es_ynode *n = es_y_get(m, f[i].key);
         if (es_y_int(m, f[i].key, f[i].required, &v, e))
             return -1;
-        if (n && v < f[i].min)
-            return es_y_fail(n, e, "expected an integer >= %lld (cycles or bytes), got %lld", (long long)f[i].min,
+        if (n && (v < f[i].min || v > ((int64_t)1 << 40)))
+            return es_y_fail(n, e, "expected an integer in %lld..2^40 (cycles or bytes), got %lld", (long long)f[i].min,
                              (long long)v);
         *(int64_t *)((char *)base + f[i].off) = v;
     }
@@ -80,6 +80,24 @@ static int read_nonneg_double(const es_ynode *m, const char *key, int required, 
     return 0;
 }
 
+/* A required key whose value is one of names[0..n) (its index in *out). */
+static int read_choice(const es_ynode *m, const char *key, const char *const *names, int n, int *out, es_err *e)
+{
+    const char *v = NULL;
+    if (es_y_str(m, key, 1, &v, e))
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v, names[i])) {
+            *out = i;
+            return 0;
+        }
+    char list[160] = "";
+    for (int i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+                 names[i]);
+    return es_y_fail(es_y_get(m, key), e, "expected %s, got '%s'", list, v);
+}
+
 static int read_org(const es_ynode *o, dr_spec *s, es_err *e)
 {
     static const char *const keys[] = {"channels", "ranks",     "bankgroups",  "banks_per_group",  "rows",
@@ -98,6 +116,9 @@ static int read_org(const es_ynode *o, dr_spec *s, es_err *e)
                          "row size %lld B is not a multiple of the burst (%lld B); expected row_bytes = k * burst_bytes",
                          (long long)g->row_bytes, (long long)g->burst_bytes);
     g->columns = g->row_bytes / g->burst_bytes;
+    double cap = (double)g->channels * g->ranks * g->bankgroups * g->banks_per_group * (double)g->rows * (double)g->row_bytes;
+    if (cap > 0x1p60)
+        return es_y_fail(o, e, "capacity %.3g B (channels x ranks x banks x rows x row_bytes) exceeds 2^60 bytes", cap);
     if (g->rows > UINT32_MAX || g->columns > UINT32_MAX)
         return es_y_fail(o, e, "rows and columns must fit 32 bits");
     g->dual_command_bus = 0;
@@ -152,15 +173,11 @@ static int read_energy(const es_ynode *n, dr_spec *s, es_err *e)
     if (es_y_expect(n, ES_Y_MAP, e) || es_y_check_keys(n, keys, e))
         return -1;
     dr_energy *g = &s->e;
-    const char *form = NULL;
-    if (es_y_str(n, "form", 1, &form, e))
+    static const char *const forms[] = {"idd", "pjbit"}; /* dr_energy_form order */
+    int form;
+    if (read_choice(n, "form", forms, 2, &form, e))
         return -1;
-    if (!strcmp(form, "idd"))
-        g->form = DR_ENERGY_IDD;
-    else if (!strcmp(form, "pjbit"))
-        g->form = DR_ENERGY_PJBIT;
-    else
-        return es_y_fail(es_y_get(n, "form"), e, "expected 'idd' or 'pjbit', got '%s'", form);
+    g->form = (dr_energy_form)form;
     struct { const char *k; double *p; int req; } d[] = {
         {"vdd", &g->vdd, 1},     {"idd0", &g->idd0, 1},   {"idd2n", &g->idd2n, 1},   {"idd3n", &g->idd3n, 1},
         {"idd4r", &g->idd4r, 1}, {"idd4w", &g->idd4w, 1}, {"idd5ab", &g->idd5ab, 1}, {"idd5pb", &g->idd5pb, 0},
@@ -178,28 +195,20 @@ static int read_controller(const es_ynode *n, dr_spec *s, es_err *e)
     static const char *const keys[] = {"row_policy", "refresh", "queue_depth", "write_high", "write_low", "address_mapping", NULL};
     if (es_y_expect(n, ES_Y_MAP, e) || es_y_check_keys(n, keys, e))
         return -1;
-    const char *v = NULL;
-    if (es_y_str(n, "row_policy", 1, &v, e))
+    static const char *const policies[] = {"open", "closed"};           /* dr_row_policy order */
+    static const char *const refreshes[] = {"none", "allbank", "perbank"}; /* dr_refresh_mode order */
+    int policy, refresh;
+    if (read_choice(n, "row_policy", policies, 2, &policy, e) || read_choice(n, "refresh", refreshes, 3, &refresh, e))
         return -1;
-    if (!strcmp(v, "open"))
-        s->policy = DR_POLICY_OPEN;
-    else if (!strcmp(v, "closed"))
-        s->policy = DR_POLICY_CLOSED;
-    else
-        return es_y_fail(es_y_get(n, "row_policy"), e, "expected 'open' or 'closed', got '%s'", v);
-    if (es_y_str(n, "refresh", 1, &v, e))
-        return -1;
+    s->policy = (dr_row_policy)policy;
+    s->refresh = (dr_refresh_mode)refresh;
     es_ynode *rn = es_y_get(n, "refresh");
-    if (!strcmp(v, "allbank"))
-        s->refresh = DR_REFRESH_ALLBANK;
-    else if (!strcmp(v, "perbank"))
-        s->refresh = DR_REFRESH_PERBANK;
-    else if (!strcmp(v, "none"))
-        s->refresh = DR_REFRESH_NONE;
-    else
-        return es_y_fail(rn, e, "expected 'allbank', 'perbank' or 'none', got '%s'", v);
     if (s->refresh == DR_REFRESH_PERBANK && (s->t.tRFCpb <= 0 || s->t.tREFIpb <= 0))
         return es_y_fail(rn, e, "per-bank refresh needs timing.tRFCpb and timing.tREFIpb > 0");
+    if (s->refresh == DR_REFRESH_PERBANK &&
+        s->t.tREFIpb * s->org.bankgroups * s->org.banks_per_group <= s->t.tRFCpb)
+        return es_y_fail(rn, e, "per-bank refresh: tREFIpb x banks (%lld) <= tRFCpb (%lld); expected each bank's refresh interval to exceed its refresh",
+                         (long long)(s->t.tREFIpb * s->org.bankgroups * s->org.banks_per_group), (long long)s->t.tRFCpb);
     if (read_small_int(n, "queue_depth", 1, 4096, &s->queue_depth, e))
         return -1;
     s->write_high = s->queue_depth * 3 / 4;

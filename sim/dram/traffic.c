@@ -6,6 +6,7 @@
 
 #include "golden/base/io.h"
 #include "golden/base/rng.h"
+#include "sim/engine/engine.h"
 #include "sim/dram/traffic.h"
 
 static void trace_push(dr_trace *t, dr_req_rec r)
@@ -65,6 +66,11 @@ int dr_trace_parse(const char *name, const char *text, dr_trace *t, es_err *e)
                 dr_trace_free(t);
                 return es_fail_at(e, name, line, COL(p), "expected an arrival cycle (unsigned integer), got '%.*s'",
                                   (int)strcspn(p, " \t\r\n"), p);
+            }
+            if (r.arrival > ((uint64_t)1 << 50)) {
+                dr_trace_free(t);
+                return es_fail_at(e, name, line, COL(p), "arrival cycle %llu is too large; expected at most 2^50",
+                                  (unsigned long long)r.arrival);
             }
             if (r.arrival < last) {
                 dr_trace_free(t);
@@ -126,57 +132,28 @@ uint64_t dr_capacity_bytes(const dr_spec *s)
            (uint64_t)s->org.rows * (uint64_t)s->org.row_bytes;
 }
 
-typedef struct driver {
-    uint64_t *done; /* min-heap of completion cycles of requests in flight */
-    size_t n, cap;
-} driver;
-
-static void heap_push(driver *d, uint64_t t)
+/* Completion times of the requests in flight, earliest first: the event
+ * engine's queue (sim/engine), with a handler that does nothing (the driver
+ * reads the popped time from en->now). */
+static void completed(sim_engine *en, void *obj, int64_t arg)
 {
-    if (d->n == d->cap) {
-        d->cap = d->cap ? 2 * d->cap : 64;
-        d->done = es_xrealloc(d->done, d->cap * sizeof *d->done);
-    }
-    size_t i = d->n++;
-    while (i && d->done[(i - 1) / 2] > t) {
-        d->done[i] = d->done[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    d->done[i] = t;
-}
-
-static uint64_t heap_pop(driver *d)
-{
-    uint64_t top = d->done[0], x = d->done[--d->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= d->n)
-            break;
-        if (c + 1 < d->n && d->done[c + 1] < d->done[c])
-            c++;
-        if (d->done[c] >= x)
-            break;
-        d->done[i] = d->done[c];
-        i = c;
-    }
-    if (d->n)
-        d->done[i] = x;
-    return top;
+    (void)en, (void)obj, (void)arg;
 }
 
 static void on_done(void *ctx, uint64_t id, uint64_t t)
 {
     (void)id;
-    heap_push(ctx, t);
+    sim_at(ctx, t, completed, NULL, 0);
 }
 
 int dr_run(const dr_spec *s, const dr_traffic *tr, dr_run_result *out, es_err *e)
 {
     memset(out, 0, sizeof *out);
     dr_mem *m = dr_mem_new(s, tr->check);
-    driver d = {0};
-    dr_mem_on_done(m, on_done, &d);
+    sim_engine inflight_done; /* only with an outstanding limit */
+    sim_engine_init(&inflight_done);
+    if (tr->outstanding > 0)
+        dr_mem_on_done(m, on_done, &inflight_done);
     es_rng rng;
     es_rng_seed(&rng, tr->seed);
     uint64_t n = tr->kind == DR_TRAFFIC_TRACE ? tr->trace->n : tr->requests;
@@ -198,15 +175,11 @@ int dr_run(const dr_spec *s, const dr_traffic *tr, dr_run_result *out, es_err *e
             made = i;
         }
         /* completions free the in-flight slots */
-        while (d.n) {
-            if (tr->outstanding > 0 && inflight >= (uint64_t)tr->outstanding) {
-                uint64_t t = heap_pop(&d);
-                if (t > now)
-                    now = t;
-                inflight--;
-                continue;
-            }
-            break;
+        while (tr->outstanding > 0 && inflight >= (uint64_t)tr->outstanding && sim_pending(&inflight_done)) {
+            sim_step(&inflight_done);
+            if (inflight_done.now > now)
+                now = inflight_done.now;
+            inflight--;
         }
         if (tr->outstanding > 0 && inflight >= (uint64_t)tr->outstanding) {
             dr_mem_advance(m, dr_mem_next_event(m)); /* the request in flight gets its column command */
@@ -219,14 +192,9 @@ int dr_run(const dr_spec *s, const dr_traffic *tr, dr_run_result *out, es_err *e
             dr_mem_advance(m, t);
             if (t > now)
                 now = t;
-            /* retired requests left the queue: drop their completions from the heap */
-            if (tr->outstanding <= 0)
-                d.n = 0;
             continue;
         }
         inflight++;
-        if (tr->outstanding <= 0)
-            d.n = 0;
         i++;
     }
     dr_mem_advance(m, DR_NEVER);
@@ -240,7 +208,7 @@ int dr_run(const dr_spec *s, const dr_traffic *tr, dr_run_result *out, es_err *e
         out->violations = dr_check(s, cs->v, cs->n, out->first, 4);
         out->checked = 1;
     }
-    free(d.done);
+    sim_engine_free(&inflight_done);
     dr_mem_free(m);
     (void)e;
     return 0;

@@ -6,10 +6,12 @@
  * busy time is ceil(tile points / PEs it spans) x the unit's op cycles (+ the
  * unit's fill_cycles per tile under SEQUENTIAL); tensors crossing the DRAM
  * boundary become transfer ops on the memory component.  Conventions in
- * docs/simulator.md.  Checks: unknown unit, unit lacking the Einsum's op,
- * buffer overflow, dependency violations (interleaved epochs: a consumer
- * scheduled before its producer, or a loop-carried value needed before the
- * previous iteration wrote it) -- each an error naming the Einsum and tile. */
+ * docs/simulator.md.  Each group is first bound by the mapper
+ * (mapper/bound.h: names to indices; unknown unit, unit lacking the
+ * Einsum's op); the lowering checks buffer overflow and dependency
+ * violations (interleaved epochs: a consumer scheduled before its producer,
+ * or a loop-carried value needed before the previous iteration wrote it) --
+ * each an error naming the Einsum and tile. */
 #ifndef SIM_LOWER_H
 #define SIM_LOWER_H
 
@@ -25,6 +27,7 @@ typedef struct sim_lowered {
     sim_comp comps[SP_MAX_COMPS];
     sim_comp *comp_ptr[SP_MAX_COMPS];
     int mem_comp;
+    int unit_comp[MP_MAX_UNITS];         /* component index + 1 of each arch unit, 0: none yet */
     double act_pj[SP_MAX_ACTS];          /* energy per action */
     char act_component[SP_MAX_ACTS][48]; /* energy_breakdown component of each action */
     mp_acct_class act_cls[SP_MAX_ACTS];  /* how its raw count becomes actions (mapper/account.h) */

@@ -16,13 +16,23 @@ void sim_report_init(sim_report *r, const char *command)
     snprintf(r->phase, sizeof r->phase, "prefill");
 }
 
+/* A table of the report is full: remember the first refused entry. */
+static void refuse(sim_report *r, const char *table, int cap, const char *macro, const char *name)
+{
+    if (!r->overflow[0])
+        snprintf(r->overflow, sizeof r->overflow, "report: more than %d %s (%s); '%s' does not fit", cap, table,
+                 macro, name);
+}
+
 sim_rep_unit *sim_report_unit(sim_report *r, const char *name)
 {
     for (int i = 0; i < r->n_units; i++)
         if (!strcmp(r->units[i].name, name))
             return &r->units[i];
-    if (r->n_units == SIM_REP_UNITS)
-        return &r->units[SIM_REP_UNITS - 1];
+    if (r->n_units == SIM_REP_UNITS) {
+        refuse(r, "units", SIM_REP_UNITS, "SIM_REP_UNITS", name);
+        return NULL;
+    }
     sim_rep_unit *u = &r->units[r->n_units++];
     snprintf(u->name, sizeof u->name, "%s", name);
     return u;
@@ -35,8 +45,10 @@ void sim_report_energy_add(sim_report *r, const char *component, double pj)
             r->energy[i].v += pj;
             return;
         }
-    if (r->n_energy == SIM_REP_ENERGY)
+    if (r->n_energy == SIM_REP_ENERGY) {
+        refuse(r, "energy components", SIM_REP_ENERGY, "SIM_REP_ENERGY", component);
         return;
+    }
     snprintf(r->energy[r->n_energy].key, SIM_REP_NAME, "%s", component);
     r->energy[r->n_energy++].v = pj;
 }
@@ -71,10 +83,17 @@ void sim_report_time(sim_report *r, const char *cls, double seconds)
 
 void sim_report_extra(sim_report *r, const char *key, double v)
 {
-    if (r->n_extra == SIM_REP_EXTRA)
+    if (r->n_extra == SIM_REP_EXTRA) {
+        refuse(r, "extra figures", SIM_REP_EXTRA, "SIM_REP_EXTRA", key);
         return;
+    }
     snprintf(r->extra[r->n_extra].key, SIM_REP_NAME, "%s", key);
     r->extra[r->n_extra++].v = v;
+}
+
+int sim_report_check(const sim_report *r, es_err *e)
+{
+    return r->overflow[0] ? es_fail(e, "%s", r->overflow) : 0;
 }
 
 void sim_report_finish(sim_report *r)
@@ -222,7 +241,8 @@ char *sim_report_json(const sim_report *r)
     for (int i = 0; i < r->n_units; i++) {
         cJSON *x = cJSON_AddObjectToObject(u, r->units[i].name);
         cJSON_AddNumberToObject(x, "utilization", r->units[i].utilization);
-        cJSON_AddNumberToObject(x, "pe_utilization", r->units[i].pe_utilization);
+        if (r->units[i].pe_utilization > 0) /* units that computed (not memory) */
+            cJSON_AddNumberToObject(x, "pe_utilization", r->units[i].pe_utilization);
         cJSON_AddNumberToObject(x, "busy_cycles", (double)r->units[i].busy_cycles);
     }
     cJSON *d = cJSON_AddObjectToObject(o, "dram");
@@ -280,7 +300,7 @@ static void json_to(const sim_report *r, FILE *fp)
 int sim_report_write_json(const sim_report *r, const char *path, es_err *e)
 {
     es_out o;
-    if (es_out_open(&o, path, e) < 0)
+    if (sim_report_check(r, e) || es_out_open(&o, path, e) < 0)
         return -1;
     json_to(r, o.fp);
     return es_out_commit(&o, e);
@@ -337,6 +357,9 @@ static void csv_to(const sim_report *const *rs, int n, FILE *fp)
 int sim_report_write_csv(const sim_report *const *rs, int n, const char *path, es_err *e)
 {
     es_out o;
+    for (int i = 0; i < n; i++)
+        if (sim_report_check(rs[i], e))
+            return -1;
     if (es_out_open(&o, path, e) < 0)
         return -1;
     csv_to(rs, n, o.fp);
@@ -427,6 +450,8 @@ int sim_report_write_all(const sim_report *r, const char *json, const char *csv,
                          const char *trace, double clock_hz, es_err *e)
 {
     const char *path[3] = {json, csv, t && t->enabled ? trace : NULL};
+    if (sim_report_check(r, e))
+        return -1;
     es_out o[3];
     memset(o, 0, sizeof o);
     int opened = 0;

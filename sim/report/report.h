@@ -14,8 +14,8 @@
 #include "golden/base/err.h"
 
 #define SIM_REP_NAME 64
-#define SIM_REP_UNITS 8
-#define SIM_REP_ENERGY 16
+#define SIM_REP_UNITS 16  /* >= SP_MAX_COMPS: every unit of an arch + its memory */
+#define SIM_REP_ENERGY 32 /* >= MP_MAX_UNITS + MP_MAX_STORES + 1: every component charged */
 #define SIM_REP_EINSUMS 128 /* >= SP_MAX_EINSUMS (sim/prog/prog.h) */
 #define SIM_REP_EXTRA 24
 #define SIM_REP_SEQS 4096 /* requests of a variable-length batch (--seqs) */
@@ -78,12 +78,19 @@ typedef struct sim_report {
     uint64_t simulated_cycles, fast_forwarded_cycles, events;
     int functional;           /* functional mode ran */
     double func_max_abs_err, func_max_rel_err, func_tol;
+    char overflow[160]; /* the first entry that did not fit a table ("" if none) */
 } sim_report;
 
 void sim_report_init(sim_report *r, const char *command);
+/* The entry of a unit / energy component / extra key, added on first use.
+ * A table that is full drops nothing silently: the entry is refused
+ * (sim_report_unit returns NULL), `overflow` names it, and sim_report_check
+ * and every writer fail with that message. */
 sim_rep_unit *sim_report_unit(sim_report *r, const char *name);
 void sim_report_energy_add(sim_report *r, const char *component, double pj);
 void sim_report_extra(sim_report *r, const char *key, double v);
+/* 0, or -1 + e when an entry did not fit (`overflow`). */
+int sim_report_check(const sim_report *r, es_err *e);
 /* Decode figures from latency, energy, batch and gen (has_decode = 1). */
 void sim_report_decode(sim_report *r, double batch, double gen);
 void sim_report_command(sim_report *r, const char *cmd, double count);

@@ -68,6 +68,13 @@ int main(void)
         printf("prefill %d tokens (%s): %.3f s = %.1f tokens/s  (cpu/wall %.2f, best of 3)\n", N,
                last ? "logits of the last token" : "logits of every token", best, N / best, ratio);
     }
+    /* The anchor, same shapes and thread count, in the same run: Debian's
+     * python3-torch where it is installed (make bench does not install it). */
+    fflush(stdout);
+    if (system("for py in python3 /usr/bin/python3; do"
+               "  if \"$py\" -c 'import torch' 2>/dev/null; then exec \"$py\" tests/bench/torch_gpt2.py 128; fi; "
+               "done; echo 'PyTorch: not installed (apt-get install python3-torch), no anchor'") != 0)
+        printf("PyTorch anchor failed\n");
     gd_kv kv;
     if (gd_kv_init(&kv, &m, N + DEC, &e) != 0 || gd_forward(&m, &kv, tok, N, 1, logits, &e) != 0) {
         fprintf(stderr, "bench_model: %s\n", e.msg);

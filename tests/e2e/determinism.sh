@@ -36,7 +36,7 @@ twice() {
 twice det_run_json json "$E" run --arch fusemax --model bert-base --seq 1024 --batch 4 --json OUT
 twice det_run_csv csv "$E" run --arch flat --model t5-small --seq 2048 --csv OUT
 twice det_run_trace trace "$E" run --arch fusemax --model bert-base --seq 1024 --trace OUT
-twice det_run_functional json "$E" run --arch fusemax --model bert-base --heads 2 --seq 1024 --functional --seed 5 --json OUT
+twice det_run_functional json "$E" run --arch fusemax --model bert-base --heads 2 --seq 256 --functional --seed 5 --json OUT
 twice det_gemm_json json "$E" gemm --rows 16 --cols 16 --dataflow ws --m 300 --n 70 --k 90 --json OUT
 twice det_gemm_csv csv "$E" gemm --rows 16 --cols 16 --dataflow os --m 300 --n 70 --k 90 --timing scalesim --csv OUT
 twice det_cascade_run json "$E" cascade run attention-2pass --ranks m=512,p=16 --seed 9 --json OUT
@@ -54,7 +54,7 @@ twice det_map_json json "$E" map --arch fusemax --model bert-base --seq 4096 --b
 "$E" run --arch fusemax --model bert-base --seq 2048 --json "$D/w3.json" >/dev/null
 expect_ok det_compare_diff_same "$E" compare --diff "$D/w1.json" "$D/w2.json"
 "$E" compare --diff "$D/w1.json" "$D/w3.json" >"$D/diff.out" 2>&1; rc=$?
-if [ "$rc" -eq 1 ] && grep -q '^cycles ' "$D/diff.out" && ! grep -q wall_s "$D/diff.out"; then pass det_compare_diff_differs
+if [ "$rc" -eq 1 ] && grep -q '^  regressed cycles ' "$D/diff.out" && ! grep -q wall_s "$D/diff.out"; then pass det_compare_diff_differs
 else fail det_compare_diff_differs "exit $rc: $(head -c 300 "$D/diff.out")"; fi
 expect_err det_compare_diff_one 2 "at least two reports" "$E" compare --diff "$D/w1.json"
 EINSIM_REPRODUCIBLE=1 "$E" gemm --rows 4 --cols 4 --dataflow os --m 9 --n 9 --k 9 --json "$D/z.json" >/dev/null

@@ -89,3 +89,54 @@ bad_spec rowburst 's/  row_bytes: 2048/  row_bytes: 2000/' "rowburst.yaml:[0-9]+
 expect_err unknown-spec 2 'ddr4.*gddr6' "$E" dram --spec nosuch --traffic stream
 expect_err bad-traffic 2 'nofile' "$E" dram --spec ddr4 --traffic nofile
 expect_err bad-ratio 2 'read-ratio' "$E" dram --spec ddr4 --traffic random --read-ratio 2
+
+# memory.kind: device on a spatial array: FuseMax decode (bound by the KV-cache
+# stream) on two HBM2 stacks is never faster than a bandwidth model at the
+# same 512 GB/s peak, and within its refresh share plus row overheads of it.
+sed -e 's/^name: fusemax$/name: fusemax-512/' -e 's/^  bandwidth_Bps: .*/  bandwidth_Bps: 512e9/' \
+    "$ROOT/sim/arch/fusemax.yaml" >"$TMPD/fusemax-512.yaml"
+dec="--mapping fusemax --model llama-1b --phase decode --prompt 1024 --gen 16 --batch 4 --scope attention"
+if "$E" run --arch fusemax-hbm2 $dec --json "$TMPD/dev.json" >/dev/null 2>"$TMPD/err" &&
+    "$E" run --arch "$TMPD/fusemax-512.yaml" $dec --json "$TMPD/bw.json" >/dev/null 2>>"$TMPD/err"; then
+    r=$(python3 -c "import json; print(json.load(open('$TMPD/dev.json'))['cycles'] / json.load(open('$TMPD/bw.json'))['cycles'])")
+    if python3 -c "import sys; sys.exit(0 if 1.0 <= $r <= 1.25 else 1)"; then pass "device-vs-bandwidth-decode ($r)"
+    else fail "device-vs-bandwidth-decode" "device / bandwidth cycles = $r"; fi
+else fail "device-vs-bandwidth-decode" "$(head -c 300 "$TMPD/err")"; fi
+sed 's/spec: hbm2 /spec: hbm9 /' "$ROOT/sim/arch/fusemax-hbm2.yaml" >"$TMPD/badarch.yaml"
+expect_err device-bad-spec 2 "badarch.yaml:[0-9]+:[0-9]+: key 'memory.spec'" \
+    "$E" run --arch "$TMPD/badarch.yaml" --mapping fusemax --model bert-base --seq 1024
+
+# Mutated timing sets and traces: exit 0 or 2, at most one stderr line, no
+# crash or hang (seeded, bounded).
+python3 - "$ROOT/sim/dram/gddr6.yaml" "$TMPD" <<'PY'
+import random, sys
+src = open(sys.argv[1]).read()
+r = random.Random(5)
+for i in range(40):
+    s = list(src)
+    for _ in range(r.randint(1, 3)):
+        k = r.randrange(len(s))
+        op = r.randrange(4)
+        if op == 0: del s[k]
+        elif op == 1: s[k] = r.choice('0123456789-:x ]\n')
+        elif op == 2: s.insert(k, r.choice('9' * 5 + '-'))
+        else: s[k:k] = list('999999999999')
+    open('%s/mut%02d.yaml' % (sys.argv[2], i), 'w').write(''.join(s))
+lines = ['0 R 0x0', '1 W 64', '2 R 4096', '3 W 0x100000']
+for i in range(20):
+    t = '\n'.join(lines)
+    t = list(t)
+    k = r.randrange(len(t))
+    t[k:k] = list(r.choice(['Z', '-', '0x', '99999999999999999999999', ' ', '\n', '#', 'W']))
+    open('%s/mut%02d.trace' % (sys.argv[2], i), 'w').write(''.join(t))
+PY
+bad=0
+for f in "$TMPD"/mut*.yaml; do
+    timeout 20 "$E" dram --spec "$f" --traffic random --requests 200 >/dev/null 2>"$TMPD/err"; rc=$?
+    if { [ $rc -ne 0 ] && [ $rc -ne 2 ]; } || [ "$(wc -l <"$TMPD/err")" -gt 1 ]; then bad=$((bad + 1)); echo "  $f: exit $rc $(head -c 200 "$TMPD/err")"; fi
+done
+for f in "$TMPD"/mut*.trace; do
+    timeout 20 "$E" dram --spec ddr4 --traffic "$f" >/dev/null 2>"$TMPD/err"; rc=$?
+    if { [ $rc -ne 0 ] && [ $rc -ne 2 ]; } || [ "$(wc -l <"$TMPD/err")" -gt 1 ]; then bad=$((bad + 1)); echo "  $f: exit $rc $(head -c 200 "$TMPD/err")"; fi
+done
+[ $bad -eq 0 ] && pass "mutated-specs-and-traces" || fail "mutated-specs-and-traces" "$bad cases crashed, hung or printed more than one line"

@@ -129,5 +129,5 @@ expect_err text-small-vocab 2 "GPT-2 tokenizer has 50257 tokens" $G forward --mo
 expect_err bert-generate 2 "encoder" $G generate --model "$TMPD/tiny-bert.yaml" --tokens "1" --gen 2
 expect_err both-inputs 2 "exactly one of --tokens and --text" $G forward --model "$TMPD/tiny-bert.yaml" --tokens "1" --text "a"
 expect_err unsupported-family 2 "supports the gpt2, bert and llama families" $G forward --model t5-small --tokens "1"
-expect_err bad-subcommand 2 "expected 'forward', 'generate'" $G fwd --model gpt2-small
+expect_err bad-subcommand 2 "expected 'forward', 'generate', 'quantize' or 'kernel NAME', got 'fwd'" $G fwd --model gpt2-small
 expect_err bad-option 2 "unknown option '--tokns'" $G forward --model gpt2-small --tokns "1"

@@ -302,6 +302,145 @@ for d in "$H"/cfg-*; do
     hostile "config_${b#cfg-}" "config.json" "$E" golden forward --weights "$d/model.safetensors" --tokens 1 --dump-logits "$O/l.bin"
 done
 
+# ---- regressions of the hostile-input report (issue 13) ---------------------
+python3 - "$H" "$ROOT" <<'PY'
+import json, os, struct, sys
+h, root = sys.argv[1], sys.argv[2]
+def w(name, data):
+    p = os.path.join(h, name)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, 'wb') as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+head = 'rank e = 4\ninput B[e]\noutput A\n'
+w('r13/deep.ein', head + 'A[e] = ' + '(' * 100000 + 'B[e]' + ')' * 100000 + '\n')
+w('r13/minus.ein', head + 'A[e] = ' + '-' * 100000 + 'B[e]\n')
+w('r13/sum.ein', head + 'A[e] = ' + '+'.join(['B[e]'] * 100000) + '\n')
+w('r13/calls.ein', head + 'A[e] = ' + 'exp(' * 100000 + 'B[e]' + ')' * 100000 + '\n')
+w('r13/sum200.ein', head + 'A[e] = ' + '+'.join(['B[e]'] * 200) + '\n')
+w('r13/minus-num.ein', head + 'A[e] = B[e] * ' + '-' * 10000 + '3\n')
+w('r13/output-twice.ein', head + 'output A\nA[e] = B[e]\n')
+# a GPT-2 tokenizer whose vocab.bpe ends in '\r' without '\n'
+enc = {c: i for i, c in enumerate('abcdefgh')}; enc['ab'] = 8
+w('r13/home-cr/data/gpt2/encoder.json', json.dumps(enc))
+w('r13/home-cr/data/gpt2/vocab.bpe', '#version: 0.2\na b\r')
+w('r13/home-junk/data/gpt2/encoder.json', json.dumps(enc) + ' junk')
+w('r13/home-junk/data/gpt2/vocab.bpe', '#version: 0.2\na b\n')
+mp = open(os.path.join(root, 'mapper/mappings/fusemax.yaml')).read()
+w('r13/p-factor-max.yaml', mp.replace('[p, 256, cols]', '[p, 9223372036854775807, cols]', 1))
+w('r13/p-factor-2e40.yaml', mp.replace('[p, 256, cols]', '[p, 1099511627776, cols]', 1))
+w('r13/p-nostore.yaml', mp.replace('gb', 'nosuchbuffer'))
+arch = open(os.path.join(root, 'sim/arch/fusemax.yaml')).read()
+w('r13/a-entries-huge.yaml', arch.replace('entries: 12 ', 'entries: 4611686018427387904 ', 1))
+w('r13/a-cap-huge.yaml', arch.replace('capacity_bytes: 16777216', 'capacity_bytes: 9223372036854775807', 1))
+en = open(os.path.join(root, 'sim/energy/fusemax-45nm.yaml')).read()
+w('r13/sub/e-leak.yaml', en.replace('leak_pj: 0.18', 'leak_pj: -0.18', 1))
+w('r13/sub/e-area.yaml', open(os.path.join(root, 'sim/energy/flat-45nm.yaml')).read().replace('mac: 1545', 'mac: -1545', 1))
+w('r13/sub/e-ok.yaml', en)
+for n in ['e-leak', 'e-area', 'e-ok']:  # relative energy paths: beside the arch file
+    w('r13/sub/a-%s.yaml' % n, arch.replace('energy: fusemax-45nm', 'energy: %s.yaml' % n, 1))
+# JSON followed by junk, and config.json values
+rep = json.dumps({"cycles": 10, "units": {}})
+w('r13/rep.json', rep)
+w('r13/rep-junk.json', rep + '\n{"cycles": 11}')
+w('r13/rep-dup.json', '{"cycles": 10, "cycles": 11, "units": {}}')
+b = open(os.path.join(h, 'w/model.safetensors'), 'rb').read()
+n = struct.unpack('<Q', b[:8])[0]
+hdr = b[8:8 + n].rstrip(b' ')
+junk = hdr + b'}junk'
+w('r13/st-junk.safetensors', struct.pack('<Q', len(junk)) + junk + b[8 + n:])
+cfg = {"model_type": "gpt2", "n_embd": 32, "n_layer": 2, "n_head": 4, "vocab_size": 100, "n_positions": 64,
+       "n_inner": 64}
+def config(name, text):
+    w('r13/%s/config.json' % name, text)
+    os.symlink(os.path.join(h, 'w/model.safetensors'), os.path.join(h, 'r13', name, 'model.safetensors'))
+config('cfg-ok', json.dumps(cfg))
+config('cfg-junk', json.dumps(cfg) + ' x')
+config('cfg-eps', json.dumps(cfg)[:-1] + ', "layer_norm_epsilon": 1e999}')
+config('cfg-epsbig', json.dumps(dict(cfg, layer_norm_epsilon=5.0)))
+config('cfg-dup', json.dumps(cfg)[:-1] + ', "n_layer": 3}')
+config('cfg-act', json.dumps(dict(cfg, activation_function=5)))
+llama = {"model_type": "llama", "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+         "intermediate_size": 64, "vocab_size": 100}
+config('cfg-theta', json.dumps(llama)[:-1] + ', "rope_theta": -1e999}')
+config('cfg-theta0', json.dumps(dict(llama, rope_theta=0)))
+config('cfg-tie', json.dumps(dict(llama, tie_word_embeddings="yes")))
+PY
+R13=$H/r13
+for f in deep minus sum calls; do
+    hostile "r13_cascade_$f" "$f.ein:4:[0-9]+: expression (nested )?too deep" "$E" cascade check "$R13/$f.ein"
+done
+expect_ok r13_cascade_sum200 "$E" cascade show "$R13/sum200.ein"
+expect_ok r13_cascade_minus_number "$E" cascade check "$R13/minus-num.ein"
+hostile r13_cascade_output_twice "output-twice.ein:4:8: tensor 'A' is declared an output twice" "$E" cascade check "$R13/output-twice.ein"
+if EINSIM_HOME=$R13/home-cr timeout -k 2 "$LIMIT" "$E" golden forward --model "$H/tiny.yaml" --text abc >"$TMPD/out" 2>&1 &&
+    grep -q 'tokens (2): 8 2' "$TMPD/out"; then pass r13_vocab_bpe_cr_eof
+else fail r13_vocab_bpe_cr_eof "exit $?: $(head -c 300 "$TMPD/out")"; fi
+hostile r13_encoder_junk "encoder.json:1:[0-9]+: unexpected text after the JSON" env EINSIM_HOME="$R13/home-junk" "$E" golden forward --model "$H/tiny.yaml" --text abc
+hostile r13_mapping_factor_max "p-factor-max.yaml:[0-9]+:[0-9]+: key '.*loops.*': expected a factor in 1..1099511627776" $R --seq 1024 --mapping "$R13/p-factor-max.yaml"
+hostile r13_mapping_factor_2e40 "p-factor-2e40.yaml|invalid mapping" $R --seq 1024 --mapping "$R13/p-factor-2e40.yaml"
+hostile r13_mapping_no_store "p-nostore.yaml:[0-9]+:[0-9]+: key 'cascades\[0\]': .*unknown storage level 'nosuchbuffer'" $R --seq 1024 --mapping "$R13/p-nostore.yaml"
+hostile r13_map_mapping_no_store "p-nostore.yaml:[0-9]+:[0-9]+: key 'cascades\[0\]': .*unknown storage level 'nosuchbuffer'" "$E" map --arch fusemax --model bert-base --seq 1024 --mapping "$R13/p-nostore.yaml"
+hostile r13_mapping_other_arch "tpu.yaml:[0-9]+:[0-9]+: key 'arch': mapping is for arch 'tpu', not 'fusemax'" $R --seq 1024 --mapping tpu
+hostile r13_arch_entries_huge "a-entries-huge.yaml:[0-9]+:[0-9]+: key 'storage.rf2d.entries': expected an integer in 1..1099511627776" "$E" run --arch "$R13/a-entries-huge.yaml" --model bert-base
+hostile r13_arch_capacity_huge "a-cap-huge.yaml:[0-9]+:[0-9]+: key 'storage.gb.capacity_bytes'" "$E" run --arch "$R13/a-cap-huge.yaml" --model bert-base
+hostile r13_energy_leak_neg "e-leak.yaml:[0-9]+:[0-9]+: key 'actions.mac.leak_pj': leak_pj must be >= 0" "$E" run --arch "$R13/sub/a-e-leak.yaml" --model bert-base
+hostile r13_energy_area_neg "e-area.yaml:[0-9]+:[0-9]+: key 'area.mac': area must be >= 0" "$E" run --arch "$R13/sub/a-e-area.yaml" --model bert-base
+expect_ok r13_energy_path_beside_arch "$E" run --arch "$R13/sub/a-e-ok.yaml" --model bert-base
+hostile r13_compare_dev_zero "/dev/zero: not a regular file" "$E" compare "$R13/rep.json" /dev/zero
+hostile r13_kernel_dev_zero "/dev/zero: not a regular file" "$E" golden kernel softmax --input /dev/zero
+hostile r13_compare_one "expected at least two reports" "$E" compare "$R13/rep.json"
+hostile r13_report_junk "rep-junk.json:2:1: unexpected text after the JSON document" "$E" compare "$R13/rep.json" "$R13/rep-junk.json"
+hostile r13_report_dup "rep-dup.json: key 'cycles' appears twice" "$E" compare "$R13/rep.json" "$R13/rep-dup.json"
+hostile r13_safetensors_junk "st-junk.safetensors: corrupt safetensors header: header:1:[0-9]+: unexpected text after" "$E" golden forward --model "$H/tiny.yaml" --weights "$R13/st-junk.safetensors" --tokens 1
+expect_ok r13_config_ok "$E" golden forward --weights "$R13/cfg-ok/model.safetensors" --tokens 1
+hostile r13_config_junk "config.json:1:[0-9]+: unexpected text after" "$E" golden forward --weights "$R13/cfg-junk/model.safetensors" --tokens 1
+hostile r13_config_eps_inf "config.json: key 'layer_norm_epsilon': number out of range" "$E" golden forward --weights "$R13/cfg-eps/model.safetensors" --tokens 1
+hostile r13_config_eps_big "config.json: key 'layer_norm_epsilon': expected a number in \[0, 1\]" "$E" golden forward --weights "$R13/cfg-epsbig/model.safetensors" --tokens 1
+hostile r13_config_dup "config.json: key 'n_layer' appears twice" "$E" golden forward --weights "$R13/cfg-dup/model.safetensors" --tokens 1
+hostile r13_config_act_type "config.json: key 'activation_function': expected an activation name" "$E" golden forward --weights "$R13/cfg-act/model.safetensors" --tokens 1
+hostile r13_config_theta_inf "config.json: key 'rope_theta': number out of range" "$E" golden forward --weights "$R13/cfg-theta/model.safetensors" --tokens 1
+hostile r13_config_theta_zero "config.json: key 'rope_theta': expected a number in" "$E" golden forward --weights "$R13/cfg-theta0/model.safetensors" --tokens 1
+hostile r13_config_tie_type "config.json: key 'tie_word_embeddings': expected true or false" "$E" golden forward --weights "$R13/cfg-tie/model.safetensors" --tokens 1
+hostile r13_seqs_trailing_comma "--seqs: expected comma-separated" $R --seqs 512,
+hostile r13_tokens_double_comma "--tokens: expected token ids separated by one comma" "$E" golden forward --model "$H/tiny.yaml" --tokens 1,,2
+hostile r13_ranks_twice "--ranks: rank 'e' given twice" "$E" cascade run attention-1pass --ranks e=8,e=9
+hostile r13_ranks_overflow "--ranks: expected an integer size" "$E" cascade run attention-1pass --ranks e=9223372036854775807M
+hostile r13_json_empty_names_option "option '--json': expected a value, got an empty string" $R --json ""
+hostile r13_o_empty_names_option "option '-o': expected a file name" "$E" map --arch fusemax --model bert-base -o ""
+# outputs: a link is refused and left alone; /dev/null is written in place;
+# a full stdout is an error, not exit 0
+ln -s "$H/link-target.json" "$O/link.json"
+timeout -k 2 "$LIMIT" "$E" cascade show attention-1pass --json "$O/link.json" >"$TMPD/out" 2>"$TMPD/err"; rc=$?
+if [ "$rc" -eq 2 ] && [ -L "$O/link.json" ] && grep -q "link.json: cannot write: it is a symbolic link" "$TMPD/err"; then
+    pass r13_out_symlink_refused; else fail r13_out_symlink_refused "exit $rc: $(head -c 300 "$TMPD/err")"; fi
+rm -f "$O/link.json"
+expect_ok r13_out_dev_null "$E" cascade show attention-1pass --json /dev/null
+if [ -w /dev/full ]; then
+    hostile r13_stdout_full_compare "standard output: write failed" sh -c "'$E' compare '$R13/rep.json' '$R13/rep.json' >/dev/full"
+    # with the data on stdout the text goes to stderr: its last line is the error
+    for c in "cascade show attention-1pass --json -" "golden forward --model $H/tiny.yaml --tokens 1 --dump-logits -"; do
+        n=r13_stdout_full_$(echo "$c" | cut -d' ' -f1,2 | tr ' ' _)
+        timeout -k 2 "$LIMIT" $E $c >/dev/full 2>"$TMPD/err"; rc=$?
+        if [ "$rc" -eq 2 ] && [ "$(grep -c '^einsim: ' "$TMPD/err")" -eq 1 ] &&
+            tail -1 "$TMPD/err" | grep -q '^einsim: standard output: write failed'; then pass "$n"
+        else fail "$n" "exit $rc: $(tail -c 300 "$TMPD/err")"; fi
+    done
+    hostile r13_out_dev_full "/dev/full: write failed" "$E" cascade show attention-1pass --json /dev/full
+fi
+# friction seen on the way (issue 13, "the house")
+hostile r13_vit_seq "vit-b16: a 224x224 image in 16x16 patches plus a class token is 197 tokens, the request has 1024" "$E" run --arch fusemax --model vit-b16 --seq 1024
+if "$E" run --arch fusemax --model vit-b16 2>&1 | head -1 | grep -q 'seq 197,'; then pass r13_vit_default_seq
+else fail r13_vit_default_seq "$("$E" run --arch fusemax --model vit-b16 2>&1 | head -1)"; fi
+if "$E" --version | grep -Eq '^einsim [0-9]+\.[0-9]+\.[0-9]+$' && "$E" --help | grep -q '^  2  bad input'; then pass r13_version_help
+else fail r13_version_help "--version or the exit codes in --help missing"; fi
+hostile r13_save_weights_no_folder "--save-weights: .*folder '.*/nofolder' does not exist" "$E" golden forward --model "$H/tiny.yaml" --tokens 1 --save-weights "$H/nofolder/w.safetensors"
+mkdir -p "$H/ckpt"
+if "$E" golden forward --model "$H/tiny.yaml" --seed 5 --tokens "1 2" --save-weights "$H/ckpt/w.safetensors" --dump-logits "$H/a.bin" >/dev/null 2>&1 &&
+    "$E" golden forward --weights "$H/ckpt/w.safetensors" --tokens "1 2" --dump-logits "$H/b.bin" >/dev/null 2>&1 &&
+    cmp -s "$H/a.bin" "$H/b.bin"; then pass r13_save_weights_reads_back
+else fail r13_save_weights_reads_back "weights saved with --save-weights did not read back alone"; fi
+hostile r13_map_o_then_bad_json "--json: .*nodir" "$E" map --arch fusemax --model bert-base --seq 1024 --budget 0 -o "$O/m.yaml" --json "$H/nodir/x.json"
+
 # ---- outputs that cannot be written ---------------------------------------
 for p in "$H/nodir/x.json" "$H/adir" "/proc/einsim-hostile.json" ""; do
     t=$(echo "${p:-empty}" | tr -c 'a-z0-9' _)

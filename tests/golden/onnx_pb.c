@@ -213,9 +213,26 @@ static int finish_tensor(pb *r, gd_onnx_tensor *t, int have_type, const pb *raw,
     if ((int64_t)typed[f].n != numel)
         return es_fail(r->e, "%s: tensor '%s': %s has %zu values; expected %lld", r->label, t->name,
                        TYPED_FIELD_NAMES[f], typed[f].n, (long long)numel);
+    /* int32_data carries the narrow types too: a value outside the type's
+     * range (an int8 of 300) is corrupt, not something to truncate. */
+    int64_t lo = 0, hi = -1;
+    switch (t->data_type) {
+    case GD_ONNX_INT8: lo = -128, hi = 127; break;
+    case GD_ONNX_UINT8: lo = 0, hi = 255; break;
+    case GD_ONNX_INT16: lo = -32768, hi = 32767; break;
+    case GD_ONNX_UINT16: case GD_ONNX_FLOAT16: case GD_ONNX_BFLOAT16: lo = 0, hi = 65535; break;
+    case GD_ONNX_BOOL: lo = 0, hi = 1; break;
+    case GD_ONNX_INT32: lo = INT32_MIN, hi = INT32_MAX; break;
+    default: break;
+    }
     uint8_t *out = t->data;
     for (int64_t i = 0; i < numel; i++) {
         uint64_t x = typed[f].v[i];
+        int64_t sx = (int64_t)x;
+        if (hi >= lo && (sx < lo || sx > hi))
+            return es_fail(r->e, "%s: tensor '%s': %s value %lld out of range for data_type %d (expected %lld..%lld)",
+                           r->label, t->name, TYPED_FIELD_NAMES[f], (long long)sx, t->data_type, (long long)lo,
+                           (long long)hi);
         memcpy(out + (size_t)i * t->elem_size, &x, t->elem_size); /* low bytes: little-endian */
     }
     return 0;

@@ -453,6 +453,15 @@ static void test_reader_fields(void **state)
     assert_int_equal(gd_onnx_parse_tensor("i", i32, sizeof i32, &t, &e), 0);
     assert_int_equal(((int32_t *)t.data)[0], -5);
     gd_onnx_tensor_free(&t);
+    /* int8 in int32_data: -5 is read, 300 is out of range (not truncated to 44) */
+    const uint8_t i8[] = {0x08, 0x01, 0x10, 0x03, 0x28, 0xFB, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01};
+    assert_int_equal(gd_onnx_parse_tensor("i8", i8, sizeof i8, &t, &e), 0);
+    assert_int_equal(((int8_t *)t.data)[0], -5);
+    gd_onnx_tensor_free(&t);
+    const uint8_t i8big[] = {0x08, 0x01, 0x10, 0x03, 0x28, 0xAC, 0x02};
+    assert_int_equal(gd_onnx_parse_tensor("i8big", i8big, sizeof i8big, &t, &e), -1);
+    assert_non_null(strstr(e.msg, "value 300 out of range"));
+    assert_null(t.data);
 }
 
 /* Every strict prefix of a real file is an error naming the source, random

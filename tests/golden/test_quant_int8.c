@@ -27,7 +27,7 @@ static void test_gemm_exact(void **st)
     (void)st;
     es_rng r;
     es_rng_seed(&r, 7);
-    static const int shapes[][3] = {{1, 1, 1}, {1, 37, 5}, {5, 33, 67}, {6, 32, 64}, {13, 70, 129}, {7, 3, 300}, {64, 96, 768}};
+    static const int shapes[][3] = {{1, 1, 1}, {1, 37, 5}, {5, 33, 67}, {6, 32, 64}, {13, 70, 129}, {7, 3, 300}, {64, 96, 768}, {2, 9, 130}, {3, 5, 64}, {4, 17, 6}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int extreme = 0; extreme < 2; extreme++) {
             int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];

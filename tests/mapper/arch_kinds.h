@@ -23,6 +23,20 @@ static const mp_kind fx_array1d = {.name = "array1d", .cls = MP_UNIT_ARRAY1D};
 static const mp_kind fx_vector = {.name = "vector", .cls = MP_UNIT_VECTOR};
 static const mp_kind fx_bandwidth = {.name = "bandwidth", .cls = MP_MEM_BANDWIDTH, .keys = fx_bandwidth_keys,
                                      .parse = fx_bandwidth_parse};
+/* `device` (command-level DRAM): the stand-in only checks that a timing set
+ * is named; the mapper tests cost it at a nominal 1 GB/s. */
+static int fx_device_parse(const es_ynode *v, const mp_arch *a, void *rec, es_err *e)
+{
+    (void)a;
+    const char *spec = NULL;
+    if (es_y_str(v, "spec", 1, &spec, e))
+        return -1;
+    ((mp_mem *)rec)->bandwidth_Bps = 1e9;
+    return 0;
+}
+static const char *const fx_device_keys[] = {"spec", "channels", NULL};
+static const mp_kind fx_device = {.name = "device", .cls = MP_MEM_DEVICE, .keys = fx_device_keys,
+                                  .parse = fx_device_parse};
 static const char *const fx_pim_banks_keys[] = {"dram", "channels", "mapping", NULL};
 static const char *const fx_vector_asic_keys[] = {"clock_hz",  "sram_bytes",  "latency",
                                                   "exp_terms", "recip_iters", "rsqrt_iters", NULL};
@@ -31,8 +45,8 @@ static const mp_kind fx_vector_asic = {.name = "vector-asic", .cls = MP_UNIT_VEC
 static const mp_kind fx_p2p = {.name = "point-to-point"};
 static const mp_kind *const fx_unit_kinds[] = {&fx_array2d, &fx_array1d, &fx_vector, &fx_pim_banks,
                                                &fx_vector_asic};
-static const mp_kind *const fx_mem_kinds[] = {&fx_bandwidth};
+static const mp_kind *const fx_mem_kinds[] = {&fx_bandwidth, &fx_device};
 static const mp_kind *const fx_link_kinds[] = {&fx_p2p};
-static const mp_arch_kinds fx_kinds = {fx_unit_kinds, 5, fx_mem_kinds, 1, fx_link_kinds, 1};
+static const mp_arch_kinds fx_kinds = {fx_unit_kinds, 5, fx_mem_kinds, 2, fx_link_kinds, 1};
 
 #endif

@@ -109,7 +109,7 @@ static void test_bad_specs(void **state)
     expect_bad("      max: {cycles", "      maxx: {cycles", "unknown op 'maxx'", 16);
     expect_bad("kind: array1d", "kind: array3d", "unknown unit kind", 13);
     expect_bad("{mac: 6, add: 1}", "{mac: 6, adder: 1}", "action 'adder' is not in energy table", 17);
-    expect_bad("capacity_bytes: 1024", "capacity_bytes: 0", "expected >= 1", 27);
+    expect_bad("capacity_bytes: 1024", "capacity_bytes: 0", "expected an integer in 1..", 27);
     expect_bad("  bandwidth_Bps: 1e9\n", "", "missing required key 'bandwidth_Bps'", 32);
     expect_bad("    rows: 4\n", "    rows: 4\n    colz: 3\n", "did you mean", 9);
 }

@@ -7,7 +7,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mapper/catalog.h"
 
@@ -108,9 +110,47 @@ static void test_linear_and_elementwise(void **st)
     assert_ptr_equal(mp_catalog_find("linear"), mp_catalog_find("linear")); /* built once */
 }
 
+static void write_ein(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A cascade that cannot be built is an error with its reason (the IR's
+ * located message), and the failure is not cached: the same path loads once
+ * the file is fixed. */
+static void test_load_errors_not_cached(void **state)
+{
+    (void)state;
+    es_err e;
+    assert_null(mp_catalog_load("no-such-cascade", &e));
+    assert_non_null(strstr(e.msg, "'no-such-cascade'"));
+    assert_non_null(strstr(e.msg, "attention-1pass")); /* lists the bundled names */
+    char path[] = "/tmp/einsim-catalog-XXXXXX.ein";
+    int fd = mkstemps(path, 4);
+    assert_true(fd >= 0);
+    close(fd);
+    write_ein(path, "cascade broken\nrank t = 4\ninput X[t]\noutput Y\nY[t] = X[u]\n");
+    assert_null(mp_catalog_load(path, &e));
+    char loc[64];
+    snprintf(loc, sizeof loc, "%s:5:", path);
+    if (!strstr(e.msg, loc))
+        fail_msg("'%s' lacks the location '%s'", e.msg, loc);
+    write_ein(path, "cascade fixed\nrank t = 4\ninput X[t]\noutput Y\nY[t] = X[t]\n");
+    const mp_cascade_desc *d = mp_catalog_load(path, &e);
+    if (!d)
+        fail_msg("fixed file still fails: %s", e.msg);
+    assert_string_equal(d->name, "fixed");
+    assert_ptr_equal(mp_catalog_find(path), d);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_load_errors_not_cached),
         cmocka_unit_test(test_attention_1pass),
         cmocka_unit_test(test_attention_3pass),
         cmocka_unit_test(test_linear_and_elementwise),

@@ -135,7 +135,7 @@ static void test_flat_closed_form(void **state)
      * fibre placement by least latency, then energy.  1K: a whole head
      * (p not tiled at DRAM), fibres on chip. */
     hand(&pt, "flat", "bert-base", 1024, MD_SCOPE_ATTENTION);
-    assert_string_equal(pt.m.cascades[0].groups[0].granularity, "head");
+    assert_int_equal(pt.m.cascades[0].groups[0].granularity, MP_GRAN_HEAD);
     assert_int_equal(pt.m.cascades[0].groups[0].n_spill, 0);
     /* Q, K, V bypass the buffer (same latency, less energy): 13 P E words
      * per head, the artifact's published 1K FLAT traffic (Q per key tile, K
@@ -145,7 +145,7 @@ static void test_flat_closed_form(void **state)
     done(&pt);
     /* 8K: blocks of rows */
     hand(&pt, "flat", "bert-base", 8192, MD_SCOPE_ATTENTION);
-    assert_string_equal(pt.m.cascades[0].groups[0].granularity, "row");
+    assert_int_equal(pt.m.cascades[0].groups[0].granularity, MP_GRAN_ROW);
     done(&pt);
     /* 16K: 512-row blocks (16 MiB of scores) on chip, Q, K, V streamed past
      * the buffer (bypass): compute-bound; Q crosses once per key tile, K and
@@ -155,7 +155,7 @@ static void test_flat_closed_form(void **state)
     NEAR(pt.c.cycles, 4 * B * H * P * M / 256);
     NEAR(pt.c.busy[0], (64 + 64) * B * H * P * M / 65536);
     const mp_group *g = &pt.m.cascades[0].groups[0];
-    assert_string_equal(g->granularity, "row");
+    assert_int_equal(g->granularity, MP_GRAN_ROW);
     assert_int_equal(g->n_spill, 0);
     assert_int_equal(g->n_bypass, 3);
     double p1 = P / (double)factor(&pt.m, "dram", "p");

@@ -318,6 +318,76 @@ static void test_deterministic(void **st)
     run_free(&a), run_free(&b), run_free(&c);
 }
 
+/* Tile by tile (cas_run_einsum_box, what functional mode runs): the 1-pass
+ * cascade over key tiles m1 in order, each Einsum on its tile, equals
+ * cas_run exactly; and the 3-pass GM reduced over two halves of m
+ * (accumulate on the second) equals the whole reduction.  Running AV before
+ * the key tiles are done computes a different (wrong) output. */
+static void test_tile_boxes(void **st)
+{
+    (void)st;
+    run whole;
+    run_cascade(&whole, "attention-1pass", "e=8,f=8,p=5,m=40,m0=16", SEED);
+    es_err e;
+    cas_cascade *c = cas_load("attention-1pass", &e);
+    assert_non_null(c);
+    assert_int_equal(cas_bind(c, "e=8,f=8,p=5,m=40,m0=16", &e), 0);
+    cas_env v;
+    assert_int_equal(cas_env_init(&v, c, &e), 0);
+    assert_int_equal(cas_fill_inputs(&v, SEED, &e), 0);
+    cas_env_reset(&v);
+    int m1 = cas_rank_find(c, "m1"), av = cas_einsum_find(c, "AV");
+    for (int64_t t = 0; t < cas_rank_size(c, m1); t++)
+        for (int k = 0; k < c->neinsums; k++) {
+            int ei = c->order[k];
+            if (ei == av)
+                continue;
+            cas_box b;
+            cas_box_all(c, &b);
+            b.lo[m1] = t, b.hi[m1] = t + 1;
+            assert_int_equal(cas_run_einsum_box(&v, ei, &b, 0, &e), 0);
+        }
+    cas_box all;
+    cas_box_all(c, &all);
+    assert_int_equal(cas_run_einsum_box(&v, av, &all, 0, &e), 0);
+    int64_t n;
+    float *got = cas_env_get(&v, "AV", &n), *want = cas_env_get(&whole.v, "AV", NULL);
+    assert_memory_equal(got, want, (size_t)n * sizeof(float));
+    /* AV too early: after the first key tile only */
+    cas_env_reset(&v);
+    for (int k = 0; k < c->neinsums; k++) {
+        cas_box b;
+        cas_box_all(c, &b);
+        b.lo[m1] = 0, b.hi[m1] = 1;
+        if (c->order[k] != av)
+            assert_int_equal(cas_run_einsum_box(&v, c->order[k], &b, 0, &e), 0);
+    }
+    assert_int_equal(cas_run_einsum_box(&v, av, &all, 0, &e), 0);
+    assert_true(memcmp(got, want, (size_t)n * sizeof(float)) != 0);
+    cas_env_free(&v);
+    cas_free(c);
+    run_free(&whole);
+
+    /* a reduction split over two tiles of the reduced rank */
+    run r3;
+    run_cascade(&r3, "attention-3pass", "e=4,f=4,p=3,m=10", SEED);
+    int gm = cas_einsum_find(r3.c, "GM"), m = cas_rank_find(r3.c, "m");
+    assert_true(gm >= 0 && m >= 0);
+    int64_t ng;
+    float *g = cas_env_get(&r3.v, "GM", &ng), keep[16];
+    assert_true(ng <= 16);
+    memcpy(keep, g, (size_t)ng * sizeof(float));
+    memset(g, 0, (size_t)ng * sizeof(float));
+    cas_box b;
+    cas_box_all(r3.c, &b);
+    b.hi[m] = 4;
+    assert_int_equal(cas_run_einsum_box(&r3.v, gm, &b, 0, &e), 0);
+    b.lo[m] = 4, b.hi[m] = 10;
+    assert_int_equal(cas_run_einsum_box(&r3.v, gm, &b, 1, &e), 0);
+    assert_memory_equal(g, keep, (size_t)ng * sizeof(float));
+    run_free(&r3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_layer_gpt2),       cmocka_unit_test(test_layer_bert),
         cmocka_unit_test(test_other_kinds),
         cmocka_unit_test(test_sparse_fill),      cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_tile_boxes),
     };
     return cmocka_run_group_tests_name("mapper_interp", tests, NULL, NULL);
 }

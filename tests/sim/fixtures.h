@@ -57,7 +57,7 @@ static void fx_fusemax(mp_mapping *m, int64_t rep, int64_t E, int64_t F, int64_t
         snprintf(g->einsums[i], MP_ENAME, "%s", es[i]);
     }
     c->n_bindings = 12, g->n_einsums = 12;
-    snprintf(g->granularity, sizeof g->granularity, "tile");
+    g->granularity = MP_GRAN_TILE;
     g->schedule = sched;
     if (sched == MP_SCHED_INTERLEAVED) {
         g->lag[8] = 1, g->lag[10] = 1; /* RD, RNV */

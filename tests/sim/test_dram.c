@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,9 @@
 #include "golden/base/io.h"
 #include "golden/base/rng.h"
 #include "sim/dram/dram.h"
+#include "sim/comp/comp.h"
 #include "sim/dram/traffic.h"
+#include "sim/sim.h"
 
 static const char *const bundled[] = {"gddr6", "gddr6-aim", "hbm2", "hbm3", "ddr4"};
 #define NBUNDLED (sizeof bundled / sizeof *bundled)
@@ -74,7 +77,7 @@ static void bad_spec(const char *from, const char *to, const char *const *want)
 static void test_malformed_specs(void **state)
 {
     (void)state;
-    bad_spec("  tRP: 27\n", "  tRP: -3\n", (const char *const[]){"bad.yaml:", "timing.tRP", ">= 1", NULL});
+    bad_spec("  tRP: 27\n", "  tRP: -3\n", (const char *const[]){"bad.yaml:", "timing.tRP", "in 1..2^40", NULL});
     bad_spec("  tRC: 80 ", "  tRC: 70 ", (const char *const[]){"bad.yaml:", "timing.tRC", "tRAS + tRP", NULL});
     bad_spec("  banks_per_group: 4\n", "  banks_per_group: 0\n",
              (const char *const[]){"bad.yaml:", "banks_per_group", "1..8", NULL});
@@ -488,6 +491,80 @@ static void test_trace_errors(void **state)
     }
 }
 
+
+/* memory.kind: device: an arch's off-chip memory bound to the DRAM model. */
+static const char dev_arch[] = "name: t\n"
+                               "clock_hz: 1e9\n"
+                               "word_bytes: 2\n"
+                               "energy: fusemax-45nm\n"
+                               "units:\n"
+                               "  a2:\n"
+                               "    kind: array2d\n"
+                               "    rows: 4\n"
+                               "    cols: 8\n"
+                               "    ops:\n"
+                               "      mac: {cycles: 1, actions: {mac: 1}}\n"
+                               "storage:\n"
+                               "  gb: {kind: buffer, capacity_bytes: 1024, width_bits: 64, read_action: gb_read, "
+                               "write_action: gb_write}\n"
+                               "memory:\n"
+                               "  name: dram\n"
+                               "  kind: device\n"
+                               "  spec: hbm2\n"
+                               "  channels: 4\n"
+                               "  read_action: dram_read\n"
+                               "  write_action: dram_write\n";
+
+static void test_memory_device_kind(void **state)
+{
+    (void)state;
+    es_err e;
+    mp_arch *a = sim_arch_parse("arch.yaml", dev_arch, &e);
+    if (!a)
+        fail_msg("%s", e.msg);
+    assert_true(a->mem.kind == MP_MEM_DEVICE);
+    assert_true(a->mem.bandwidth_Bps == 4 * 64 / 2e-9); /* 4 channels x 64 B per 2 ns */
+    sim_comp c;
+    assert_int_equal(sim_comp_bind(&c, "dram", a->mem.def, a, &a->mem, &e), 0);
+    assert_ptr_equal(c.ops, &sim_dram_ops);
+    dr_spec s;
+    load("hbm2", &s);
+    double stretch = (double)s.t.tREFI / (double)(s.t.tREFI - s.t.tRFC);
+    /* sizes: one burst, a row per channel, large (simulated in full), very
+     * large (extrapolated past 65536 bursts) */
+    const double sizes[] = {64, 4 * 1024, 2 << 20, 64 << 20};
+    for (size_t i = 0; i < 4; i++) {
+        sp_op op = {0};
+        op.bytes_rd = sizes[i];
+        uint64_t busy = c.ops->service(&c, &op, 0);
+        assert_int_equal(c.ops->service(&c, &op, 12345), busy); /* pure: a function of the op */
+        double ideal = sizes[i] / a->mem.bandwidth_Bps * a->clock_hz; /* chip cycles at peak */
+        if (busy + 1e-9 < ideal || busy > 1.25 * stretch * ideal + 8)
+            fail_msg("%.0f B: %llu cycles, peak needs %.1f", sizes[i], (unsigned long long)busy, ideal);
+    }
+    /* the extrapolated figure agrees with a full command-level run */
+    s.org.channels = 4;
+    s.refresh = DR_REFRESH_NONE;
+    dr_traffic tr = {DR_TRAFFIC_STREAM, (64 << 20) / 64, 1.0, 1, 0, NULL, 0};
+    dr_run_result r;
+    assert_int_equal(dr_run(&s, &tr, &r, &e), 0);
+    sp_op op = {0};
+    op.bytes_rd = 64 << 20;
+    double busy = (double)c.ops->service(&c, &op, 0) / stretch;
+    if (fabs(busy - (double)r.cycles) > 0.01 * (double)r.cycles)
+        fail_msg("extrapolated %.0f cycles, full simulation %llu", busy, (unsigned long long)r.cycles);
+    sim_comp_release(&c);
+    mp_arch_free(a);
+    /* a bad timing-set name is located at the arch's key */
+    char *bad = strdup(dev_arch);
+    memcpy(strstr(bad, "spec: hbm2"), "spec: hbm9", 10);
+    assert_null(sim_arch_parse("arch.yaml", bad, &e));
+    if (!strstr(e.msg, "arch.yaml:17:") || !strstr(e.msg, "memory.spec"))
+        fail_msg("%s", e.msg);
+    assert_non_null(strstr(e.msg, "memory.spec"));
+    free(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -501,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_random_latency_closed_form),
         cmocka_unit_test(test_stream_peak),
         cmocka_unit_test(test_trace_errors),
+        cmocka_unit_test(test_memory_device_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

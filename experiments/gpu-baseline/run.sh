@@ -1,0 +1,19 @@
+#!/bin/sh
+# H100 measurements (gpu-h100.json: measured on one H100 on 2026-12-06, the
+# method of every figure inside it) beside einsim's FuseMax results for the
+# same workloads: what a user would run instead, per workload.  Writes out/
+# (sweeps, table.md); the tracked table.md here changes only with --update.
+# usage: sh experiments/gpu-baseline/run.sh [--update] [path/to/einsim]
+set -e
+UPDATE=0
+[ "${1:-}" = "--update" ] && { UPDATE=1; shift; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+EINSIM=${1:-${EINSIM:-$HERE/../../build/bin/einsim}}
+OUT=$HERE/out
+rm -rf "$OUT"
+J=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+"$EINSIM" sweep "$HERE/sweep-attention.yaml" --out "$OUT/attention" -j "$J"
+"$EINSIM" sweep "$HERE/sweep-decode.yaml" --out "$OUT/decode" -j "$J"
+python3 "$HERE/table.py" "$OUT" >"$OUT/table.md"
+[ "$UPDATE" = 1 ] && cp "$OUT/table.md" "$HERE/table.md"
+cat "$OUT/table.md"

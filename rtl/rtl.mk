@@ -1,0 +1,69 @@
+# rtl/rtl.mk: Verilator / SystemC / Yosys rules, included by the Makefile.
+# Kept apart from the C11 library build: nothing here is compiled by `make`
+# (all); `make test` builds `rtl` and runs tests/e2e/rtl.sh.
+#
+#   make rtl            Verilated harnesses (build/rtl/<unit>/harness)
+#   make rtl-lint       verilator --lint-only -Wall on every module
+#   make rtl-coverage   line and toggle coverage per unit (Verilator --coverage)
+#   make rtl-area       Yosys synthesis on OSU 0.18 um cells -> sim/energy/rtl-area.yaml
+#
+# Each model is verilated and compiled once into $(BUILD)/rtl and rebuilt
+# only when its RTL or harness changes; ccache is used when installed.
+
+RTL_ROOT   := $(CURDIR)
+RTL_OUT    := $(abspath $(BUILD))/rtl
+VERILATOR  ?= verilator
+RTL_OBJCACHE := $(shell command -v ccache 2>/dev/null)
+# Size of the array the harness (and `einsim gemm --rtl array2d`) is built for.
+RTL_ARRAY_R ?= 4
+RTL_ARRAY_C ?= 6
+RTL_FP      := rtl/fp32_add.sv rtl/bf16_mul.sv
+RTL_ARRAY   := rtl/systolic_array.sv rtl/pe.sv $(RTL_FP)
+RTL_VFLAGS  := -Wall --x-assign fast --x-initial fast
+RTL_CFLAGS  := -std=gnu++17 -I$(RTL_ROOT) -I$(RTL_ROOT)/sim/sc $(SANFLAGS)
+RTL_LIBS    := $(abspath $(LIBS_DOWNSTREAM_FIRST)) $(LDLIBS) $(SANFLAGS)
+RTL_UNITS   := array2d softmax pim_mac
+
+.PHONY: rtl rtl-lint rtl-coverage rtl-area rtl-bench
+
+# $(call rtl_build,unit,mode(sc|cc),top,sources,harness.cpp,extra verilator flags,extra CFLAGS)
+define rtl_build
+	@mkdir -p $(RTL_OUT)/$(1)
+	cd $(RTL_ROOT) && $(VERILATOR) --$(2) $(RTL_VFLAGS) $(6) $(4) --top-module $(3) \
+	  --Mdir $(RTL_OUT)/$(1)/obj-$(2)$(8) --exe $(RTL_ROOT)/$(5) -CFLAGS "$(RTL_CFLAGS) $(7)" -o harness >/dev/null
+	+$(MAKE) --no-print-directory -s -C $(RTL_OUT)/$(1)/obj-$(2)$(8) -f V$(3).mk OPT_FAST=-O2 \
+	  OBJCACHE=$(RTL_OBJCACHE) USER_LDLIBS="$(RTL_LIBS)" >/dev/null
+endef
+
+RTL_ARRAY_DEFS := -DARRAY_R=$(RTL_ARRAY_R) -DARRAY_C=$(RTL_ARRAY_C)
+RTL_ARRAY_G    := -GR=$(RTL_ARRAY_R) -GC=$(RTL_ARRAY_C)
+RTL_ARRAY_DEPS := $(RTL_ARRAY) sim/sc/array_tb.cpp sim/sc/port_bits.h $(LIBS_DOWNSTREAM_FIRST)
+
+$(RTL_OUT)/array2d/harness: $(RTL_ARRAY_DEPS)
+	$(call rtl_build,array2d,sc,systolic_array,$(RTL_ARRAY),sim/sc/array_tb.cpp,$(RTL_ARRAY_G),$(RTL_ARRAY_DEFS))
+	cp $(RTL_OUT)/array2d/obj-sc/harness $@.tmp && mv $@.tmp $@
+
+rtl: $(RTL_OUT)/array2d/harness
+
+rtl-lint:
+	@for m in fp32_add:"rtl/fp32_add.sv" bf16_mul:"rtl/bf16_mul.sv" pe:"rtl/pe.sv $(RTL_FP)" \
+	          systolic_array:"$(RTL_ARRAY)" softmax_online:"rtl/softmax_online.sv rtl/fp32_add.sv" \
+	          pim_mac:"rtl/pim_mac.sv $(RTL_FP)"; do \
+	  top=$${m%%:*}; src=$${m#*:}; \
+	  if $(VERILATOR) --lint-only -Wall $$src --top-module $$top; then echo "lint ok   $$top"; \
+	  else echo "lint FAIL $$top"; exit 1; fi; \
+	done
+
+RTL_SOFTMAX := rtl/softmax_online.sv rtl/fp32_add.sv
+$(RTL_OUT)/softmax/harness: $(RTL_SOFTMAX) sim/sc/softmax_tb.cpp $(LIBS_DOWNSTREAM_FIRST)
+	$(call rtl_build,softmax,sc,softmax_online,$(RTL_SOFTMAX),sim/sc/softmax_tb.cpp,,)
+	cp $(RTL_OUT)/softmax/obj-sc/harness $@.tmp && mv $@.tmp $@
+
+rtl: $(RTL_OUT)/softmax/harness
+
+RTL_PIM := rtl/pim_mac.sv $(RTL_FP)
+$(RTL_OUT)/pim_mac/harness: $(RTL_PIM) sim/sc/pim_tb.cpp sim/sc/port_bits.h $(LIBS_DOWNSTREAM_FIRST)
+	$(call rtl_build,pim_mac,sc,pim_mac,$(RTL_PIM),sim/sc/pim_tb.cpp,,)
+	cp $(RTL_OUT)/pim_mac/obj-sc/harness $@.tmp && mv $@.tmp $@
+
+rtl: $(RTL_OUT)/pim_mac/harness

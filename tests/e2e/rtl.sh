@@ -1,0 +1,60 @@
+#!/bin/bash
+# RTL verification (docs/rtl.md): lint of every module, co-simulation of the
+# Verilated units against golden values and the C timing model, the mixed
+# run (einsim gemm --rtl array2d) against the all-C report, and bad input to
+# the RTL flow.  The harnesses are built by `make rtl` (part of make test).
+. "$(dirname "$0")/lib.sh"
+case "$BUILD" in /*) RTLD=$BUILD/rtl ;; *) RTLD=$PWD/$BUILD/rtl ;; esac
+export EINSIM_RTL_DIR=$RTLD SC_COPYRIGHT_MESSAGE=DISABLE
+
+# 1. lint: verilator --lint-only -Wall, one line per module
+make --no-print-directory -s rtl-lint BUILD="$BUILD" >"$TMPD/lint" 2>&1
+while read -r w st mod; do
+    [ "$w" = lint ] || continue
+    if [ "$st" = ok ]; then pass "rtl lint $mod"; else fail "rtl lint $mod" "see make rtl-lint"; fi
+done <"$TMPD/lint"
+grep -q "^lint ok   pim_mac" "$TMPD/lint" || fail "rtl lint" "$(tail -5 "$TMPD/lint")"
+
+# 2. co-simulation sweeps: one PASS/FAIL line per shape x dataflow x format
+for u in array2d softmax pim_mac; do
+    h=$RTLD/$u/harness
+    if [ ! -x "$h" ]; then fail "rtl $u harness" "$h not built (make rtl)"; continue; fi
+    "$h" sweep >"$TMPD/sweep" 2>&1; rc=$?
+    sed -n "s/^PASS /PASS rtl $u /p; s/^FAIL /FAIL rtl $u /p" "$TMPD/sweep"
+    n=$(grep -c '^PASS ' "$TMPD/sweep")
+    if [ "$rc" -ne 0 ] || [ "$n" -lt 1 ]; then fail "rtl $u sweep" "exit $rc, $n sweeps passed"; fi
+done
+
+# 3. mixed run: the RTL array gives the same report as the C model
+for args in "os --m 37 --n 23 --k 11" "ws --m 37 --n 23 --k 11" "os --m 8 --n 12 --k 40 --full" \
+            "ws --m 5 --n 1 --k 9 --full"; do
+    set -- $args
+    EINSIM_REPRODUCIBLE=1 "$EINSIM" gemm --rows 4 --cols 6 --dataflow $args --json "$TMPD/c.json" >/dev/null 2>&1
+    if EINSIM_REPRODUCIBLE=1 "$EINSIM" gemm --rows 4 --cols 6 --dataflow $args --rtl array2d \
+           --json "$TMPD/rtl.json" >/dev/null 2>"$TMPD/err" && cmp -s "$TMPD/c.json" "$TMPD/rtl.json"; then
+        pass "rtl mixed gemm $args: report equals the all-C run"
+    else
+        fail "rtl mixed gemm $args" "$(head -c 300 "$TMPD/err"; diff "$TMPD/c.json" "$TMPD/rtl.json" | head -5)"
+    fi
+done
+
+# 4. bad input: one line, status 2, never a hang
+G="gemm --rows 4 --cols 6 --m 9 --n 9 --k 9"
+expect_err "rtl unknown unit" 2 "unknown unit 'array3d'; expected one of: array2d" $EINSIM $G --dataflow os --rtl array3d
+expect_err "rtl shape not built" 2 "built for a 4x6 array; got --rows 8 --cols 6" \
+    $EINSIM gemm --rows 8 --cols 6 --m 9 --n 9 --k 9 --dataflow os --rtl array2d
+expect_err "rtl is dataflow" 2 "expected --dataflow os or ws, got is" $EINSIM $G --dataflow is --rtl array2d
+expect_err "rtl scalesim timing" 2 "--rtl replaces the native timing model" \
+    $EINSIM $G --dataflow os --timing scalesim --rtl array2d
+expect_err "rtl fold too long" 2 "does not fit the 4x6 RTL array" \
+    $EINSIM gemm --rows 4 --cols 6 --m 4 --n 6 --k 2000000 --dataflow os --rtl array2d
+EINSIM_RTL_DIR=$TMPD/none expect_err "rtl harness missing" 2 "no harness at .*/none/array2d/harness" \
+    $EINSIM $G --dataflow os --rtl array2d
+mkdir -p "$TMPD/hang/array2d" "$TMPD/liar/array2d"
+printf '#!/bin/sh\necho "einsim-rtl array2d 4 6"\nexec sleep 30\n' >"$TMPD/hang/array2d/harness"
+printf '#!/bin/sh\necho hello\n' >"$TMPD/liar/array2d/harness"
+chmod +x "$TMPD/hang/array2d/harness" "$TMPD/liar/array2d/harness"
+EINSIM_RTL_DIR=$TMPD/hang EINSIM_RTL_TIMEOUT_S=1 expect_err "rtl stuck harness times out" 2 "no answer within 1 s" \
+    timeout 20 $EINSIM $G --dataflow os --rtl array2d
+EINSIM_RTL_DIR=$TMPD/liar expect_err "rtl not a harness" 2 "is not an einsim RTL harness" \
+    timeout 20 $EINSIM $G --dataflow os --rtl array2d
