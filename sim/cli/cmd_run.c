@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "golden/base/err.h"
 #include "cli.h"
@@ -40,66 +39,6 @@ static const char usage[] =
     "  the whole model; --mapping F takes a PIM mapping (einsim map -o F); --check\n"
     "  records the command stream and replays it through the DRAM timing checker.\n";
 
-/* A PIM system: whole-model decode at the DRAM-command level (docs/pim.md). */
-static int run_pim(const cli_opt *o)
-{
-    es_err e;
-    md_model model;
-    pim_opts po;
-    pim_arch *a = cli_pim_load(o, "run", &model, &po);
-    if (cli_get(o, "trace") || cli_get(o, "heads"))
-        es_fatal(ES_EXIT_BADINPUT, "run: --trace and --heads are not supported on PIM arch %s", a->name);
-    pim_mapping mp = a->mapping;
-    if (cli_get(o, "mapping") && pim_mapping_load(cli_get(o, "mapping"), &mp, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    po.fast_forward = !cli_flag(o, "full");
-    po.record = cli_flag(o, "check");
-    po.mapping = &mp;
-    sim_report *r = es_xcalloc(1, sizeof *r);
-    sim_report_init(r, "run");
-    snprintf(r->arch, sizeof r->arch, "%s", a->name);
-    snprintf(r->model, sizeof r->model, "%s", model.name);
-    snprintf(r->phase, sizeof r->phase, "decode");
-    snprintf(r->scope, sizeof r->scope, "model");
-    snprintf(r->schedule, sizeof r->schedule, "%s", cli_get(o, "mapping") ? cli_get(o, "mapping") : a->name);
-    r->batch = 1;
-    r->n_seqs = 1, r->seqs[0] = po.prompt;
-    pim_result x;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (pim_decode(a, &model, &po, &x, &e))
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    pim_fill_report(a, &x, r);
-    int func_bad = 0;
-    if (cli_flag(o, "functional")) {
-        /* the same decode with values: BF16 banks and the ASIC's arithmetic
-         * against golden's forward (docs/pim.md, "Functional mode") */
-        pim_func_result fr;
-        if (pim_functional(a, &model, &po, (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX), &fr, &e))
-            es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-        r->functional = 1;
-        r->func_max_abs_err = fr.max_abs_err;
-        r->func_max_rel_err = fr.max_rel_err;
-        r->func_tol = PIM_FUNC_TOLERANCE;
-        sim_report_extra(r, "functional_argmax_agree", fr.argmax_agree);
-        func_bad = fr.max_rel_err > PIM_FUNC_TOLERANCE;
-    }
-    sim_report_extra(r, "decode_gen", (double)po.gen);
-    r->wall_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    const char *json = cli_get(o, "json");
-    if (sim_report_write_all(r, json, cli_get(o, "csv"), NULL, NULL, r->clock_hz, &e) < 0)
-        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
-    sim_report_text(r, json && !strcmp(json, "-") ? stderr : stdout);
-    if (func_bad) /* report written, then the error */
-        es_fatal(ES_EXIT_BADINPUT, "functional mode: PIM logits differ from golden's forward: max relative error %.3g > "
-                                   "tolerance %.3g",
-                 r->func_max_rel_err, r->func_tol);
-    free(r);
-    free(a);
-    return 0;
-}
-
 int cmd_run(int argc, char **argv)
 {
     cli_opt o[] = {{"arch", 1, 0},  {"model", 1, 0}, {"mapping", 1, 0},    {"json", 1, 0}, {"csv", 1, 0},
@@ -110,13 +49,14 @@ int cmd_run(int argc, char **argv)
     p.n_sets = cli_get_all(argc, argv, 1, o, "set", p.sets, SIM_REP_SETS);
     if (!cli_get(o, "arch") || !cli_get(o, "model"))
         es_fatal(ES_EXIT_BADINPUT, "run: --arch and --model are required (see 'einsim run --help')");
-    if (pim_arch_is(cli_get(o, "arch"))) {
-        if (p.n_sets)
-            es_fatal(ES_EXIT_BADINPUT, "run: --set is not supported on PIM arch %s", cli_get(o, "arch"));
-        return run_pim(o);
-    }
-    if (cli_flag(o, "check"))
+    if (pim_arch_is(cli_get(o, "arch"))) { /* sim/pim runs the whole model (cli_point_run) */
+        if (cli_get(o, "scope") && strcmp(cli_get(o, "scope"), "model"))
+            es_fatal(ES_EXIT_BADINPUT, "run: arch %s runs the whole model (--scope model), not --scope %s",
+                     cli_get(o, "arch"), cli_get(o, "scope"));
+        p.check = cli_flag(o, "check");
+    } else if (cli_flag(o, "check")) {
         es_fatal(ES_EXIT_BADINPUT, "run: --check applies to PIM archs (a command-level memory)");
+    }
     /* the default length: 1024 tokens, a ViT's image tokens (a model that
      * does not load is reported by the run itself) */
     int64_t dflt_seq = 1024;

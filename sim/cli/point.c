@@ -2,13 +2,16 @@
 #include "point.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "golden/base/io.h"
 #include "mapper/catalog.h"
 #include "mapper/cost.h"
 #include "mapper/mapfile.h"
 #include "mapper/resolve.h"
+#include "sim/pim/pim.h"
 
 /* The named (or bundled) mapping resolved for w into *m (empty on failure),
  * with the checks `einsim map` makes (mp_mapping_for). */
@@ -51,9 +54,79 @@ int cli_point_searched_mapping(const mp_arch *a, const md_workload *w, const mp_
     return 0;
 }
 
+/* A PIM system (sim/pim): the whole model's decode at the DRAM-command
+ * level, with values too in functional mode (docs/pim.md). */
+static int point_pim(const cli_point *p, const sim_run_opts *ro, sim_report *r, es_err *e)
+{
+    const md_run *run = &p->run->run;
+    if (p->n_sets || p->heads > 0 || p->search || (ro && ro->trace))
+        return es_fail(e, "arch %s is a PIM system: --set, --heads, --trace and a searched mapping do not apply "
+                          "(einsim map searches PIM mappings)",
+                       p->arch);
+    if (run->phase != MD_PHASE_DECODE)
+        return es_fail(e, "arch %s is a PIM system: it runs --phase decode (got %s)", p->arch,
+                       md_phase_name(run->phase));
+    if (run->batch != 1 || p->run->nseqs)
+        return es_fail(e, "arch %s decodes one request (batch 1, as PIM-GPT)", p->arch);
+    pim_arch *a = es_xcalloc(1, sizeof *a);
+    md_model model;
+    pim_mapping mp;
+    int rc = -1;
+    if (pim_arch_load(p->arch, a, e) || md_model_load(p->model, &model, e))
+        goto out;
+    mp = a->mapping;
+    if (p->mapping && pim_mapping_load(p->mapping, &mp, e))
+        goto out;
+    pim_opts po = {.prompt = run->seq ? run->seq : run->prompt,
+                   .gen = run->gen,
+                   .fast_forward = ro ? ro->fast_forward : 1,
+                   .record = p->check,
+                   .mapping = &mp};
+    snprintf(r->arch, sizeof r->arch, "%s", a->name);
+    snprintf(r->model, sizeof r->model, "%s", model.name);
+    snprintf(r->phase, sizeof r->phase, "decode");
+    snprintf(r->scope, sizeof r->scope, "model");
+    snprintf(r->schedule, sizeof r->schedule, "%s", p->mapping ? p->mapping : a->name);
+    r->batch = 1;
+    r->n_seqs = 1, r->seqs[0] = po.prompt;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pim_result x;
+    if (pim_decode(a, &model, &po, &x, e))
+        goto out;
+    pim_fill_report(a, &x, r);
+    sim_report_extra(r, "decode_gen", (double)po.gen);
+    rc = 0;
+    if (ro && ro->functional) {
+        /* the same decode with values: BF16 banks and the ASIC's arithmetic
+         * against golden's forward; a mismatch is -1 with the report filled */
+        pim_func_result fr;
+        if (pim_functional(a, &model, &po, ro->func_seed, &fr, e)) {
+            rc = -1;
+            goto out;
+        }
+        r->functional = 1;
+        r->func_max_abs_err = fr.max_abs_err;
+        r->func_max_rel_err = fr.max_rel_err;
+        r->func_tol = PIM_FUNC_TOLERANCE;
+        sim_report_extra(r, "functional_argmax_agree", fr.argmax_agree);
+        if (fr.max_rel_err > PIM_FUNC_TOLERANCE)
+            rc = es_fail(e, "functional mode: PIM logits differ from golden's forward: max relative error %.3g > "
+                            "tolerance %.3g",
+                         fr.max_rel_err, PIM_FUNC_TOLERANCE);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r->wall_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+out:
+    free(a);
+    return rc;
+}
+
 int cli_point_run(const cli_point *p, const sim_run_opts *ro, sim_report *r, es_err *e)
 {
     sim_report_init(r, "run");
+    if (pim_arch_is(p->arch))
+        return point_pim(p, ro, r, e);
     mp_arch *a = sim_arch_load_set(p->arch, p->sets, p->n_sets, e);
     if (!a)
         return -1;

@@ -21,6 +21,7 @@ typedef struct cli_point {
     const char *sets[SIM_REP_SETS]; /* arch overrides "KEY.PATH=VALUE" */
     const cli_run *run;
     int heads; /* > 0: overrides the model's head count (functional runs) */
+    int check; /* PIM archs: record the command stream and replay it through dr_check */
 } cli_point;
 
 /* A searched mapping for w (mp_search), with the bundled mapping's norm,

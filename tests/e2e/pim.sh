@@ -78,3 +78,15 @@ sed -e 's/^name: gpt2-small/name: gpt2-tiny/' -e 's/^d_model: 768/d_model: 128/'
 expect_ok pim_functional $R --arch pimgpt --model "$D/gpt2-tiny.yaml" --prompt 20 --gen 2 --functional --json "$D/fn.json"
 check pim_functional_match jq -e '.functional.match == true and .functional.max_rel_err > 0
   and .run.functional_argmax_agree == 2' "$D/fn.json"
+
+# a sweep over PIM archs goes through the same point runner
+cat >"$D/sw.yaml" <<'SW'
+name: pimsweep
+run: {phase: decode, gen: 2}
+grid:
+  arch: [pimgpt, pimgpt-hbm]
+  prompt: [64, 512]
+  model: [gpt2-small]
+SW
+expect_ok pim_sweep "$EINSIM" sweep "$D/sw.yaml" --out "$D/sw"
+check pim_sweep_rows sh -c "[ \$(tail -n +2 $D/sw/results.csv | wc -l) -eq 4 ] && grep -q pimgpt-hbm $D/sw/results.csv"
