@@ -210,6 +210,7 @@ static void bench_formats(void)
 
 int main(int argc, char **argv)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0);
     bench_int8();
     if (!(argc > 1 && !strcmp(argv[1], "--int8-only")))
         bench_formats();

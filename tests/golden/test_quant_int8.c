@@ -73,6 +73,24 @@ static void test_absmax_rounding_and_zero_rows(void **st)
         assert_false(isnan(y[i]));
 }
 
+/* Dequantized int8 rows (q * absmax / 127) quantize back to the same codes. */
+static void test_int8_roundtrip(void **st)
+{
+    (void)st;
+    enum { R = 64, C = 96 };
+    es_rng r;
+    es_rng_seed(&r, 13);
+    float x[R * C], d[R * C], am[R], am2[R];
+    int8_t q[R * C], q2[R * C];
+    for (int i = 0; i < R * C; i++)
+        x[i] = (float)es_rng_normal(&r) * (i < C ? 1e-30f : 1.0f);
+    gd_i8_absmax_rows(R, C, x, C, q, am);
+    for (int i = 0; i < R * C; i++)
+        d[i] = (float)q[i] * (am[i / C] / 127.0f);
+    gd_i8_absmax_rows(R, C, d, C, q2, am2);
+    assert_memory_equal(q, q2, sizeof q);
+}
+
 static double rel_err(int n, const float *y, const float *ref)
 {
     double num = 0, den = 0;
@@ -129,6 +147,7 @@ int main(void)
         cmocka_unit_test(test_gemm_exact),
         cmocka_unit_test(test_absmax_rounding_and_zero_rows),
         cmocka_unit_test(test_linear_and_outliers),
+        cmocka_unit_test(test_int8_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
