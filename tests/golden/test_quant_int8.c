@@ -43,6 +43,13 @@ static void test_gemm_exact(void **st)
             int32_t *c3 = calloc((size_t)M * N, 4);
             if (gd_gemm_i8_vnni(M, N, K, A, B, c3) == 0)
                 assert_memory_equal(c0, c3, (size_t)M * N * 4);
+            gd_i8_packed_b pb;
+            if (gd_i8_pack_b(N, K, B, &pb) == 0) {
+                memset(c3, 0, (size_t)M * N * 4);
+                gd_gemm_i8_packed(M, A, &pb, c3);
+                assert_memory_equal(c0, c3, (size_t)M * N * 4);
+                gd_i8_packed_b_free(&pb);
+            }
             if (extreme && M == 1 && N == 1)
                 assert_int_equal(c0[0], (A[0] * B[0]));
             free(A), free(B), free(c0), free(c1), free(c2), free(c3);
