@@ -193,8 +193,8 @@ static void bench_formats(void)
     printf("\nGPT-2-small shapes (synthetic N(0, 0.02) weights, seed 1), %d tokens, calibration %d x %d random "
            "tokens:\n",
            T, GD_CALIB_SEQS, cal.seq_len);
-    printf("%-12s %14s %10s %12s %12s %8s %9s\n", "format", "block bytes", "bits/w", "max|dlogit|", "relative",
-           "top-1", "quant s");
+    printf("%-12s %14s %10s %12s %12s %8s %10s\n", "format", "block bytes", "bits/w", "max|dlogit|", "relative",
+           "top-1", "q+fwd s");
     static const char *fmts[] = {"fp32", "fp16", "bf16", "int8", "llm.int8", "fp8-e4m3", "fp8-e5m2", "q8_0",
                                  "q4_0", "q4_k", "mxfp4", "gptq4-g128", "rtn4-g128", "gptq4-g32", "rtn4-g32",
                                  "gptq3-g128", "rtn3-g128", "gptq3-g32", "rtn3-g32"};
@@ -226,12 +226,13 @@ static void bench_formats(void)
             }
             agree += a == b;
         }
-        printf("%-12s %14lld %10.3f %12.4g %12.4g %5d/%d %9.2f\n", fmts[i], (long long)st.q_bytes,
+        printf("%-12s %14lld %10.3f %12.4g %12.4g %5d/%d %10.2f\n", fmts[i], (long long)st.q_bytes,
                8.0 * st.q_bytes / (double)st.q_params, mx, sqrt(num / den), agree, T, tq);
         gd_model_free(&m);
     }
     printf("(block bytes: the 48 block matrices in the format, scales/zeros/g_idx included; embeddings, norms, "
-           "biases stay fp32)\n");
+           "biases stay fp32.  q+fwd s: wall seconds to quantize and run the %d tokens)\n",
+           T);
     gd_calib_free(&cal);
     gd_model_free(&ref);
     free(y32), free(y);
