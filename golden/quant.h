@@ -111,6 +111,17 @@ void gd_gemm_i8_portable(int M, int N, int K, const int8_t *A, const int8_t *Bt,
 const char *gd_gemm_i8_path(void);
 /* The VNNI kernel itself; returns -1 (C untouched) when the CPU lacks it. */
 int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C);
+/* B packed once for the VNNI kernel (weights reused across calls): 16-column
+ * panels, 4 k per int32 lane, and 128 * sum_k b per column.  gd_i8_pack_b
+ * returns -1 (nothing allocated) when the CPU lacks VNNI or N, K < 1;
+ * gd_gemm_i8_packed then must not be called.  Same exact results. */
+typedef struct gd_i8_packed_b {
+    int N, K, K4, Np;
+    int32_t *panels, *colsum;
+} gd_i8_packed_b;
+int gd_i8_pack_b(int N, int K, const int8_t *Bt, gd_i8_packed_b *p);
+void gd_gemm_i8_packed(int M, const int8_t *A, const gd_i8_packed_b *p, int32_t *C);
+void gd_i8_packed_b_free(gd_i8_packed_b *p);
 
 /* Y[T x out] = X[T x in] . W^T (+ bias) with W [out x in] (nn.Linear):
  * activations absmax per row of X, weights absmax per row of W (the

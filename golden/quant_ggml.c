@@ -11,9 +11,17 @@
 
 static uint16_t f16(float x) { return gd_f32_to_f16(x, GD_RND_NEAREST_EVEN, GD_OVF_INF); }
 static float f32(uint16_t h) { return gd_f16_to_f32(h); }
-/* ggml's nearest_int: the 1.5*2^23 magic add, i.e. round half to even for
- * |f| < 2^22 (all callers stay far inside that). */
-static int nearest_int(float f) { return (int)gd_round_integral(f, GD_RND_NEAREST_EVEN); }
+/* ggml's nearest_int, as ggml computes it: add 1.5 * 2^23 so the fp32 sum's
+ * mantissa holds the rounded integer (the FPU's default round-to-nearest-even;
+ * nothing in einsim changes the rounding mode), valid for |f| < 2^22, which
+ * every caller stays far inside. */
+static int nearest_int(float f)
+{
+    float v = f + 12582912.f;
+    int32_t i;
+    memcpy(&i, &v, 4);
+    return (i & 0x007fffff) - 0x00400000;
+}
 
 void gd_q8_0_quantize(int n, const float *x, gd_block_q8_0 *y)
 {

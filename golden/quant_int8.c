@@ -91,38 +91,41 @@ void gd_gemm_i8_portable(int M, int N, int K, const int8_t *A, const int8_t *Bt,
 #define VNNI_MR 6
 #define VNNI_NR 32
 
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void vnni_tile(int mr, int K4, const uint32_t *ap,
+/* One 6 x 32 tile over nq k-quads.  The 12 accumulators are named
+ * variables (not an array) so they stay in registers at -O2. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void vnni_tile(int mr, int nq, const uint32_t *ap,
                                                                              size_t lda4, const int32_t *bp0,
                                                                              const int32_t *bp1, int32_t acc_out[][VNNI_NR])
 {
-    __m512i c[VNNI_MR][2];
-    for (int r = 0; r < VNNI_MR; r++)
-        c[r][0] = c[r][1] = _mm512_setzero_si512();
-    if (mr == VNNI_MR) {
-        for (int k = 0; k < K4; k++) {
-            __m512i b0 = _mm512_loadu_si512(bp0 + (size_t)k * 16);
-            __m512i b1 = _mm512_loadu_si512(bp1 + (size_t)k * 16);
-            for (int r = 0; r < VNNI_MR; r++) {
-                __m512i a = _mm512_set1_epi32((int)ap[r * lda4 + k]);
-                c[r][0] = _mm512_dpbusd_epi32(c[r][0], a, b0);
-                c[r][1] = _mm512_dpbusd_epi32(c[r][1], a, b1);
-            }
-        }
-    } else {
-        for (int k = 0; k < K4; k++) {
-            __m512i b0 = _mm512_loadu_si512(bp0 + (size_t)k * 16);
-            __m512i b1 = _mm512_loadu_si512(bp1 + (size_t)k * 16);
-            for (int r = 0; r < mr; r++) {
-                __m512i a = _mm512_set1_epi32((int)ap[r * lda4 + k]);
-                c[r][0] = _mm512_dpbusd_epi32(c[r][0], a, b0);
-                c[r][1] = _mm512_dpbusd_epi32(c[r][1], a, b1);
-            }
-        }
+    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
+            c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    /* Rows past mr read row 0 again (valid memory); their sums are dropped. */
+    const uint32_t *a0 = ap, *a1 = mr > 1 ? ap + lda4 : ap, *a2 = mr > 2 ? ap + 2 * lda4 : ap,
+                   *a3 = mr > 3 ? ap + 3 * lda4 : ap, *a4 = mr > 4 ? ap + 4 * lda4 : ap,
+                   *a5 = mr > 5 ? ap + 5 * lda4 : ap;
+    for (int k = 0; k < nq; k++) {
+        __m512i b0 = _mm512_loadu_si512(bp0 + (size_t)k * 16);
+        __m512i b1 = _mm512_loadu_si512(bp1 + (size_t)k * 16);
+        __m512i a;
+        a = _mm512_set1_epi32((int)a0[k]);
+        c00 = _mm512_dpbusd_epi32(c00, a, b0), c01 = _mm512_dpbusd_epi32(c01, a, b1);
+        a = _mm512_set1_epi32((int)a1[k]);
+        c10 = _mm512_dpbusd_epi32(c10, a, b0), c11 = _mm512_dpbusd_epi32(c11, a, b1);
+        a = _mm512_set1_epi32((int)a2[k]);
+        c20 = _mm512_dpbusd_epi32(c20, a, b0), c21 = _mm512_dpbusd_epi32(c21, a, b1);
+        a = _mm512_set1_epi32((int)a3[k]);
+        c30 = _mm512_dpbusd_epi32(c30, a, b0), c31 = _mm512_dpbusd_epi32(c31, a, b1);
+        a = _mm512_set1_epi32((int)a4[k]);
+        c40 = _mm512_dpbusd_epi32(c40, a, b0), c41 = _mm512_dpbusd_epi32(c41, a, b1);
+        a = _mm512_set1_epi32((int)a5[k]);
+        c50 = _mm512_dpbusd_epi32(c50, a, b0), c51 = _mm512_dpbusd_epi32(c51, a, b1);
     }
-    for (int r = 0; r < mr; r++) {
-        _mm512_storeu_si512(acc_out[r], c[r][0]);
-        _mm512_storeu_si512(acc_out[r] + 16, c[r][1]);
-    }
+    _mm512_storeu_si512(acc_out[0], c00), _mm512_storeu_si512(acc_out[0] + 16, c01);
+    _mm512_storeu_si512(acc_out[1], c10), _mm512_storeu_si512(acc_out[1] + 16, c11);
+    _mm512_storeu_si512(acc_out[2], c20), _mm512_storeu_si512(acc_out[2] + 16, c21);
+    _mm512_storeu_si512(acc_out[3], c30), _mm512_storeu_si512(acc_out[3] + 16, c31);
+    _mm512_storeu_si512(acc_out[4], c40), _mm512_storeu_si512(acc_out[4] + 16, c41);
+    _mm512_storeu_si512(acc_out[5], c50), _mm512_storeu_si512(acc_out[5] + 16, c51);
 }
 
 /* Few rows of A (decode): no repacking of Bt; 4 output columns at a time,
@@ -172,23 +175,21 @@ static int cpu_has_vnni(void)
 static int cpu_has_vnni(void) { return 0; }
 #endif
 
-int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C)
+int gd_i8_pack_b(int N, int K, const int8_t *Bt, gd_i8_packed_b *p)
 {
+    memset(p, 0, sizeof *p);
 #if HAVE_VNNI_KERNEL
-    if (!cpu_has_vnni())
+    if (!cpu_has_vnni() || N <= 0 || K <= 0)
         return -1;
-    if (M < 4) {
-        vnni_rows(M, N, K, A, Bt, C);
-        return 0;
-    }
     int K4 = (K + 3) / 4, Np = (N + VNNI_NR - 1) / VNNI_NR * VNNI_NR;
-    /* Bt panels: panel p (16 columns) holds for each k quad 16 int32 lanes. */
-    int32_t *bp = es_xcalloc((size_t)(Np / 16) * K4 * 16, sizeof *bp);
-    int32_t *colsum = es_xcalloc((size_t)Np, sizeof *colsum);
+    p->N = N, p->K = K, p->K4 = K4, p->Np = Np;
+    /* Panel j/16 holds, for each k quad, 16 int32 lanes (one per column). */
+    p->panels = es_xcalloc((size_t)(Np / 16) * K4 * 16, sizeof *p->panels);
+    p->colsum = es_xcalloc((size_t)Np, sizeof *p->colsum);
     for (int j = 0; j < N; j++) {
         const int8_t *b = Bt + (size_t)j * K;
         int32_t s = 0;
-        int32_t *panel = bp + (size_t)(j / 16) * K4 * 16 + j % 16;
+        int32_t *panel = p->panels + (size_t)(j / 16) * K4 * 16 + j % 16;
         int kq = 0;
         for (; kq < K / 4; kq++) /* whole quads: one 4-byte copy each */
             memcpy(panel + (size_t)kq * 16, b + 4 * kq, 4);
@@ -199,14 +200,32 @@ int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int3
         }
         for (int k = 0; k < K; k++)
             s += b[k];
-        colsum[j] = 128 * s;
+        p->colsum[j] = 128 * s;
     }
+    return 0;
+#else
+    (void)N, (void)K, (void)Bt;
+    return -1;
+#endif
+}
+
+void gd_i8_packed_b_free(gd_i8_packed_b *p)
+{
+    free(p->panels), free(p->colsum);
+    memset(p, 0, sizeof *p);
+}
+
+void gd_gemm_i8_packed(int M, const int8_t *A, const gd_i8_packed_b *p, int32_t *C)
+{
+#if HAVE_VNNI_KERNEL
+    int N = p->N, K = p->K, K4 = p->K4, Np = p->Np;
     /* A shifted to unsigned, rows padded to K4 quads (pad bytes meet zero b). */
     uint32_t *ap = es_xcalloc((size_t)M * K4, sizeof *ap);
     for (int i = 0; i < M; i++) {
         uint8_t *row = (uint8_t *)(ap + (size_t)i * K4);
+        const int8_t *a = A + (size_t)i * K;
         for (int k = 0; k < K; k++)
-            row[k] = (uint8_t)(A[(size_t)i * K + k] + 128);
+            row[k] = (uint8_t)(a[k] ^ 0x80);
     }
     int32_t acc[VNNI_MR][VNNI_NR];
     /* Cache blocking: k in blocks of KQB quads (a 32-column panel of B is
@@ -220,7 +239,8 @@ int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int3
         for (int ib = 0; ib < M; ib += mb) {
             int ie = M - ib < mb ? M : ib + mb;
             for (int j0 = 0; j0 < Np; j0 += VNNI_NR) {
-                const int32_t *p0 = bp + (size_t)(j0 / 16) * K4 * 16 + (size_t)kq0 * 16, *p1 = p0 + (size_t)K4 * 16;
+                const int32_t *p0 = p->panels + (size_t)(j0 / 16) * K4 * 16 + (size_t)kq0 * 16,
+                              *p1 = p0 + (size_t)K4 * 16;
                 int nc = N - j0 < VNNI_NR ? N - j0 : VNNI_NR;
                 for (int i0 = ib; i0 < ie; i0 += VNNI_MR) {
                     int mr = ie - i0 < VNNI_MR ? ie - i0 : VNNI_MR;
@@ -229,7 +249,7 @@ int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int3
                         int32_t *c = C + (size_t)(i0 + r) * N + j0;
                         if (kq0 == 0)
                             for (int q = 0; q < nc; q++)
-                                c[q] = acc[r][q] - colsum[j0 + q];
+                                c[q] = acc[r][q] - p->colsum[j0 + q];
                         else
                             for (int q = 0; q < nc; q++)
                                 c[q] += acc[r][q];
@@ -239,8 +259,25 @@ int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int3
         }
     }
     free(ap);
-    free(bp);
-    free(colsum);
+#else
+    (void)M, (void)A, (void)p, (void)C;
+#endif
+}
+
+int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C)
+{
+#if HAVE_VNNI_KERNEL
+    if (!cpu_has_vnni())
+        return -1;
+    if (M < 4) {
+        vnni_rows(M, N, K, A, Bt, C);
+        return 0;
+    }
+    gd_i8_packed_b p;
+    if (gd_i8_pack_b(N, K, Bt, &p))
+        return -1;
+    gd_gemm_i8_packed(M, A, &p, C);
+    gd_i8_packed_b_free(&p);
     return 0;
 #else
     (void)M, (void)N, (void)K, (void)A, (void)Bt, (void)C;

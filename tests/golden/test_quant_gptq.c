@@ -190,6 +190,7 @@ static void test_pack_roundtrip(void **st)
                 assert_int_equal((int)v, q.q[i]);
             }
             /* Malformed packed tensors. */
+            gd_qweight_free(&q2);
             p.g_idx[3] = 99;
             assert_int_equal(gd_gptq_unpack(&p, &q2, "h.0.qweight", &e), -1);
             assert_non_null(strstr(e.msg, "g_idx[3]"));

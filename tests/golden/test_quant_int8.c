@@ -43,6 +43,13 @@ static void test_gemm_exact(void **st)
             int32_t *c3 = calloc((size_t)M * N, 4);
             if (gd_gemm_i8_vnni(M, N, K, A, B, c3) == 0)
                 assert_memory_equal(c0, c3, (size_t)M * N * 4);
+            gd_i8_packed_b pb;
+            if (gd_i8_pack_b(N, K, B, &pb) == 0) {
+                memset(c3, 0, (size_t)M * N * 4);
+                gd_gemm_i8_packed(M, A, &pb, c3);
+                assert_memory_equal(c0, c3, (size_t)M * N * 4);
+                gd_i8_packed_b_free(&pb);
+            }
             if (extreme && M == 1 && N == 1)
                 assert_int_equal(c0[0], (A[0] * B[0]));
             free(A), free(B), free(c0), free(c1), free(c2), free(c3);
@@ -71,6 +78,24 @@ static void test_absmax_rounding_and_zero_rows(void **st)
     gd_llm_int8_linear(2, 6, 3, &x[0][0], W, b, &o, y);
     for (int i = 0; i < 6; i++)
         assert_false(isnan(y[i]));
+}
+
+/* Dequantized int8 rows (q * absmax / 127) quantize back to the same codes. */
+static void test_int8_roundtrip(void **st)
+{
+    (void)st;
+    enum { R = 64, C = 96 };
+    es_rng r;
+    es_rng_seed(&r, 13);
+    float x[R * C], d[R * C], am[R], am2[R];
+    int8_t q[R * C], q2[R * C];
+    for (int i = 0; i < R * C; i++)
+        x[i] = (float)es_rng_normal(&r) * (i < C ? 1e-30f : 1.0f);
+    gd_i8_absmax_rows(R, C, x, C, q, am);
+    for (int i = 0; i < R * C; i++)
+        d[i] = (float)q[i] * (am[i / C] / 127.0f);
+    gd_i8_absmax_rows(R, C, d, C, q2, am2);
+    assert_memory_equal(q, q2, sizeof q);
 }
 
 static double rel_err(int n, const float *y, const float *ref)
@@ -129,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_gemm_exact),
         cmocka_unit_test(test_absmax_rounding_and_zero_rows),
         cmocka_unit_test(test_linear_and_outliers),
+        cmocka_unit_test(test_int8_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
