@@ -109,6 +109,20 @@ int cmd_run(int argc, char **argv)
         }
         sim_report_extra(r, "memory_bound", mem >= comp && mem > 0 ? 1 : 0);
     }
+    /* Area of the units that take it from synthesized RTL (arch key
+     * rtl_area; docs/rtl.md): the total, then each unit. */
+    double area_um2 = 0;
+    for (int i = 0; i < a->n_units; i++)
+        area_um2 += a->units[i].area_um2;
+    if (area_um2 > 0) {
+        sim_report_extra(r, "area_mm2", area_um2 * 1e-6);
+        for (int i = 0; i < a->n_units; i++)
+            if (a->units[i].area_um2 > 0) {
+                char key[SIM_REP_NAME];
+                snprintf(key, sizeof key, "area_mm2.%s", a->units[i].name);
+                sim_report_extra(r, key, a->units[i].area_um2 * 1e-6);
+            }
+    }
     const char *json = cli_get(o, "json");
     int json_stdout = json && !strcmp(json, "-");
     es_err we;
