@@ -148,7 +148,7 @@ static int parse_ops(const es_ynode *ops, mp_unit *u, es_err *e)
 static int parse_unit(const es_ynode *v, const char *name, const mp_arch_kinds *kinds, const mp_arch *a, mp_unit *u,
                       es_err *e)
 {
-    static const char *const keys[] = {"kind", "rows", "cols", "fill_cycles", "spatial_reduce", "ops", NULL};
+    static const char *const keys[] = {"kind", "rows", "cols", "fill_cycles", "spatial_reduce", "rtl_area", "ops", NULL};
     if (es_y_expect(v, ES_Y_MAP, e))
         return -1;
     if (es_y_name(v, name, u->name, sizeof u->name, 1, e))
@@ -176,7 +176,8 @@ static int parse_unit(const es_ynode *v, const char *name, const mp_arch_kinds *
         return es_y_fail(es_y_get(v, "fill_cycles"), e, "expected an integer in 0..1000000, got %lld",
                          (long long)fill);
     u->fill_cycles = (int)fill;
-    if (es_y_bool(v, "spatial_reduce", 0, &u->spatial_reduce, e))
+    if (es_y_bool(v, "spatial_reduce", 0, &u->spatial_reduce, e) ||
+        get_name(v, "rtl_area", 0, u->rtl_area, sizeof u->rtl_area, e))
         return -1;
     es_ynode *ops = es_y_child(v, "ops", ES_Y_MAP, "the ops this unit supports", e);
     if (!ops || parse_ops(ops, u, e))
@@ -347,6 +348,24 @@ static int check_actions(const mp_arch *a, const es_ynode *root, es_err *e)
     return 0;
 }
 
+/* A unit with rtl_area: its PEs' synthesized area, scaled from the RTL
+ * library's node to the arch's (its energy table's technology). */
+static int unit_area(const mp_arch *a, const es_ynode *v, mp_unit *u, es_err *e)
+{
+    if (!u->rtl_area[0])
+        return 0;
+    const es_ynode *at = es_y_get(v, "rtl_area");
+    double um2, lib_nm, nm = mp_technology_nm(a->energy.technology);
+    es_err ae;
+    if (mp_rtl_area(u->rtl_area, &um2, &lib_nm, &ae))
+        return es_y_fail(at, e, "%s", ae.msg);
+    if (nm <= 0)
+        return es_y_fail(at, e, "the arch's node is unknown: energy table '%s' has technology '%s', expected like '45nm'",
+                         a->energy.name, a->energy.technology);
+    u->area_um2 = um2 * (double)u->rows * (double)u->cols * mp_area_scale(lib_nm, nm);
+    return 0;
+}
+
 static int parse_arch(const es_ynode *root, const char *file, const mp_arch_kinds *kinds, mp_arch *a, es_err *e)
 {
     static const char *const keys[] = {"name",  "description", "clock_hz", "word_bytes", "number_format",
@@ -405,7 +424,8 @@ static int parse_arch(const es_ynode *root, const char *file, const mp_arch_kind
     for (size_t i = 0; i < units->n; i++) {
         if (mp_arch_unit(a, units->keys[i]))
             return es_y_fail(units->keylocs[i], e, "unit '%s' defined twice", units->keys[i]);
-        if (parse_unit(units->items[i], units->keys[i], kinds, a, &a->units[a->n_units], e))
+        if (parse_unit(units->items[i], units->keys[i], kinds, a, &a->units[a->n_units], e) ||
+            unit_area(a, units->items[i], &a->units[a->n_units], e))
             return -1;
         a->n_units++;
     }

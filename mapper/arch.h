@@ -137,6 +137,8 @@ typedef struct mp_unit {
     int rows, cols;  /* ARRAY1D and VECTOR: rows == 1 */
     int fill_cycles; /* fill+drain of one tile through the array (FuseMax: 256) */
     int spatial_reduce; /* 1: inter-PE network reduces along a spatial rank for free */
+    char rtl_area[MP_NAME]; /* RTL unit of one PE in sim/energy/rtl-area.yaml ("" = none) */
+    double area_um2;    /* rtl_area x PEs, scaled to the arch's node (0 = unknown) */
     int n_ops;
     mp_op_cost ops[MP_MAX_OPS];
 } mp_unit;

@@ -115,3 +115,54 @@ double mp_energy_fit_buffer(mp_energy *t, const char *read_action, const char *w
     }
     return fr;
 }
+
+typedef struct rtl_area_q {
+    const char *unit;
+    double um2, node_nm;
+    int found;
+    char names[256];
+} rtl_area_q;
+
+static int read_rtl_area(const es_ynode *root, void *out, es_err *e)
+{
+    rtl_area_q *q = out;
+    if (es_y_expect(root, ES_Y_MAP, e) || es_y_double(root, "node_nm", 1, &q->node_nm, e))
+        return -1;
+    if (!(q->node_nm > 0))
+        return es_y_fail(es_y_get(root, "node_nm"), e, "expected > 0");
+    es_ynode *u = es_y_child(root, "units", ES_Y_MAP, "map of unit: {cells: N, area_um2: A}", e);
+    if (!u)
+        return -1;
+    for (size_t i = 0; i < u->n; i++) {
+        size_t l = strlen(q->names);
+        snprintf(q->names + l, sizeof q->names - l, "%s%s", l ? ", " : "", u->keys[i]);
+        if (strcmp(u->keys[i], q->unit))
+            continue;
+        if (es_y_expect(u->items[i], ES_Y_MAP, e) || es_y_double(u->items[i], "area_um2", 1, &q->um2, e))
+            return -1;
+        if (!(q->um2 > 0))
+            return es_y_fail(es_y_get(u->items[i], "area_um2"), e, "expected > 0");
+        q->found = 1;
+    }
+    return 0;
+}
+
+int mp_rtl_area(const char *unit, double *um2, double *node_nm, es_err *e)
+{
+    rtl_area_q q = {.unit = unit};
+    if (es_yaml_read_bundled("energy", "rtl-area", read_rtl_area, &q, e))
+        return -1;
+    if (!q.found)
+        return es_fail(e, "no RTL unit '%s' in rtl-area.yaml (make rtl-area); expected one of: %s", unit, q.names);
+    *um2 = q.um2, *node_nm = q.node_nm;
+    return 0;
+}
+
+double mp_area_scale(double from_nm, double to_nm) { return (to_nm / from_nm) * (to_nm / from_nm); }
+
+double mp_technology_nm(const char *technology)
+{
+    char *end;
+    double v = strtod(technology, &end);
+    return v > 0 && !strcmp(end, "nm") ? v : 0;
+}

@@ -49,4 +49,14 @@ double mp_area_of(const mp_energy *t, const char *component);
 double mp_energy_fit_buffer(mp_energy *t, const char *read_action, const char *write_action, int64_t capacity_bytes,
                             int banks, int width_bits);
 
+/* Area of an RTL unit synthesized by `make rtl-area`
+ * (sim/energy/rtl-area.yaml: units.NAME.area_um2 at the table's node_nm).
+ * Returns 0, or -1 with e naming the unit and the units the table has. */
+int mp_rtl_area(const char *unit, double *um2, double *node_nm, es_err *e);
+/* Ideal-scaling area factor from node `from_nm` to `to_nm`: (to / from)^2
+ * (area goes with the square of the feature size; docs/rtl.md). */
+double mp_area_scale(double from_nm, double to_nm);
+/* Feature size in nm of a technology string such as "45nm"; 0 if none. */
+double mp_technology_nm(const char *technology);
+
 #endif

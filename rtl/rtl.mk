@@ -67,3 +67,44 @@ $(RTL_OUT)/pim_mac/harness: $(RTL_PIM) sim/sc/pim_tb.cpp sim/sc/port_bits.h $(LI
 	cp $(RTL_OUT)/pim_mac/obj-sc/harness $@.tmp && mv $@.tmp $@
 
 rtl: $(RTL_OUT)/pim_mac/harness
+
+# ---- coverage: each harness rebuilt with --coverage, its sweep run, the
+# points merged per module (any instance covering a point covers it).
+RTL_COV_FLAGS := --coverage-line --coverage-toggle
+$(RTL_OUT)/array2d/cov.dat: $(RTL_ARRAY_DEPS)
+	$(call rtl_build,array2d,sc,systolic_array,$(RTL_ARRAY),sim/sc/array_tb.cpp,$(RTL_ARRAY_G) $(RTL_COV_FLAGS),$(RTL_ARRAY_DEFS),-cov)
+	cd $(RTL_ROOT) && SC_COPYRIGHT_MESSAGE=DISABLE EINSIM_COVERAGE_FILE=$@.tmp $(RTL_OUT)/array2d/obj-sc-cov/harness sweep >/dev/null && mv $@.tmp $@
+$(RTL_OUT)/softmax/cov.dat: $(RTL_SOFTMAX) sim/sc/softmax_tb.cpp $(LIBS_DOWNSTREAM_FIRST)
+	$(call rtl_build,softmax,sc,softmax_online,$(RTL_SOFTMAX),sim/sc/softmax_tb.cpp,$(RTL_COV_FLAGS),,-cov)
+	cd $(RTL_ROOT) && SC_COPYRIGHT_MESSAGE=DISABLE EINSIM_COVERAGE_FILE=$@.tmp $(RTL_OUT)/softmax/obj-sc-cov/harness sweep >/dev/null && mv $@.tmp $@
+$(RTL_OUT)/pim_mac/cov.dat: $(RTL_PIM) sim/sc/pim_tb.cpp sim/sc/port_bits.h $(LIBS_DOWNSTREAM_FIRST)
+	$(call rtl_build,pim_mac,sc,pim_mac,$(RTL_PIM),sim/sc/pim_tb.cpp,$(RTL_COV_FLAGS),,-cov)
+	cd $(RTL_ROOT) && SC_COPYRIGHT_MESSAGE=DISABLE EINSIM_COVERAGE_FILE=$@.tmp $(RTL_OUT)/pim_mac/obj-sc-cov/harness sweep >/dev/null && mv $@.tmp $@
+
+rtl-coverage: $(foreach u,$(RTL_UNITS),$(RTL_OUT)/$(u)/cov.dat)
+	@python3 rtl/coverage.py $^
+
+# ---- area: Yosys on the OSU 0.18 um liberty of Debian's qflow-tech-osu018
+# (GPL data: fetched at build time with apt, extracted, never vendored).
+RTL_LIB_SYS := /usr/share/qflow/tech/osu018/osu018_stdcells.lib
+RTL_LIB     := $(if $(wildcard $(RTL_LIB_SYS)),$(RTL_LIB_SYS),$(RTL_OUT)/techlib/usr/share/qflow/tech/osu018/osu018_stdcells.lib)
+$(RTL_OUT)/techlib/usr/share/qflow/tech/osu018/osu018_stdcells.lib:
+	@mkdir -p $(RTL_OUT)/techlib
+	cd $(RTL_OUT)/techlib && rm -f qflow-tech-osu018_*.deb && apt-get download qflow-tech-osu018 && \
+	  dpkg-deb -x qflow-tech-osu018_*.deb .
+	@test -f $@ || { echo "rtl-area: $@ not in qflow-tech-osu018" >&2; exit 1; }
+
+RTL_AREA_UNITS := pe array2d softmax pim_mac fp32_add bf16_mul
+RTL_AREA_SRC_pe       := rtl/pe.sv $(RTL_FP)
+RTL_AREA_SRC_array2d  := $(RTL_ARRAY)
+RTL_AREA_SRC_softmax  := $(RTL_SOFTMAX)
+RTL_AREA_SRC_pim_mac  := $(RTL_PIM)
+RTL_AREA_SRC_fp32_add := rtl/fp32_add.sv
+RTL_AREA_SRC_bf16_mul := rtl/bf16_mul.sv
+$(RTL_OUT)/area/%.stat: $$(RTL_AREA_SRC_$$*) rtl/area.sh | $(RTL_LIB)
+	@mkdir -p $(dir $@)
+	RTL_ARRAY_R=$(RTL_ARRAY_R) RTL_ARRAY_C=$(RTL_ARRAY_C) sh rtl/area.sh unit $* $(RTL_LIB) $@
+
+rtl-area: $(foreach u,$(RTL_AREA_UNITS),$(RTL_OUT)/area/$(u).stat)
+	sh rtl/area.sh yaml $(RTL_LIB) sim/energy/rtl-area.yaml $^
+	@cat sim/energy/rtl-area.yaml

@@ -1,6 +1,8 @@
 /* sim/array/timing.h: every cycle constant of the array timing models, in
- * one place, so pinning them to the Verilated RTL (DESIGN §7) is a one-line
- * change.  docs/cycles.md gives the reasoning for each.
+ * one place.  The native constants equal the Verilated RTL array
+ * (rtl/systolic_array.sv): sim/sc/array_tb.cpp checks every fold's start and
+ * length against them (tests/e2e/rtl.sh).  docs/cycles.md gives the
+ * reasoning for each.
  *
  * Notation: the array has R rows x C cols of PEs; a fold occupies r <= R rows
  * and c <= C cols; T is the streamed (temporal) dimension of the fold
@@ -11,14 +13,17 @@
 /* ---- native (einsim) conventions ---------------------------------------- */
 /* Operand skew: PE(i,j) sees its first operands i+j cycles after the edge. */
 #define SA_NATIVE_SKEW(r, c) (((r) - 1) + ((c) - 1))
-/* Output-stationary drain: results shift out down the columns, one row per
- * cycle, through all R physical rows to the bottom edge. */
+/* Output-stationary drain: the first cycle with no MAC after the last one,
+ * every column shifts its accumulators down one row per cycle into the
+ * output register, R cycles for all R physical rows. */
 #define SA_NATIVE_OS_DRAIN(R, r) (R)
-/* Weight/input-stationary preload: the stationary operand shifts in from the
- * top edge, one row per cycle, through all R physical rows. */
+/* Weight/input-stationary preload and drain, R cycles together: the RTL
+ * shifts the r stationary rows in from the top edge (r cycles) and the
+ * partial sums then pass the R - r unused rows below them to the bottom
+ * edge (R - r cycles).  Kept as one R-cycle preload term. */
 #define SA_NATIVE_PRELOAD(R, r) (R)
-/* Output register of the last PE row in WS/IS (partial sums leave the array
- * the cycle after the last MAC): folded into the skew, so 0. */
+/* Partial sums leave the last row's register the cycle after its last MAC,
+ * which the skew already counts (the R - r pass is in the preload term). */
 #define SA_NATIVE_WS_DRAIN(R, r) 0
 /* Cycles by which fold f+1 may start before fold f ends (double-buffered
  * preload would make this > 0; the modelled array has no double buffer). */

@@ -188,6 +188,20 @@ int cli_point_run(const cli_point *p, const sim_run_opts *ro, sim_report *r, es_
                 comp = b;
         }
         sim_report_extra(r, "memory_bound", mem >= comp && mem > 0 ? 1 : 0);
+        /* Area of the units that take it from synthesized RTL (arch key
+         * rtl_area; docs/rtl.md): the total, then each unit. */
+        double area_um2 = 0;
+        for (int i = 0; i < a->n_units; i++)
+            area_um2 += a->units[i].area_um2;
+        if (area_um2 > 0) {
+            sim_report_extra(r, "area_mm2", area_um2 * 1e-6);
+            for (int i = 0; i < a->n_units; i++)
+                if (a->units[i].area_um2 > 0) {
+                    char key[SIM_REP_NAME];
+                    snprintf(key, sizeof key, "area_mm2.%s", a->units[i].name);
+                    sim_report_extra(r, key, a->units[i].area_um2 * 1e-6);
+                }
+        }
     }
 out:
     mp_mapping_free(&m);

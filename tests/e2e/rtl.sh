@@ -58,3 +58,20 @@ EINSIM_RTL_DIR=$TMPD/hang EINSIM_RTL_TIMEOUT_S=1 expect_err "rtl stuck harness t
     timeout 20 $EINSIM $G --dataflow os --rtl array2d
 EINSIM_RTL_DIR=$TMPD/liar expect_err "rtl not a harness" 2 "is not an einsim RTL harness" \
     timeout 20 $EINSIM $G --dataflow os --rtl array2d
+
+# 5. area from synthesis: a unit with rtl_area reports area_mm2, scaled
+#    from the RTL library's node to the arch's (45 nm for tpu's energy table)
+sed 's/^    spatial_reduce: true$/    spatial_reduce: true\n    rtl_area: pe/' sim/arch/tpu.yaml >"$TMPD/tpu-area.yaml"
+pe_um2=$(sed -n 's/^  pe: {.*area_um2: \([0-9.]*\)}.*/\1/p' sim/energy/rtl-area.yaml)
+lib_nm=$(sed -n 's/^node_nm: //p' sim/energy/rtl-area.yaml)
+if "$EINSIM" run --arch "$TMPD/tpu-area.yaml" --model bert-base --seq 128 --json "$TMPD/a.json" >/dev/null 2>"$TMPD/err"; then
+    want=$(awk -v a="$pe_um2" -v n="$lib_nm" 'BEGIN {printf "%.6f", a * 128 * 128 * (45 / n) ^ 2 * 1e-6}')
+    got=$(python3 -c 'import json,sys; x=json.load(open(sys.argv[1]))["run"]; print("%.6f %.6f" % (x["area_mm2"], x["area_mm2.mxu"]))' "$TMPD/a.json" 2>&1)
+    if [ "$got" = "$want $want" ]; then pass "rtl area_mm2 of tpu's mxu from rtl-area.yaml ($want mm2 at 45 nm)"
+    else fail "rtl area_mm2" "got '$got', expected '$want $want'"; fi
+else
+    fail "rtl area_mm2" "$(head -c 300 "$TMPD/err")"
+fi
+sed 's/^    spatial_reduce: true$/    spatial_reduce: true\n    rtl_area: tensor_core/' sim/arch/tpu.yaml >"$TMPD/tpu-bad.yaml"
+expect_err "rtl area unknown unit" 2 "units.mxu.rtl_area.*no RTL unit 'tensor_core' in rtl-area.yaml" \
+    $EINSIM run --arch "$TMPD/tpu-bad.yaml" --model bert-base --seq 128
