@@ -350,13 +350,19 @@ static int check_actions(const mp_arch *a, const es_ynode *root, es_err *e)
 static int parse_arch(const es_ynode *root, const char *file, const mp_arch_kinds *kinds, mp_arch *a, es_err *e)
 {
     static const char *const keys[] = {"name",  "description", "clock_hz", "word_bytes", "number_format",
-                                       "energy", "units",      "storage",  "memory",     "links", NULL};
+                                       "energy", "units",      "storage",  "memory",     "links",
+                                       "mapping", NULL};
     if (es_y_expect(root, ES_Y_MAP, e) || es_y_check_keys(root, keys, e))
         return -1;
     snprintf(a->file, sizeof a->file, "%s", file);
     if (get_name(root, "name", 1, a->name, sizeof a->name, e) ||
         get_name(root, "description", 0, a->description, sizeof a->description, e) ||
         es_y_double(root, "clock_hz", 1, &a->clock_hz, e))
+        return -1;
+    /* the bundled mapping template it runs by default: its own name unless
+     * it borrows another arch's (a variant with the same units and levels) */
+    snprintf(a->mapping_name, sizeof a->mapping_name, "%s", a->name);
+    if (get_name(root, "mapping", 0, a->mapping_name, sizeof a->mapping_name, e))
         return -1;
     if (!(a->clock_hz > 0))
         return es_y_fail(es_y_get(root, "clock_hz"), e, "expected > 0");

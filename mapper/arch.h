@@ -192,6 +192,7 @@ struct mp_arch {
     int n_links;
     mp_link links[MP_MAX_LINKS];
     char energy_name[MP_NAME]; /* sim/energy/NAME.yaml */
+    char mapping_name[MP_NAME]; /* default mapping template (mapper/mappings/NAME.yaml); `mapping:`, else name */
     mp_energy energy;          /* loaded table */
 };
 

@@ -15,7 +15,7 @@ static int check_arch(const mp_arch *a, const char *path, es_err *e)
         return -1;
     const es_ynode *n = d->root && d->root->kind == ES_Y_MAP ? es_y_get(d->root, "arch") : NULL;
     int rc = 0;
-    if (n && n->kind == ES_Y_SCALAR && strcmp(n->value, a->name))
+    if (n && n->kind == ES_Y_SCALAR && strcmp(n->value, a->name) && strcmp(n->value, a->mapping_name))
         rc = es_y_fail(n, e, "mapping is for arch '%s', not '%s'; expected a mapping made for this arch", n->value,
                        a->name);
     es_yaml_free(d);
@@ -33,8 +33,13 @@ static int check_seqs(const mp_mapping *m, const md_workload *w, es_err *e)
         while (k < m->n_cascades && strcmp(m->cascades[k].label, "attention"))
             k++;
         int64_t want = md_inst_rank(&w->inst[i], "m");
-        int64_t have = k < m->n_cascades ? mp_cmap_rank(&m->cascades[k], "m") : -1;
-        if (have != want)
+        const mp_cascade_map *cm = k < m->n_cascades ? &m->cascades[k] : NULL;
+        int64_t have = cm ? mp_cmap_rank(cm, "m") : -1;
+        /* split-key decode records each split's length: s splits of mr keys
+         * cover ceil(want / s) = mr */
+        int64_t splits = cm ? mp_cmap_rank(cm, "s") : -1, mr = cm ? mp_cmap_rank(cm, "mr") : -1;
+        int split_ok = splits > 0 && mr > 0 && (want + splits - 1) / splits == mr;
+        if (have != want && !split_ok)
             return es_fail(e, "mapping was made for seq %lld (its cascade %d, attention), the workload has %lld",
                            (long long)have, k + 1, (long long)want);
         k++;

@@ -436,7 +436,7 @@ int cmd_golden(int argc, char **argv)
             fputs(usage_text, stdout);
             return 0;
         }
-        es_fatal(ES_EXIT_BADINPUT, "golden: expected 'forward' or 'generate', or 'quantize' or 'kernel NAME'%s%s%s (see 'einsim golden --help')",
+        es_fatal(ES_EXIT_BADINPUT, "golden: expected 'forward', 'generate', 'quantize' or 'kernel NAME'%s%s%s (see 'einsim golden --help')",
                  argc >= 2 ? ", got '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
     }
     int generate = !strcmp(argv[1], "generate");

@@ -295,8 +295,9 @@ int cmd_map(int argc, char **argv)
     char hand_path[4096];
     es_err he;
     char hand_note[1100] = "";
-    if (!cli_get(o, "mapping") && !es_find_bundled("mappings", a->name, ".yaml", hand_path, sizeof hand_path, &he)) {
-        if (cost_mapping_file(a, a->name, &w, &hand, &hcost, &e)) {
+    if (!cli_get(o, "mapping") &&
+        !es_find_bundled("mappings", a->mapping_name, ".yaml", hand_path, sizeof hand_path, &he)) {
+        if (cost_mapping_file(a, a->mapping_name, &w, &hand, &hcost, &e)) {
             if (so.budget == 0)
                 es_fatal(ES_EXIT_BADINPUT, "bundled mapping: %s", e.msg);
             /* the search still runs; say why there is nothing to compare with */

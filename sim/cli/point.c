@@ -33,8 +33,8 @@ int cli_point_searched_mapping(const mp_arch *a, const md_workload *w, const mp_
     int skipped;
     es_err he;
     char path[4096];
-    if (es_find_bundled("mappings", a->name, ".yaml", path, sizeof path, &he) ||
-        bundled_mapping(a, a->name, w, &hand, &skipped, &he))
+    if (es_find_bundled("mappings", a->mapping_name, ".yaml", path, sizeof path, &he) ||
+        bundled_mapping(a, a->mapping_name, w, &hand, &skipped, &he))
         return 0;
     for (int i = 0; i < hand.n_cascades; i++)
         if (!mp_cascade_is_core(hand.cascades[i].cascade))
@@ -74,7 +74,7 @@ int cli_point_run(const cli_point *p, const sim_run_opts *ro, sim_report *r, es_
     if (md_expand(&model, run, &w, e))
         goto out;
     if (p->search ? cli_point_searched_mapping(a, &w, &p->so, &m, e)
-                  : bundled_mapping(a, p->mapping ? p->mapping : a->name, &w, &m, &skipped, e))
+                  : bundled_mapping(a, p->mapping ? p->mapping : a->mapping_name, &w, &m, &skipped, e))
         goto out;
     sim_run_opts dflt;
     sim_run_opts_init(&dflt);
@@ -85,7 +85,7 @@ int cli_point_run(const cli_point *p, const sim_run_opts *ro, sim_report *r, es_
     snprintf(r->model, sizeof r->model, "%s", model.name);
     snprintf(r->phase, sizeof r->phase, "%s", md_phase_name(run->phase));
     snprintf(r->scope, sizeof r->scope, "%s", md_scope_name(run->scope));
-    snprintf(r->schedule, sizeof r->schedule, "%s", p->search ? "searched" : p->mapping ? p->mapping : a->name);
+    snprintf(r->schedule, sizeof r->schedule, "%s", p->search ? "searched" : p->mapping ? p->mapping : a->mapping_name);
     r->batch = run->batch;
     if (p->run->nseqs) {
         r->n_seqs = p->run->nseqs;

@@ -67,9 +67,9 @@ static void test_round_trip(void **state)
     float b[4] = {1e-8f, 7.0f, -1.0f / 3.0f, 1e30f};
     float c[3] = {0.1f, 1.01171875f, -2.71828f};
     gd_st_write_entry ent[3] = {
-        {"model.a", GD_ST_F32, 2, {2, 3}, a, NULL},
-        {"b", GD_ST_F16, 1, {4}, b, NULL},
-        {"c.weight", GD_ST_BF16, 3, {1, 3, 1}, c, NULL},
+        {"model.a", GD_ST_F32, 2, {2, 3}, a},
+        {"b", GD_ST_F16, 1, {4}, b},
+        {"c.weight", GD_ST_BF16, 3, {1, 3, 1}, c},
     };
     es_err e;
     assert_int_equal(gd_st_write(path, ent, 3, &e), 0);
@@ -134,7 +134,7 @@ static void test_missing_and_wrong_shape(void **state)
 {
     (void)state;
     float a[6] = {0};
-    gd_st_write_entry ent = {"h.0.attn.c_attn.weight", GD_ST_F32, 2, {2, 3}, a, NULL};
+    gd_st_write_entry ent = {"h.0.attn.c_attn.weight", GD_ST_F32, 2, {2, 3}, a};
     es_err e;
     assert_int_equal(gd_st_write(path, &ent, 1, &e), 0);
     gd_safetensors st;
@@ -161,7 +161,7 @@ static void test_corrupt_and_truncated(void **state)
 {
     (void)state;
     float a[6] = {1, 2, 3, 4, 5, 6};
-    gd_st_write_entry ent = {"w", GD_ST_F32, 2, {2, 3}, a, NULL};
+    gd_st_write_entry ent = {"w", GD_ST_F32, 2, {2, 3}, a};
     es_err e;
     assert_int_equal(gd_st_write(path, &ent, 1, &e), 0);
     char *raw;
@@ -184,7 +184,7 @@ static void test_corrupt_and_truncated(void **state)
     /* Not JSON, unknown dtype, offsets inconsistent with shape, overlap. */
     static const unsigned char z[48];
     write_raw("{\"w\": {\"dtype\": \"F32\", \"shape\": [2, 3], \"data_offsets\": [0, 24]", z, 24);
-    expect_open_error("(safetensors header):1:63: not valid JSON");
+    expect_open_error("corrupt safetensors header: header:1:63: not valid JSON");
     write_raw("{\"w\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}", z, 8);
     expect_open_error("tensor 'w': unknown dtype 'Q4'");
     write_raw("{\"w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,20]}}", z, 24);

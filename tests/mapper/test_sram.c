@@ -15,6 +15,7 @@
 #include "mapper/arch.h"
 #include "mapper/energy.h"
 #include "mapper/sram.h"
+#include "arch_kinds.h"
 
 /* The fit: exponents near CACTI's square-array 1/2, and the errors that
  * docs/spec-arch.md states (to their printed digits). */
@@ -62,7 +63,7 @@ static mp_arch *flat_with(const char *from, const char *to)
     assert_non_null(p);
     char *out = malloc(n + 64);
     snprintf(out, n + 64, "%.*s%s%s", (int)(p - txt), txt, to, p + strlen(from));
-    mp_arch *a = mp_arch_parse("flat.yaml", out, &e);
+    mp_arch *a = mp_arch_parse("flat.yaml", out, &fx_kinds, &e);
     if (!a)
         fail_msg("%s", e.msg);
     free(txt);
@@ -76,7 +77,7 @@ static void test_arch_buffer(void **state)
 {
     (void)state;
     es_err e;
-    mp_arch *own = mp_arch_load("flat", &e), *small, *big;
+    mp_arch *own = mp_arch_load("flat", &fx_kinds, &e), *small, *big;
     assert_non_null(own);
     const mp_store *g = mp_arch_buffer(own);
     assert_true(g->read_pj == mp_energy_of(&own->energy, "gb_read"));
