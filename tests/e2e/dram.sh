@@ -93,11 +93,11 @@ expect_err bad-ratio 2 'read-ratio' "$E" dram --spec ddr4 --traffic random --rea
 # memory.kind: device on a spatial array: FuseMax decode (bound by the KV-cache
 # stream) on two HBM2 stacks is never faster than a bandwidth model at the
 # same 512 GB/s peak, and within its refresh share plus row overheads of it.
-# (the 512 GB/s copy keeps the name fusemax, so the fusemax mapping applies)
-sed -e 's/^  bandwidth_Bps: .*/  bandwidth_Bps: 512e9/' "$ROOT/sim/arch/fusemax.yaml" >"$TMPD/fusemax-512.yaml"
+sed -e 's/^name: fusemax$/name: fusemax-512\nmapping: fusemax/' -e 's/^  bandwidth_Bps: .*/  bandwidth_Bps: 512e9/' \
+    "$ROOT/sim/arch/fusemax.yaml" >"$TMPD/fusemax-512.yaml"
 dec="--model gpt2-small --phase decode --prompt 512 --gen 8 --batch 16 --scope attention"
 if "$E" run --arch fusemax-hbm2 $dec --json "$TMPD/dev.json" >/dev/null 2>"$TMPD/err" &&
-    "$E" run --arch "$TMPD/fusemax-512.yaml" --mapping fusemax $dec --json "$TMPD/bw.json" >/dev/null 2>>"$TMPD/err"; then
+    "$E" run --arch "$TMPD/fusemax-512.yaml" $dec --json "$TMPD/bw.json" >/dev/null 2>>"$TMPD/err"; then
     r=$(python3 -c "import json; print(json.load(open('$TMPD/dev.json'))['cycles'] / json.load(open('$TMPD/bw.json'))['cycles'])")
     u=$(jget "$TMPD/bw.json" units.dram.utilization)
     if python3 -c "import sys; sys.exit(0 if 1.0 <= $r <= 1.25 and $u > 0.95 else 1)"; then pass "device-vs-bandwidth-decode ($r, memory-bound: DRAM busy $u)"
