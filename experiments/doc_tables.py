@@ -12,6 +12,8 @@ and is rebuilt from:
                        cost model over the 24 points vs the paper
   validation-cascade   experiments/fusemax-sim/table.md, section "+Cascade"
                        (experiments/fusemax-sim/run.sh)
+  sim-headlines        (experiments/fusemax-sim/README.md) the same file's
+                       averages vs the paper's headlines
 
 usage: python3 experiments/doc_tables.py --check   (exit 1 when a doc differs)
        python3 experiments/doc_tables.py --write   (rewrite the blocks)
@@ -75,10 +77,19 @@ def validation_cascade():
     return m.group(1).rstrip("\n")
 
 
+def sim_headlines():
+    text = open(os.path.join(ROOT, "experiments/fusemax-sim/table.md")).read()
+    m = re.search(r"^## Averages over the 24 points.*?\n\n(\|.*?)(?:\n\n|\Z)", text, re.S | re.M)
+    if not m:
+        sys.exit("experiments/fusemax-sim/table.md has no averages section (run experiments/fusemax-sim/run.sh)")
+    return m.group(1).rstrip("\n")
+
+
 BLOCKS = [
     ("mapper-reproduction", "docs/mapper.md", mapper_reproduction),
     ("mapper-reproduction", "experiments/fusemax-model/README.md", mapper_reproduction),
     ("validation-cascade", "docs/validation.md", validation_cascade),
+    ("sim-headlines", "experiments/fusemax-sim/README.md", sim_headlines),
 ]
 
 

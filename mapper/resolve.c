@@ -569,6 +569,10 @@ static int resolve_all(const mp_arch *a, const mp_mapping *tmpl, const md_worklo
         } else if (mp_cascade_is_split_decode(cm->cascade))
             return es_fail(e, "mapping: cascade '%s' maps decode attention only; instance '%s' is '%s'", cm->cascade,
                            in->name, in->cascade);
+        else if (mp_cascade_is_split_decode(in->cascade))
+            return es_fail(e, "mapping for arch '%s' has no split-key decode template (a cascade labelled '%s'): "
+                              "--splits needs one",
+                           tmpl->arch, in->cascade);
         if (!strcmp(in->name, "attention")) {
             out->seq = md_inst_rank(in, "m");
         }

@@ -31,7 +31,9 @@ static double rows_per_bank(const mp_sram_geom *g)
 /* ln(y) = c0 + c1 ln(x) by least squares; *err = max |fit / y - 1|. */
 static void fit_log(const double *x, const double *y, int n, double *c0, double *c1, double *err)
 {
-    double lx[8] = {0}, ly[8] = {0}, cov00, cov01, cov11, ss; /* = {0}: -O1 (SANITIZE) warns maybe-uninitialized */
+    double lx[8] = {0}, ly[8] = {0}, cov00, cov01, cov11, ss;
+    if (n > 8)
+        n = 8;
     for (int i = 0; i < n; i++)
         lx[i] = log(x[i]), ly[i] = log(y[i]);
     gsl_fit_linear(lx, 1, ly, 1, (size_t)n, c0, c1, &cov00, &cov01, &cov11, &ss);

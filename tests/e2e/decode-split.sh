@@ -33,3 +33,5 @@ expect_ok split_map_splits "$EINSIM" map --arch fusemax $A --splits 4 --budget 0
 expect_err split_needs_decode 2 "--splits needs --phase decode" "$EINSIM" run --arch fusemax --model gpt2-small --seq 64 --splits 4
 expect_err split_prefill_template 2 "maps decode attention only|mapping was made for seq 257 .*the workload has 1024" "$EINSIM" run --arch "$TMPD/fusemax-hbm.yaml" --model gpt2-small \
     --seq 1024 --mapping "$TMPD/m.yaml"
+expect_ok split_run_tpu "$EINSIM" run --arch tpu $A --splits 4
+expect_err split_no_template 2 "has no split-key decode template" "$EINSIM" run --arch flat $A --splits 4

@@ -23,6 +23,7 @@ fn arch_sequential --arch fusemax-arch --seq 256
 fn varlen --arch fusemax --seqs 100,256,37
 fn decode --arch fusemax --seq 300 --phase decode --gen 2
 fn decode_split --arch fusemax --seq 300 --phase decode --splits 3
+fn tpu_decode_split_layer --arch tpu --seq 300 --phase decode --splits 3 --scope layer
 fn tpu_layer --arch tpu --seq 48 --scope layer
 fn tpu_model_varlen --arch tpu --seqs 20,33 --scope model
 fn tpu_decode_layer --arch tpu --seq 40 --phase decode --gen 2 --scope layer
