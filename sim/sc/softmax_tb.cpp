@@ -102,7 +102,6 @@ static int run_rows(Dut &d, const std::vector<std::vector<float>> &rows, bool qu
     for (auto &r : rows)
         limit += 7 * r.size() + 16;
     std::vector<uint64_t> starts(rows.size());
-    bool started = false;
     while (outs < rows.size()) {
         d.x_vld = ri < rows.size();
         if (d.x_vld) {
@@ -112,7 +111,7 @@ static int run_rows(Dut &d, const std::vector<std::vector<float>> &rows, bool qu
         d.apply();
         bool took = d.x_vld && d.rdy();
         if (took && j == 0)
-            starts[ri] = d.edges, started = true;
+            starts[ri] = d.edges;
         d.edge();
         if (took && ++j == rows[ri].size())
             ri++, j = 0;
@@ -163,7 +162,6 @@ static int run_rows(Dut &d, const std::vector<std::vector<float>> &rows, bool qu
             return bad + 1;
         }
     }
-    (void)started;
     return bad;
 }
 
