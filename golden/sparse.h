@@ -25,6 +25,7 @@
 #include "golden/base/err.h"
 #include "golden/base/rng.h"
 #include "golden/kernels.h"
+#include "golden/model.h"
 
 /* ======================================================================
  * 2:4 structured sparsity (NVIDIA Ampere sparse tensor cores; Mishra et
@@ -178,5 +179,48 @@ void gd_kvprune_attention(gd_kvprune *p, int layer, const gd_attn_shape *s, int 
                           const float *Q, const float *K, const float *V, float *O);
 /* Tokens currently kept by (layer, head). */
 int gd_kvprune_kept(const gd_kvprune *p, int layer, int head, int n_k);
+
+/* ======================================================================
+ * Whole models (golden/sparse_model.c): the --sparsity option.
+ * ====================================================================== */
+
+typedef enum gd_sp_kind {
+    GD_SP_NONE,
+    GD_SP_24,        /* "2:4": every block linear pruned 2:4 along its input */
+    GD_SP_BLOCK,     /* "blockRxC:S": R x C blocks (R outputs x C inputs) pruned to sparsity S */
+    GD_SP_UNSTRUCT,  /* "unstructured:S": element magnitude pruning to sparsity S (CSR) */
+    GD_SP_TOPK,      /* "topk-attn:K": each query attends to its K best keys */
+    GD_SP_KV_H2O,    /* "kv-h2o:B": KV cache held at B tokens per head, H2O scores */
+    GD_SP_KV_KEYFORMER /* "kv-keyformer:B": the same with Keyformer's scores */
+} gd_sp_kind;
+
+typedef struct gd_sparsity {
+    char name[48];
+    gd_sp_kind kind;
+    int br, bc;      /* GD_SP_BLOCK */
+    double level;    /* GD_SP_BLOCK, GD_SP_UNSTRUCT: fraction of weights zeroed */
+    int k;           /* GD_SP_TOPK: keys; GD_SP_KV_*: budget */
+} gd_sparsity;
+
+/* 0, or -1 with e = "--sparsity 'S': what is wrong; expected ...". */
+int gd_sparsity_parse(const char *s, gd_sparsity *out, es_err *e);
+int gd_sparsity_is_weight(const gd_sparsity *sp); /* 2:4, block, unstructured */
+
+typedef struct gd_sparse_stats {
+    int n_mats;         /* block linear matrices pruned (not embeddings, not the LM head) */
+    int64_t params;     /* their weights */
+    int64_t nnz;        /* non-zeros left */
+    int64_t bytes;      /* their stored bytes: fp32 values + indices (2:4: 2 bits per value;
+                           BSR: block columns and row pointers; CSR: columns and row pointers) */
+    int64_t fp32_bytes; /* the same matrices dense fp32 */
+} gd_sparse_stats;
+
+/* Prune every block linear of m in place (weight kinds) and fill st; each
+ * pruned matrix is also compressed to its format and checked (so a matrix
+ * the format cannot hold is an error naming the tensor, e.g. an input
+ * width that is not a multiple of 4 for 2:4).  The forward then runs the
+ * model's usual GEMM on the pruned matrices: the SpMM kernels above equal
+ * gd_gemm_ref on them bit for bit (tests/golden/test_sparse.c). */
+int gd_model_sparsify(gd_model *m, const gd_sparsity *sp, gd_sparse_stats *st, es_err *e);
 
 #endif
