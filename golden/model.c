@@ -691,6 +691,8 @@ static int run(const gd_model *m, gd_kv *kv, const int *tokens, const int *offse
     }
     if (kv && c->family == GD_FAM_BERT)
         return es_fail(e, "golden: BERT is an encoder; it has no KV cache");
+    if (m->attention && nseq != 1)
+        return es_fail(e, "golden: sparse attention runs one sequence at a time, not a packed batch of %d", nseq);
     if (kv && (kv->width != kvd || kv->n_layers != c->n_layers || (nseq != 1)))
         return es_fail(e, "golden: the KV cache was made for another model (or a packed batch was given one)");
 
@@ -762,12 +764,16 @@ static int run(const gd_model *m, gd_kv *kv, const int *tokens, const int *offse
             Q = q;
         }
         /* Attention: each sequence sees only its own keys. */
-        if (kv) {
+        if (kv || m->attention) {
             as.n_q = T;
             as.n_k = base + T;
             as.q_offset = base;
-            gd_attention_mh(&as, H, KV, Q, kv->k + (size_t)l * kv->cap * kvd, kv->v + (size_t)l * kv->cap * kvd,
-                            att, 0);
+            const float *K = kv ? kv->k + (size_t)l * kv->cap * kvd : kb;
+            const float *V = kv ? kv->v + (size_t)l * kv->cap * kvd : vb;
+            if (m->attention)
+                m->attention(m->attn_ctx, l, &as, H, KV, Q, K, V, att);
+            else
+                gd_attention_mh(&as, H, KV, Q, K, V, att, 0);
         } else if (gd_attention_varlen(&as, nseq, offsets, NULL, H, KV, Q, kb, vb, att, 0, e) != 0) {
             rc = -1;
             break;

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "golden/base/err.h"
+#include "golden/kernels.h"
 
 typedef enum gd_family { GD_FAM_GPT2, GD_FAM_BERT, GD_FAM_LLAMA } gd_family;
 
@@ -100,6 +101,13 @@ typedef struct gd_model {
     float qthreshold;
     void (*linear_hook)(void *ctx, const float *W, int T, int in, const float *x);
     void *hook_ctx;
+    /* Sparse attention (golden/sparse.h; NULL unless set): replaces the
+     * dense multi-head attention of every layer, with the same layouts as
+     * gd_attention_mh (K, V: the cache rows, or the sequence's own).  One
+     * sequence at a time: a packed batch with it set is an error. */
+    void (*attention)(void *ctx, int layer, const gd_attn_shape *s, int n_heads, int n_kv_heads, const float *Q,
+                      const float *K, const float *V, float *O);
+    void *attn_ctx;
 } gd_model;
 
 /* Deterministic synthetic weights from a seed (es_rng, weights in table

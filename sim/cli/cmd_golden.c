@@ -24,6 +24,7 @@
 #include "golden/model.h"
 #include "golden/numfmt.h"
 #include "golden/quant.h"
+#include "golden/sparse.h"
 #include "golden/tokenizer.h"
 #include "models/golden.h"
 #include "models/models.h"
@@ -61,6 +62,11 @@ static const char *usage_text =
     "                   fp8-e4m3 fp8-e5m2 (-t: per-tensor scale) mxfp4 fp16 bf16 (docs/golden-quant.md)\n"
     "  --calib S|FILE   GPTQ calibration: a seed (random tokens) or a file of token ids\n"
     "  --act-order      GPTQ: quantize columns by descending Hessian diagonal\n"
+    "  --sparsity S     run sparse and print the error against the dense fp32 model and the\n"
+    "                   weight bytes (values + indices).  S: 2:4, blockRxC:F (block4x1:0.8 =\n"
+    "                   4x1 blocks pruned to 80 %), unstructured:F, topk-attn:K (each query's K\n"
+    "                   best keys), kv-h2o:B, kv-keyformer:B (KV cache held at B tokens per\n"
+    "                   head; forward then feeds the tokens one at a time) (docs/golden-sparse.md)\n"
     "quantize: writes a GPTQ/RTN checkpoint (AutoGPTQ v1 tensors NAME.qweight/.qzeros/.scales/\n"
     "  .g_idx, the rest F32) that 'forward --weights OUT' reads back; -o OUT is required.\n";
 
@@ -389,6 +395,55 @@ static void print_quant_error(FILE *fp, int rows, int od, const float *y, const 
         fprintf(fp, " (encoder output: no top-1)\n");
 }
 
+static void print_sparse_stats(FILE *fp, const gd_sparsity *sp, const gd_sparse_stats *st)
+{
+    fprintf(fp, "sparsity %s: %d block matrices, %lld weights, %lld non-zero (%.2f %% zero): %lld bytes "
+                "(values + indices; fp32 dense %lld bytes, %.2fx smaller)\n",
+            sp->name, st->n_mats, (long long)st->params, (long long)st->nnz,
+            st->params ? 100.0 * (double)(st->params - st->nnz) / (double)st->params : 0.0, (long long)st->bytes,
+            (long long)st->fp32_bytes, st->bytes ? (double)st->fp32_bytes / (double)st->bytes : 0.0);
+}
+
+/* Fresh KV-pruning state for one decoding run (Keyformer's noise restarts
+ * from the seed, so a rerun repeats the same choices). */
+static void kvprune_start(gd_kvprune *p, const gd_sparsity *sp, const gd_config *c, int cap, int gen_len,
+                          uint64_t seed)
+{
+    es_err e;
+    gd_kvprune_free(p);
+    if (gd_kvprune_init(p, sp->kind == GD_SP_KV_H2O ? GD_KVP_H2O : GD_KVP_KEYFORMER, sp->k, -1, gen_len, seed,
+                        c->n_layers, c->n_heads, cap, &e))
+        es_fatal(ES_EXIT_BADINPUT, "--sparsity %s: %s", sp->name, e.msg);
+}
+
+/* Last-token logits after the prompt (n tokens at once) and after each of
+ * next[0 .. steps-2] fed one at a time through the KV cache: out [steps x
+ * vocab]. */
+static void decode_logits(const gd_model *m, const int *prompt, int n, const int *next, int steps, float *out)
+{
+    es_err e;
+    gd_kv kv;
+    int od = gd_out_dim(&m->c);
+    if (gd_kv_init(&kv, m, n + steps, &e) || gd_forward(m, &kv, prompt, n, 1, out, &e))
+        die(&e);
+    for (int s = 1; s < steps; s++)
+        if (gd_forward(m, &kv, &next[s - 1], 1, 1, out + (size_t)s * od, &e))
+            die(&e);
+    gd_kv_free(&kv);
+}
+
+static void print_kv_kept(FILE *fp, const gd_kvprune *p, int n_k)
+{
+    int lo = n_k, hi = 0;
+    for (int l = 0; l < p->n_layers; l++)
+        for (int h = 0; h < p->n_heads; h++) {
+            int k = gd_kvprune_kept(p, l, h, n_k);
+            lo = k < lo ? k : lo, hi = k > hi ? k : hi;
+        }
+    fprintf(fp, "kv cache: %d..%d of %d tokens kept per head (budget %d, recent window %d), %d evictions\n", lo, hi,
+            n_k, p->budget, p->recent, p->evicted);
+}
+
 /* ---- einsim golden quantize ---------------------------------------------- */
 static int cmd_golden_quantize(int argc, char **argv)
 {
@@ -444,7 +499,7 @@ int cmd_golden(int argc, char **argv)
                       {"tokens", 1, NULL},      {"text", 1, NULL},    {"dump-logits", 1, NULL},
                       {"gen", 1, NULL},         {"ref-gemm", 0, NULL}, {"threads", 1, NULL},
                       {"save-weights", 1, NULL}, {"time", 0, NULL}, {"quant", 1, NULL},
-                      {"calib", 1, NULL},       {"act-order", 0, NULL}, {NULL, 0, NULL}};
+                      {"calib", 1, NULL},       {"act-order", 0, NULL}, {"sparsity", 1, NULL}, {NULL, 0, NULL}};
     cli_parse(argc, argv, 2, opts, NULL, 0, generate ? "golden generate" : "golden forward", usage_text);
     const char *model = cli_get(opts, "model"), *weights = cli_get(opts, "weights");
     const char *tokens_s = cli_get(opts, "tokens"), *text = cli_get(opts, "text");
@@ -497,6 +552,18 @@ int cmd_golden(int argc, char **argv)
 
     quant_args qa;
     parse_quant(opts, &c, &qa);
+    gd_sparsity sp = {.kind = GD_SP_NONE};
+    if (cli_get(opts, "sparsity")) {
+        if (qa.on)
+            es_fatal(ES_EXIT_BADINPUT, "golden: give --quant or --sparsity, not both");
+        if (gd_sparsity_parse(cli_get(opts, "sparsity"), &sp, &e))
+            die(&e);
+        if (c.family == GD_FAM_BERT && (sp.kind == GD_SP_KV_H2O || sp.kind == GD_SP_KV_KEYFORMER))
+            es_fatal(ES_EXIT_BADINPUT, "--sparsity %s: %s is an encoder (bert); it has no KV cache to prune", sp.name,
+                     name);
+    }
+    int sparse_on = sp.kind != GD_SP_NONE;
+    int kv_prune = sp.kind == GD_SP_KV_H2O || sp.kind == GD_SP_KV_KEYFORMER;
 
     /* Try the output path first so a bad one fails before the work; the
      * file itself is written (atomically) at the end, so an error in between
@@ -557,6 +624,27 @@ int cmd_golden(int argc, char **argv)
         if (timing)
             fprintf(info, "time: quantize %.3f s\n", now_s() - tq);
     }
+    /* --sparsity: m becomes the sparse model, ref the dense one (the same
+     * weights when only attention is sparse). */
+    int top_k = sp.k;
+    gd_kvprune kvp;
+    memset(&kvp, 0, sizeof kvp);
+    if (gd_sparsity_is_weight(&sp)) {
+        ref = m;
+        if (weights ? gd_model_load(&m, &c, weights, &e) : gd_model_init_synthetic(&m, &c, (uint64_t)seed, &e))
+            die(&e);
+        m.ref_gemm = ref.ref_gemm;
+        gd_sparse_stats ss;
+        if (gd_model_sparsify(&m, &sp, &ss, &e))
+            die(&e);
+        print_sparse_stats(info, &sp, &ss);
+    } else if (sparse_on) {
+        ref = m;
+        m.attention = kv_prune ? gd_kvprune_hook : gd_topk_hook;
+        m.attn_ctx = kv_prune ? (void *)&kvp : (void *)&top_k;
+        fprintf(info, "sparsity %s: %s; weights dense\n", sp.name,
+                kv_prune ? "KV cache pruned during decoding" : "per-query top-k keys");
+    }
 
     if (!generate) {
         int od = gd_out_dim(&c);
@@ -564,10 +652,15 @@ int cmd_golden(int argc, char **argv)
         if (!out)
             es_fatal(ES_EXIT_BADINPUT, "golden: cannot allocate %d x %d outputs", n, od);
         double t2 = now_s();
-        if (gd_forward(&m, NULL, tok, n, 0, out, &e) != 0)
+        if (kv_prune) {
+            /* one token at a time, so each position attends to the pruned cache */
+            kvprune_start(&kvp, &sp, &c, n, n, (uint64_t)seed);
+            decode_logits(&m, tok, 1, tok + 1, n, out);
+        } else if (gd_forward(&m, NULL, tok, n, 0, out, &e) != 0)
             die(&e);
         double t3 = now_s();
-        fprintf(info, "forward: %d tokens%s\n", n, m.ref_gemm ? " (reference GEMM)" : "");
+        fprintf(info, "forward: %d tokens%s%s\n", n, m.ref_gemm ? " (reference GEMM)" : "",
+                kv_prune ? " (one at a time through the KV cache)" : "");
         if (timing)
             fprintf(info, "time: forward %.3f s\n", t3 - t2);
         for (int t = 0; t < n; t++) {
@@ -586,11 +679,15 @@ int cmd_golden(int argc, char **argv)
                 fprintf(info, "  %3d  token %6d  argmax %6d  logit %+.6f\n", t, tok[t], best, r[best]);
             }
         }
-        if (qa.on) {
+        if (qa.on || sparse_on) {
             float *r32 = es_xmalloc((size_t)n * od * sizeof *r32);
-            if (gd_forward(&ref, NULL, tok, n, 0, r32, &e) != 0)
+            if (kv_prune)
+                decode_logits(&ref, tok, 1, tok + 1, n, r32);
+            else if (gd_forward(&ref, NULL, tok, n, 0, r32, &e) != 0)
                 die(&e);
             print_quant_error(info, n, od, out, r32, c.family != GD_FAM_BERT);
+            if (kv_prune)
+                print_kv_kept(info, &kvp, n);
             free(r32);
         }
         if (dump) {
@@ -606,6 +703,8 @@ int cmd_golden(int argc, char **argv)
             es_fatal(ES_EXIT_BADINPUT, "golden generate: %s is an encoder (bert); it cannot generate", name);
         int *g = es_xmalloc((size_t)gen * sizeof *g);
         double t2 = now_s();
+        if (kv_prune)
+            kvprune_start(&kvp, &sp, &c, n + gen, gen, (uint64_t)seed);
         if (gd_generate(&m, tok, n, gen, g, &e) != 0)
             die(&e);
         double t3 = now_s();
@@ -629,6 +728,29 @@ int cmd_golden(int argc, char **argv)
             fprintf(info, "generated tokens equal to fp32's: first %d of %d\n", same, gen);
             free(y), free(r32), free(g32);
         }
+        if (sparse_on) {
+            /* Logits of every generation step, both models fed the sparse
+             * model's tokens (teacher-forced, so the steps stay comparable
+             * after the two greedy paths part); then the dense greedy path. */
+            int od = gd_out_dim(&c);
+            float *y = es_xmalloc((size_t)gen * od * sizeof *y), *r32 = es_xmalloc((size_t)gen * od * sizeof *r32);
+            int *g32 = es_xmalloc((size_t)gen * sizeof *g32);
+            if (kv_prune)
+                kvprune_start(&kvp, &sp, &c, n + gen, gen, (uint64_t)seed);
+            decode_logits(&m, tok, n, g, gen, y);
+            decode_logits(&ref, tok, n, g, gen, r32);
+            if (gd_generate(&ref, tok, n, gen, g32, &e))
+                die(&e);
+            fprintf(info, "generation steps ");
+            print_quant_error(info, gen, od, y, r32, 1);
+            if (kv_prune)
+                print_kv_kept(info, &kvp, n + gen - 1);
+            int same = 0;
+            while (same < gen && g[same] == g32[same])
+                same++;
+            fprintf(info, "generated tokens equal to dense fp32's: first %d of %d\n", same, gen);
+            free(y), free(r32), free(g32);
+        }
         if (!tz) {
             es_err te;
             tz = gd_tok_load_gpt2(&te); /* optional: text only when the files are there */
@@ -646,8 +768,9 @@ int cmd_golden(int argc, char **argv)
     }
     gd_tok_free(tz);
     gd_model_free(&m);
-    if (qa.on)
+    if (qa.on || gd_sparsity_is_weight(&sp))
         gd_model_free(&ref);
+    gd_kvprune_free(&kvp);
     gd_calib_free(&qa.cal);
     free(tok);
     return 0;
