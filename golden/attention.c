@@ -65,7 +65,7 @@ static void scores_block(const float *q, const float *k, size_t ldk, int d, floa
 
 /* o += p v over dv values; restrict lets the compiler vectorize across c
  * (each o[c] keeps its own order over keys, so the bits do not change). */
-static void axpy_row(int dv, float p, const float *restrict v, float *restrict o)
+void gd_axpy_f32(int dv, float p, const float *restrict v, float *restrict o)
 {
     int c = 0;
     for (; c + 4 <= dv; c += 4) { /* four statements: one SIMD op at -O2 */
@@ -129,7 +129,7 @@ static void naive_row(const gd_attn_shape *s, const head_view *hv, int i)
     for (j = 0; j < lim; j++) {
         if (!key_on(s, j))
             continue;
-        axpy_row(s->dv, sc[j] / l, hv->v + (size_t)j * hv->ldv, o);
+        gd_axpy_f32(s->dv, sc[j] / l, hv->v + (size_t)j * hv->ldv, o);
     }
 }
 

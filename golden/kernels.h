@@ -40,6 +40,11 @@ double gd_gemm_fast_bound(int K); /* 2 gamma_K */
 /* Set OpenBLAS's thread count (so callers need not include cblas.h). */
 void gd_gemm_fast_set_threads(int n);
 
+/* o[c] += p * v[c] for c = 0..n-1, each o[c] one rounded product added
+ * (no fma), written so -O2 vectorizes it (the attention P.V step and the
+ * sparse kernels' rows). */
+void gd_axpy_f32(int n, float p, const float *restrict v, float *restrict o);
+
 /* ---- softmax over rows of x [rows x n] into y (y may equal x) ------------ */
 /* A row of all -INFINITY (fully masked) gives all zeros, never NaN; huge
  * finite logits (up to FLT_MAX) never overflow; a row holding +INFINITY shares

@@ -108,6 +108,9 @@ typedef struct gd_model {
     void (*attention)(void *ctx, int layer, const gd_attn_shape *s, int n_heads, int n_kv_heads, const float *Q,
                       const float *K, const float *V, float *O);
     void *attn_ctx;
+    /* Sparse weights (golden/sparse.h gd_model_sparsify): the compressed
+     * block matrices qlinear runs; freed by gd_model_sparse_free. */
+    void *sparse_w;
 } gd_model;
 
 /* Deterministic synthetic weights from a seed (es_rng, weights in table

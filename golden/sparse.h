@@ -216,11 +216,14 @@ typedef struct gd_sparse_stats {
 } gd_sparse_stats;
 
 /* Prune every block linear of m in place (weight kinds) and fill st; each
- * pruned matrix is also compressed to its format and checked (so a matrix
- * the format cannot hold is an error naming the tensor, e.g. an input
- * width that is not a multiple of 4 for 2:4).  The forward then runs the
- * model's usual GEMM on the pruned matrices: the SpMM kernels above equal
- * gd_gemm_ref on them bit for bit (tests/golden/test_sparse.c). */
+ * pruned matrix is compressed to its format and checked (a matrix the
+ * format cannot hold is an error naming the tensor, e.g. an input width
+ * that is not a multiple of 4 for 2:4), and m->qlinear then runs every
+ * block linear as the format's SpMM, Y^T = W . X^T (fp32; blocks in
+ * fp32), plus the bias.  Its sums have gd_gemm_ref's order, so the result
+ * equals the dense pruned model with ref_gemm set, bit for bit.  The dense
+ * pruned weights stay in m (what --save-weights would write). */
 int gd_model_sparsify(gd_model *m, const gd_sparsity *sp, gd_sparse_stats *st, es_err *e);
+void gd_model_sparse_free(gd_model *m); /* the compressed matrices; then gd_model_free */
 
 #endif

@@ -91,7 +91,48 @@ static const gd_weight *weight_of(const gd_model *m, const float *p)
     return NULL;
 }
 
-static int sparsify_one(const gd_model *m, const gd_weight *w, const gd_sparsity *sp, gd_sparse_stats *st, es_err *e)
+/* One compressed block matrix, found by the address of its dense weight. */
+typedef struct sparse_mat {
+    const float *W;
+    gd_sp_kind kind;
+    gd_sp24 s24;
+    gd_bsr bsr;
+    gd_csr csr;
+} sparse_mat;
+
+typedef struct sparse_weights {
+    int n;
+    sparse_mat *mats;
+} sparse_weights;
+
+/* y[T x out] = x[T x in] . W^T + b as the SpMM C[out x T] = W . x^T. */
+static void sparse_linear(const gd_model *m, int T, int in, int out, const float *x, const float *W, int in_out,
+                          const float *b, float *y)
+{
+    (void)in_out; /* the compressed form is always the nn.Linear [out x in] view */
+    const sparse_weights *sw = m->sparse_w;
+    const sparse_mat *sm = NULL;
+    for (int i = 0; i < sw->n && !sm; i++)
+        if (sw->mats[i].W == W)
+            sm = &sw->mats[i];
+    float *xt = es_xmalloc((size_t)in * T * sizeof *xt + 1), *c = es_xmalloc((size_t)out * T * sizeof *c + 1);
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < in; k++)
+            xt[(size_t)k * T + t] = x[(size_t)t * in + k];
+    if (sm->kind == GD_SP_24)
+        gd_spmm_24(&sm->s24, T, xt, c);
+    else if (sm->kind == GD_SP_BLOCK)
+        gd_spmm_bsr(&sm->bsr, T, xt, c);
+    else
+        gd_spmm_csr(&sm->csr, T, xt, c);
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < out; o++)
+            y[(size_t)t * out + o] = b ? c[(size_t)o * T + t] + b[o] : c[(size_t)o * T + t];
+    free(xt), free(c);
+}
+
+static int sparsify_one(const gd_model *m, const gd_weight *w, const gd_sparsity *sp, gd_sparse_stats *st,
+                        sparse_mat *sm, es_err *e)
 {
     int conv = m->c.family == GD_FAM_GPT2; /* Conv1D [in, out] */
     int rows = (int)(conv ? w->shape[1] : w->shape[0]), cols = (int)(conv ? w->shape[0] : w->shape[1]);
@@ -115,21 +156,18 @@ static int sparsify_one(const gd_model *m, const gd_weight *w, const gd_sparsity
     int64_t nnz = 0;
     for (size_t i = 0; i < (size_t)rows * cols; i++)
         nnz += W[i] != 0.0f;
+    memset(sm, 0, sizeof *sm);
+    sm->W = w->data, sm->kind = sp->kind;
     if (sp->kind == GD_SP_24) {
-        gd_sp24 s;
-        rc = gd_sp24_compress(rows, cols, W, w->name, &s, e) || gd_sp24_check(&s, w->name, e);
-        gd_sp24_free(&s);
+        rc = gd_sp24_compress(rows, cols, W, w->name, &sm->s24, e) || gd_sp24_check(&sm->s24, w->name, e);
         st->bytes += gd_sp24_bytes(rows, cols, 4);
     } else if (sp->kind == GD_SP_BLOCK) {
-        gd_bsr s;
-        rc = gd_bsr_from_dense(rows, cols, W, sp->br, sp->bc, 0, w->name, &s, e) || gd_bsr_check(&s, w->name, e);
-        st->bytes += gd_bsr_bytes(&s);
-        gd_bsr_free(&s);
+        rc = gd_bsr_from_dense(rows, cols, W, sp->br, sp->bc, 0, w->name, &sm->bsr, e) ||
+             gd_bsr_check(&sm->bsr, w->name, e);
+        st->bytes += gd_bsr_bytes(&sm->bsr);
     } else {
-        gd_csr s;
-        rc = gd_csr_from_dense(rows, cols, W, &s) || gd_csr_check(&s, w->name, e);
-        st->bytes += gd_csr_bytes(&s);
-        gd_csr_free(&s);
+        rc = gd_csr_from_dense(rows, cols, W, &sm->csr) || gd_csr_check(&sm->csr, w->name, e);
+        st->bytes += gd_csr_bytes(&sm->csr);
     }
     free(W);
     st->n_mats++;
@@ -144,14 +182,37 @@ int gd_model_sparsify(gd_model *m, const gd_sparsity *sp, gd_sparse_stats *st, e
     memset(st, 0, sizeof *st);
     if (!gd_sparsity_is_weight(sp))
         return 0;
+    sparse_weights *sw = es_xcalloc(1, sizeof *sw);
+    sw->mats = es_xcalloc((size_t)m->c.n_layers * 8, sizeof *sw->mats);
+    m->sparse_w = sw;
     for (int l = 0; l < m->c.n_layers; l++) {
         const gd_layer *L = &m->L[l];
         const float *ps[] = {L->wqkv, L->wq, L->wk, L->wv, L->wo, L->w1, L->w3, L->w2};
         for (size_t i = 0; i < sizeof ps / sizeof *ps; i++) {
             const gd_weight *w = ps[i] ? weight_of(m, ps[i]) : NULL;
-            if (w && sparsify_one(m, w, sp, st, e))
+            if (w && sparsify_one(m, w, sp, st, &sw->mats[sw->n++], e)) {
+                gd_model_sparse_free(m);
                 return -1;
+            }
         }
     }
+    m->qlinear = sparse_linear;
     return 0;
+}
+
+void gd_model_sparse_free(gd_model *m)
+{
+    sparse_weights *sw = m->sparse_w;
+    if (!sw)
+        return;
+    for (int i = 0; i < sw->n; i++) {
+        gd_sp24_free(&sw->mats[i].s24);
+        gd_bsr_free(&sw->mats[i].bsr);
+        gd_csr_free(&sw->mats[i].csr);
+    }
+    free(sw->mats);
+    free(sw);
+    m->sparse_w = NULL;
+    if (m->qlinear == sparse_linear)
+        m->qlinear = NULL;
 }

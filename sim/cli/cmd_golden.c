@@ -767,6 +767,7 @@ int cmd_golden(int argc, char **argv)
         free(g);
     }
     gd_tok_free(tz);
+    gd_model_sparse_free(&m);
     gd_model_free(&m);
     if (qa.on || gd_sparsity_is_weight(&sp))
         gd_model_free(&ref);

@@ -340,6 +340,50 @@ static void test_keyformer_seeded(void **st)
     free(Q), free(K), free(V), free(O1), free(O2);
 }
 
+/* A model run through the SpMM kernels equals the same pruned model run by
+ * the dense reference GEMM, bit for bit (GPT-2's Conv1D and Llama's
+ * nn.Linear layouts, every weight form). */
+static void test_model_spmm_equals_pruned_dense(void **st)
+{
+    (void)st;
+    static const char *forms[] = {"2:4", "block4x1:0.5", "block1x4:0.75", "unstructured:0.6"};
+    for (int fam = 0; fam < 2; fam++)
+        for (size_t fi = 0; fi < sizeof forms / sizeof *forms; fi++) {
+            gd_config c;
+            gd_config_default(&c, fam ? GD_FAM_LLAMA : GD_FAM_GPT2);
+            c.vocab = 50, c.d_model = 32, c.n_layers = 2, c.n_heads = 4, c.n_kv_heads = fam ? 2 : 4;
+            c.head_dim = 8, c.ffn_dim = 64, c.max_seq = 16;
+            gd_sparsity sp;
+            gd_sparse_stats ss;
+            es_err e;
+            gd_model a, b;
+            assert_int_equal(gd_sparsity_parse(forms[fi], &sp, &e), 0);
+            assert_int_equal(gd_model_init_synthetic(&a, &c, 5, &e), 0);
+            assert_int_equal(gd_model_init_synthetic(&b, &c, 5, &e), 0);
+            assert_int_equal(gd_model_sparsify(&a, &sp, &ss, &e), 0);
+            assert_int_equal(gd_model_sparsify(&b, &sp, &ss, &e), 0);
+            gd_model_sparse_free(&b); /* b: the pruned weights, dense GEMM */
+            assert_null(b.qlinear);
+            assert_non_null(a.qlinear);
+            a.ref_gemm = b.ref_gemm = 1; /* the LM head stays dense in both */
+            int tok[5] = {1, 7, 3, 49, 0};
+            float *ya = malloc(5 * 50 * sizeof *ya), *yb = malloc(5 * 50 * sizeof *yb);
+            assert_int_equal(gd_forward(&a, NULL, tok, 5, 0, ya, &e), 0);
+            assert_int_equal(gd_forward(&b, NULL, tok, 5, 0, yb, &e), 0);
+            assert_memory_equal(ya, yb, 5 * 50 * sizeof *ya);
+            /* and the pruning changed the model */
+            gd_model d;
+            assert_int_equal(gd_model_init_synthetic(&d, &c, 5, &e), 0);
+            d.ref_gemm = 1;
+            assert_int_equal(gd_forward(&d, NULL, tok, 5, 0, yb, &e), 0);
+            assert_true(memcmp(ya, yb, 5 * 50 * sizeof *ya) != 0);
+            assert_true(ss.nnz < ss.params);
+            gd_model_sparse_free(&a);
+            gd_model_free(&a), gd_model_free(&b), gd_model_free(&d);
+            free(ya), free(yb);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_bsr_int8),            cmocka_unit_test(test_csr),
         cmocka_unit_test(test_topk_attention),      cmocka_unit_test(test_kvprune_equals_dense_with_room),
         cmocka_unit_test(test_h2o_hand_case),       cmocka_unit_test(test_keyformer_seeded),
+        cmocka_unit_test(test_model_spmm_equals_pruned_dense),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
