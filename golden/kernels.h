@@ -42,8 +42,9 @@ void gd_gemm_fast_set_threads(int n);
 
 /* o[c] += p * v[c] for c = 0..n-1, each o[c] one rounded product added
  * (no fma), written so -O2 vectorizes it (the attention P.V step and the
- * sparse kernels' rows). */
-void gd_axpy_f32(int n, float p, const float *restrict v, float *restrict o);
+ * sparse kernels' rows); v and o must not overlap (the definition says
+ * restrict; the header omits it so C++ harnesses can include it). */
+void gd_axpy_f32(int n, float p, const float *v, float *o);
 
 /* ---- softmax over rows of x [rows x n] into y (y may equal x) ------------ */
 /* A row of all -INFINITY (fully masked) gives all zeros, never NaN; huge
