@@ -619,6 +619,25 @@ static int check_cascade(const mp_arch *a, const mp_cascade_map *cm, es_err *e)
     return 0;
 }
 
+double mp_tensor_elem_bytes(const mp_arch *a, const mp_cascade_map *cm, const mp_tensor_desc *t)
+{
+    if (t->role == MP_T_WEIGHT && cm->weight_elem_bytes > 0)
+        return cm->weight_elem_bytes;
+    return a->word_bytes;
+}
+
+const char *mp_einsum_format(const mp_arch *a, const mp_cascade_map *cm, const char *einsum)
+{
+    const mp_cascade_desc *cd = cm->weight_format[0] ? mp_catalog_find(cm->cascade) : NULL;
+    const mp_einsum_desc *d = cd ? mp_catalog_einsum(cd, einsum) : NULL;
+    for (int k = 0; d && k < MP_CAT_INS && d->in[k]; k++) {
+        const mp_tensor_desc *t = mp_catalog_tensor(cd, d->in[k]);
+        if (t && t->role == MP_T_WEIGHT)
+            return cm->weight_format;
+    }
+    return a->number_format;
+}
+
 int mp_mapping_check(const mp_arch *a, const mp_mapping *m, es_err *e)
 {
     for (int i = 0; i < m->n_cascades; i++)
@@ -638,6 +657,7 @@ static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx 
 {
     const mp_group *g = &cm->groups[gi];
     const mp_cascade_desc *cd = x->cd;
+    /* sums in bytes: each tensor at its own element size */
     double direct_rd = 0, direct_wr = 0;
     *rd = *wr = 0;
     for (int ti = 0; ti < cd->n_tensors; ti++) {
@@ -645,7 +665,7 @@ static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx 
         int r, w;
         if (!group_touches(x, gi, ti, &r, &w))
             continue;
-        double size = x->tsize[ti];
+        double size = x->tsize[ti] * mp_tensor_elem_bytes(a, cm, t);
         int pe = x->ix->producer[ti];
         int pg = pe < 0 ? -1 : x->group[pe];
         if (r && !w && in_bypass(g, t->name)) {
@@ -674,10 +694,8 @@ static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx 
             }
         }
     }
-    *fills = *rd - direct_rd;
-    *drains = *wr - direct_wr;
-    *rd *= a->word_bytes;
-    *wr *= a->word_bytes;
+    *fills = (*rd - direct_rd) / a->word_bytes;
+    *drains = (*wr - direct_wr) / a->word_bytes;
 }
 
 /* The bypass rule: tensor t of group g bypasses the buffer when the group

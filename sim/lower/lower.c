@@ -1,6 +1,7 @@
 /* sim/lower/lower.c: mapping -> tile program (see lower.h and
  * docs/simulator.md for the conventions).  Sizes: tensor bytes are elements
- * x arch word_bytes; `rep` (the repeat instances, B x H for attention) is a
+ * x bytes per element (mp_tensor_elem_bytes: the arch's word_bytes, or
+ * the workload's weight storage format); `rep` (the repeat instances, B x H for attention) is a
  * rank of every tensor except weights. */
 #include "sim/lower/lower.h"
 
@@ -163,6 +164,7 @@ static int report_einsum(sim_lowered *lw, const gctx *x, const char *name, int c
     int i = p->neinsums++;
     snprintf(p->einsum_names[i], sizeof p->einsum_names[i], "%s", full);
     p->einsum_comp[i] = comp;
+    snprintf(lw->einsum_format[i], sizeof lw->einsum_format[i], "%s", mp_einsum_format(x->a, x->c, name));
     return i;
 }
 
@@ -608,7 +610,7 @@ static void traffic_of(const gctx *x, int t, traffic *tr, double *tile_b)
     tr->rd = consumed && (role == MP_T_INPUT || role == MP_T_WEIGHT || (bt->produced_elsewhere && !bt->kept) ||
                           (tr->spilled && tr->prod >= 0));
     tr->wr = tr->prod >= 0 && (role == MP_T_OUTPUT || (bt->read_elsewhere && !bt->kept) || tr->spilled);
-    double dram_tiles, wb = x->a->word_bytes;
+    double dram_tiles, wb = mp_tensor_elem_bytes(x->a, x->c, &x->cd->tensors[t]);
     tr->inner = refetch_inner(x, t, &dram_tiles);
     *tile_b = bt->full_elems / dram_tiles * wb;
     tr->step_b = bt->tile_elems * wb;
