@@ -191,6 +191,9 @@ typedef struct mp_cascade_map {
      * the YAML form: it follows the workload, not the mapping. */
     double weight_elem_bytes;
     char weight_format[32];
+    char weight_sparsity[8]; /* "2:4": weights stored compressed (values +
+                              * 2-bit indices) and run faster on a unit with
+                              * sparse_2_4; "" = dense */
     int n_bindings;
     mp_binding bindings[MP_MAX_EINSUMS];
     int n_groups;

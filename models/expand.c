@@ -139,6 +139,7 @@ static void linear(ctx *c, const char *name, int64_t t, int64_t k, int64_t n, in
         in->weight_elem_bytes = (double)gd_quant_weight_bytes(c->quant, n, k) / ((double)n * (double)k);
         snprintf(in->format, sizeof in->format, "%s", c->quant->name);
     }
+    snprintf(in->sparsity, sizeof in->sparsity, "%s", c->r->sparsity);
 }
 
 /* Elementwise instance over [t, x]: norms and residual (x = d), activations (x = s). */
@@ -445,6 +446,8 @@ int md_expand(const md_model *m, const md_run *r, md_workload *w, es_err *e)
             return -1;
         c.quant = &qf;
     }
+    if (r->sparsity[0] && md_sparsity_check(r->sparsity, e))
+        return -1;
     int64_t *len = NULL, n = 0;
     if (request_lengths(&c, &len, &n)) {
         free(len);
@@ -476,6 +479,13 @@ int md_expand(const md_model *m, const md_run *r, md_workload *w, es_err *e)
     if (!rc && c.overflow)
         rc = es_fail(e, "workload of model %s is too large: a count overflows 64 bits", m->name);
     return rc;
+}
+
+int md_sparsity_check(const char *s, es_err *e)
+{
+    if (strcmp(s, "2:4"))
+        return es_fail(e, "--sparsity '%s': not modelled on the path; expected 2:4 (structured, linear weights)", s);
+    return 0;
 }
 
 void md_workload_free(md_workload *w)

@@ -146,11 +146,15 @@ typedef struct md_run {
     char quant[32];        /* storage format of linear-layer weights: a name of
                             * golden/quant.h's table (gd_qformat_parse); "" = none,
                             * every tensor at the arch's word size */
+    char sparsity[8];      /* linear weights' structured sparsity: "2:4" or "" (dense) */
     int64_t *seqs_owned;   /* set by md_run_load: storage behind seqs */
     char attention_owned[32]; /* md_run_load: `attention` may point here, so
                                * do not copy an md_run by value after loading */
 } md_run;
 
+/* Check a --sparsity value: "2:4" (the one structured pattern the path
+ * models); 0, or -1 with e naming what is expected. */
+int md_sparsity_check(const char *s, es_err *e);
 /* Fill defaults: prefill, scope model, batch 1, attention-1pass, m0 256,
  * gen 1, 2-byte elements. */
 void md_run_init(md_run *r);
@@ -193,6 +197,7 @@ typedef struct md_inst {
      * `format` names it ("" when none). */
     double weight_elem_bytes;
     char format[32];
+    char sparsity[8];      /* linear weights: "2:4" (md_run.sparsity) or "" (dense) */
 } md_inst;
 
 typedef struct md_totals {

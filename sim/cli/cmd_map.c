@@ -26,7 +26,7 @@
 static const char usage[] =
     "usage: einsim map --arch A --model M (--seq N [--batch B] | --seqs 512,77,1024 | --prompt P)\n"
     "                  [--phase prefill|decode [--gen G] [--splits S]] [--scope attention|layer|model]\n"
-    "                  [--objective latency|energy|edp] [--budget N] [--seed S] [--quant FMT]\n"
+    "                  [--objective latency|energy|edp] [--budget N] [--seed S] [--quant FMT] [--sparsity 2:4]\n"
     "                  [--mapping F] [--set KEY.PATH=VALUE ...] [-o F] [--json F]\n"
     "  Searches mappings of the model's attention (and, with --scope layer, the\n"
     "  layer's linear layers) onto arch A and prints the best one's analytical\n"
@@ -37,6 +37,7 @@ static const char usage[] =
     "  --mapping F    cost this mapping (file or bundled name) instead of searching\n"
     "  --set K=V      change one field of the arch spec (as einsim run --set)\n"
     "  --quant FMT    linear-layer weights stored in FMT (as einsim run --quant)\n"
+    "  --sparsity 2:4 linear-layer weights 2:4-sparse (as einsim run --sparsity)\n"
     "  -o F           write the chosen mapping as YAML (einsim run --mapping F)\n"
     "  --json F       JSON report ('-' = stdout; the text then goes to stderr)\n"
     "  Norms, residuals and activations are costed only where the arch's bundled\n"
@@ -423,6 +424,7 @@ int cmd_map(int argc, char **argv)
         cJSON_AddStringToObject(j, "scope", md_scope_name(run.scope));
         cJSON_AddStringToObject(j, "objective", mp_objective_name(so.objective));
         cJSON_AddStringToObject(j, "quant", run.quant[0] ? run.quant : "none");
+        cJSON_AddStringToObject(j, "sparsity", run.sparsity[0] ? run.sparsity : "none");
         cJSON_AddStringToObject(j, "source", source);
         json_cost(j, a, &cost, &chosen);
         cJSON *s = cJSON_AddObjectToObject(j, "search");

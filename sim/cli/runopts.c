@@ -38,6 +38,11 @@ void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_ru
             es_fatal(ES_EXIT_BADINPUT, "%s: %s", cmd, e.msg);
         snprintf(run->quant, sizeof run->quant, "%s", s);
     }
+    if ((s = cli_get(o, "sparsity"))) {
+        if (md_sparsity_check(s, &e))
+            es_fatal(ES_EXIT_BADINPUT, "%s: %s", cmd, e.msg);
+        snprintf(run->sparsity, sizeof run->sparsity, "%s", s);
+    }
     r->nseqs = 0;
     if ((s = cli_get(o, "seqs"))) {
         if (cli_get(o, "batch"))
@@ -82,8 +87,10 @@ pim_arch *cli_pim_load(const cli_opt *o, const char *cmd, md_model *model, pim_o
     if (cli_get(o, "scope") && strcmp(cli_get(o, "scope"), "model"))
         es_fatal(ES_EXIT_BADINPUT, "%s: arch %s runs the whole model (--scope model), not --scope %s", cmd, a->name,
                  cli_get(o, "scope"));
-    if (cli_get(o, "quant"))
-        es_fatal(ES_EXIT_BADINPUT, "%s: arch %s is a PIM system: its banks compute BF16; --quant is not modelled there",
+    if (cli_get(o, "quant") || cli_get(o, "sparsity"))
+        es_fatal(ES_EXIT_BADINPUT,
+                 "%s: arch %s is a PIM system: its banks compute dense BF16; --quant and --sparsity are not modelled "
+                 "there",
                  cmd, a->name);
     if (cli_int(o, "batch", 1, 1, 1 << 20) != 1 || cli_get(o, "seqs"))
         es_fatal(ES_EXIT_BADINPUT, "%s: arch %s decodes one request (batch 1, as PIM-GPT)", cmd, a->name);

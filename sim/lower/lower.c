@@ -407,10 +407,10 @@ static double tile_points(const gctx *x, const mp_bound_einsum *be, int64_t rf, 
 }
 
 /* Busy cycles of one tile on unit u: points over the PEs the tile spans,
- * times the op's cycles, plus log2 of a reduction along a spatial rank the
+ * divided by the unit's sparse speedup, times the op's cycles, plus log2 of a reduction along a spatial rank the
  * unit has no inter-PE network for (the output lacks that rank). */
 static uint64_t tile_cycles(const mp_unit *u, const mp_op_cost *oc, const mp_bound_tensor *to, double pts,
-                            int64_t rf, int64_t cf)
+                            int64_t rf, int64_t cf, double speed)
 {
     double pes;
     if (u->kind == MP_UNIT_ARRAY2D)
@@ -419,7 +419,7 @@ static uint64_t tile_cycles(const mp_unit *u, const mp_op_cost *oc, const mp_bou
         int64_t f = cf * rf; /* both spatial ranks spread over the lanes, as the cost model */
         pes = (double)(f < u->cols ? f : u->cols);
     }
-    uint64_t cyc = (uint64_t)ceil(pts / pes) * (uint64_t)oc->cycles;
+    uint64_t cyc = (uint64_t)ceil(pts / pes / speed) * (uint64_t)oc->cycles; /* speed: mp_einsum_speedup */
     if (!u->spatial_reduce) {
         int64_t sp = 1;
         if (rf > 1 && !to->rows_in)
@@ -508,7 +508,9 @@ static int einsum_tile_op(gctx *x, int order)
     op->comp = comp;
     op->einsum = report_einsum(x->lw, x, be->d->name, comp);
     x->lw->prog.einsum_pe_cycles[op->einsum] = be->oc->cycles;
-    op->cycles = tile_cycles(be->u, be->oc, btensor(x, out_t(x, v)), pts, rf, cf);
+    double speed = mp_einsum_speedup(be->u, x->c, x->cd, be->d);
+    op->cycles = tile_cycles(be->u, be->oc, btensor(x, out_t(x, v)), pts, rf, cf, speed);
+    snprintf(x->lw->einsum_sparsity[op->einsum], sizeof x->lw->einsum_sparsity[0], "%s", speed > 1 ? "2:4" : "dense");
     op->ops = pts * real_ratio;
     op->last_mask = last_mask_of(x, be);
     charge_tile(x, op, v, pts * real_ratio);
