@@ -82,6 +82,12 @@ int cmd_run(int argc, char **argv)
     sim_run_opts_init(&ro);
     ro.fast_forward = !cli_flag(o, "full");
     ro.functional = cli_flag(o, "functional");
+    /* functional mode computes dense tiles at the arch's number format; the
+     * quantized and sparse golden kernels are not wired into it */
+    if (ro.functional && (cr->run.quant[0] || cr->run.sparsity[0]))
+        es_fatal(ES_EXIT_BADINPUT,
+                 "run: --functional computes dense tiles at the arch's number format; it does not model --quant or "
+                 "--sparsity");
     ro.func_seed = (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX);
     sim_trace tr = {0};
     if (cli_get(o, "trace")) {
