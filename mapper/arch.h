@@ -139,6 +139,8 @@ typedef struct mp_unit {
     int spatial_reduce; /* 1: inter-PE network reduces along a spatial rank for free */
     char rtl_area[MP_NAME]; /* RTL unit of one PE in sim/energy/rtl-area.yaml ("" = none) */
     double area_um2;    /* rtl_area x PEs, scaled to the arch's node (0 = unknown) */
+    double sparse_2_4;  /* MAC-throughput factor on 2:4 structured-sparse weights
+                           (kind key `sparse: {"2:4": F}`); 0 = runs them dense */
     int n_ops;
     mp_op_cost ops[MP_MAX_OPS];
 } mp_unit;

@@ -619,6 +619,41 @@ static int check_cascade(const mp_arch *a, const mp_cascade_map *cm, es_err *e)
     return 0;
 }
 
+double mp_tensor_elem_bytes(const mp_arch *a, const mp_cascade_map *cm, const mp_tensor_desc *t)
+{
+    double b = t->role == MP_T_WEIGHT && cm->weight_elem_bytes > 0 ? cm->weight_elem_bytes : a->word_bytes;
+    /* 2:4: two of every four values kept, each with a 2-bit index (golden's
+     * compressed format): half the values plus 1 bit per dense element */
+    if (t->role == MP_T_WEIGHT && !strcmp(cm->weight_sparsity, "2:4"))
+        b = 0.5 * b + 0.125;
+    return b;
+}
+
+/* Einsum ed reads a weight tensor of cd. */
+static int reads_weight(const mp_cascade_desc *cd, const mp_einsum_desc *ed)
+{
+    for (int k = 0; ed && k < MP_CAT_INS && ed->in[k]; k++) {
+        const mp_tensor_desc *t = mp_catalog_tensor(cd, ed->in[k]);
+        if (t && t->role == MP_T_WEIGHT)
+            return 1;
+    }
+    return 0;
+}
+
+double mp_einsum_speedup(const mp_unit *u, const mp_cascade_map *cm, const mp_cascade_desc *cd,
+                         const mp_einsum_desc *ed)
+{
+    if (u->sparse_2_4 > 0 && !strcmp(cm->weight_sparsity, "2:4") && reads_weight(cd, ed))
+        return u->sparse_2_4;
+    return 1;
+}
+
+const char *mp_einsum_format(const mp_arch *a, const mp_cascade_map *cm, const char *einsum)
+{
+    const mp_cascade_desc *cd = cm->weight_format[0] ? mp_catalog_find(cm->cascade) : NULL;
+    return cd && reads_weight(cd, mp_catalog_einsum(cd, einsum)) ? cm->weight_format : a->number_format;
+}
+
 int mp_mapping_check(const mp_arch *a, const mp_mapping *m, es_err *e)
 {
     for (int i = 0; i < m->n_cascades; i++)
@@ -638,6 +673,7 @@ static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx 
 {
     const mp_group *g = &cm->groups[gi];
     const mp_cascade_desc *cd = x->cd;
+    /* sums in bytes: each tensor at its own element size */
     double direct_rd = 0, direct_wr = 0;
     *rd = *wr = 0;
     for (int ti = 0; ti < cd->n_tensors; ti++) {
@@ -645,7 +681,7 @@ static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx 
         int r, w;
         if (!group_touches(x, gi, ti, &r, &w))
             continue;
-        double size = x->tsize[ti];
+        double size = x->tsize[ti] * mp_tensor_elem_bytes(a, cm, t);
         int pe = x->ix->producer[ti];
         int pg = pe < 0 ? -1 : x->group[pe];
         if (r && !w && in_bypass(g, t->name)) {
@@ -674,10 +710,8 @@ static void group_traffic(const mp_arch *a, const mp_cascade_map *cm, const ctx 
             }
         }
     }
-    *fills = *rd - direct_rd;
-    *drains = *wr - direct_wr;
-    *rd *= a->word_bytes;
-    *wr *= a->word_bytes;
+    *fills = (*rd - direct_rd) / a->word_bytes;
+    *drains = (*wr - direct_wr) / a->word_bytes;
 }
 
 /* The bypass rule: tensor t of group g bypasses the buffer when the group
@@ -809,7 +843,9 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
             /* ops count real points; the array's time the padded tiles
              * (ragged last tiles, docs/mapper.md) */
             double pts = x.epts[i];
-            double cyc = ceil(mp_einsum_padded_points_sized(cm, g, ed, x.z->esize[i]) / parallel(u, g, ed)) * oc->cycles;
+            double cyc = ceil(mp_einsum_padded_points_sized(cm, g, ed, x.z->esize[i]) / parallel(u, g, ed) /
+                              mp_einsum_speedup(u, cm, cd, ed)) *
+                         oc->cycles;
             ecyc[i] = cyc;
             ucyc[ui] += cyc;
             if (u->fill_cycles > fill)

@@ -137,5 +137,19 @@ double mp_einsum_outside_inner(const mp_group *g, const mp_einsum_desc *ed);
  * the Einsum's op, loop ranks exist, epochs respect lags (producers first).
  * Returns 0 or -1 with a one-line message naming cascade, einsum/unit. */
 int mp_mapping_check(const mp_arch *a, const mp_mapping *m, es_err *e);
+/* Bytes one element of tensor t occupies in DRAM: the cascade's
+ * weight_elem_bytes for its weight tensors when the workload stores them in
+ * another format (--quant), else the arch's word_bytes.  Every DRAM byte
+ * count (cost model and lowering) goes through this. */
+double mp_tensor_elem_bytes(const mp_arch *a, const mp_cascade_map *cm, const mp_tensor_desc *t);
+/* MAC-throughput factor of Einsum ed of cm on unit u: u's sparse_2_4 when
+ * the Einsum reads the cascade's weights and they are 2:4 sparse, else 1
+ * (a unit without support runs them dense). */
+double mp_einsum_speedup(const mp_unit *u, const mp_cascade_map *cm, const mp_cascade_desc *cd,
+                         const mp_einsum_desc *ed);
+/* The storage format Einsum `einsum` of cm runs with, for reports: the
+ * weights' format (cm->weight_format) when it reads a weight tensor stored
+ * in one, else the arch's number_format. */
+const char *mp_einsum_format(const mp_arch *a, const mp_cascade_map *cm, const char *einsum);
 
 #endif

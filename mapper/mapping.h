@@ -184,6 +184,16 @@ typedef struct mp_cascade_map {
     int n_ranks;
     mp_rank_size ranks[MP_MAX_RANKS];
     int64_t repeat;
+    /* Storage of the cascade's weight tensors (role MP_T_WEIGHT), from the
+     * workload instance (md_inst): bytes per element in DRAM, 0 = the
+     * arch's word_bytes, and the format's name ("" = the arch's number
+     * format).  Sized per tensor by mp_tensor_elem_bytes (cost.h).  Not in
+     * the YAML form: it follows the workload, not the mapping. */
+    double weight_elem_bytes;
+    char weight_format[32];
+    char weight_sparsity[8]; /* "2:4": weights stored compressed (values +
+                              * 2-bit indices) and run faster on a unit with
+                              * sparse_2_4; "" = dense */
     int n_bindings;
     mp_binding bindings[MP_MAX_EINSUMS];
     int n_groups;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden/quant.h"
 #include "models/models.h"
 
 /* Decode steps of a whole batch stay below this many distinct cache
@@ -76,6 +77,7 @@ typedef struct {
     int overflow;        /* set by mul() */
     const char *part;    /* part of the instances being added */
     int64_t layers;      /* layers they stand for */
+    const gd_qformat *quant; /* linear weights' storage format (NULL: word size) */
 } ctx;
 
 static int64_t sum(ctx *c, int64_t a, int64_t b)
@@ -132,6 +134,12 @@ static void linear(ctx *c, const char *name, int64_t t, int64_t k, int64_t n, in
     in->macs = mul(c, mul(c, t, k), n);
     in->weights = mul(c, k, n) + (bias ? n : 0);
     in->out_elems = mul(c, t, n);
+    if (c->quant && k > 0 && n > 0) {
+        /* W is nn.Linear's [out x in] = [n x k]: groups run along k */
+        in->weight_elem_bytes = (double)gd_quant_weight_bytes(c->quant, n, k) / ((double)n * (double)k);
+        snprintf(in->format, sizeof in->format, "%s", c->quant->name);
+    }
+    snprintf(in->sparsity, sizeof in->sparsity, "%s", c->r->sparsity);
 }
 
 /* Elementwise instance over [t, x]: norms and residual (x = d), activations (x = s). */
@@ -432,6 +440,14 @@ int md_expand(const md_model *m, const md_run *r, md_workload *w, es_err *e)
     if (check_run(m, r, e))
         return -1;
     ctx c = {.m = m, .r = r, .w = w, .e = e, .part = "layer", .layers = 1};
+    gd_qformat qf;
+    if (r->quant[0]) {
+        if (gd_qformat_parse(r->quant, &qf, e))
+            return -1;
+        c.quant = &qf;
+    }
+    if (r->sparsity[0] && md_sparsity_check(r->sparsity, e))
+        return -1;
     int64_t *len = NULL, n = 0;
     if (request_lengths(&c, &len, &n)) {
         free(len);
@@ -463,6 +479,13 @@ int md_expand(const md_model *m, const md_run *r, md_workload *w, es_err *e)
     if (!rc && c.overflow)
         rc = es_fail(e, "workload of model %s is too large: a count overflows 64 bits", m->name);
     return rc;
+}
+
+int md_sparsity_check(const char *s, es_err *e)
+{
+    if (strcmp(s, "2:4"))
+        return es_fail(e, "--sparsity '%s': not modelled on the path; expected 2:4 (structured, linear weights)", s);
+    return 0;
 }
 
 void md_workload_free(md_workload *w)

@@ -143,11 +143,18 @@ typedef struct md_run {
     int64_t m0;            /* inner key tile (default 256; clipped to m) */
     int64_t splits;        /* decode: >1 uses attention-decode-split, rank s */
     int64_t elem_bytes;    /* bytes per weight/activation element (default 2) */
+    char quant[32];        /* storage format of linear-layer weights: a name of
+                            * golden/quant.h's table (gd_qformat_parse); "" = none,
+                            * every tensor at the arch's word size */
+    char sparsity[8];      /* linear weights' structured sparsity: "2:4" or "" (dense) */
     int64_t *seqs_owned;   /* set by md_run_load: storage behind seqs */
     char attention_owned[32]; /* md_run_load: `attention` may point here, so
                                * do not copy an md_run by value after loading */
 } md_run;
 
+/* Check a --sparsity value: "2:4" (the one structured pattern the path
+ * models); 0, or -1 with e naming what is expected. */
+int md_sparsity_check(const char *s, es_err *e);
 /* Fill defaults: prefill, scope model, batch 1, attention-1pass, m0 256,
  * gen 1, 2-byte elements. */
 void md_run_init(md_run *r);
@@ -184,6 +191,13 @@ typedef struct md_inst {
     int64_t elems;         /* elementwise outputs of one execution (0 for MAC ops) */
     int64_t weights;       /* weight elements read by one execution */
     int64_t out_elems;     /* output elements of one execution */
+    /* Weight storage (md_run.quant; linear instances only): bytes one weight
+     * element occupies in DRAM, scales / zero points / indices included
+     * (gd_quant_weight_bytes(fmt, n, k) / (n k)); 0 = the arch's word size.
+     * `format` names it ("" when none). */
+    double weight_elem_bytes;
+    char format[32];
+    char sparsity[8];      /* linear weights: "2:4" (md_run.sparsity) or "" (dense) */
 } md_inst;
 
 typedef struct md_totals {

@@ -70,6 +70,8 @@ int sim_run_mapping(const mp_arch *a, const mp_mapping *m, const sim_run_opts *o
             snprintf(x->unit, sizeof x->unit, "%s", lw->prog.comp_names[lw->prog.einsum_comp[i]]);
             x->cycles = st.einsum_cycles[i];
             x->ops = st.einsum_ops[i];
+            snprintf(x->format, sizeof x->format, "%s", lw->einsum_format[i]);
+            snprintf(x->sparsity, sizeof x->sparsity, "%s", lw->einsum_sparsity[i][0] ? lw->einsum_sparsity[i] : "dense");
             /* PE utilization counts the PEs a tile leaves idle: point ops x
              * PE cycles each, over every PE of the unit for the whole run */
             const mp_unit *u = mp_arch_unit(a, x->unit);

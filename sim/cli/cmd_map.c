@@ -26,7 +26,7 @@
 static const char usage[] =
     "usage: einsim map --arch A --model M (--seq N [--batch B] | --seqs 512,77,1024 | --prompt P)\n"
     "                  [--phase prefill|decode [--gen G] [--splits S]] [--scope attention|layer|model]\n"
-    "                  [--objective latency|energy|edp] [--budget N] [--seed S]\n"
+    "                  [--objective latency|energy|edp] [--budget N] [--seed S] [--quant FMT] [--sparsity 2:4]\n"
     "                  [--mapping F] [--set KEY.PATH=VALUE ...] [-o F] [--json F]\n"
     "  Searches mappings of the model's attention (and, with --scope layer, the\n"
     "  layer's linear layers) onto arch A and prints the best one's analytical\n"
@@ -36,6 +36,8 @@ static const char usage[] =
     "                 search, report the bundled hand mapping\n"
     "  --mapping F    cost this mapping (file or bundled name) instead of searching\n"
     "  --set K=V      change one field of the arch spec (as einsim run --set)\n"
+    "  --quant FMT    linear-layer weights stored in FMT (as einsim run --quant)\n"
+    "  --sparsity 2:4 linear-layer weights 2:4-sparse (as einsim run --sparsity)\n"
     "  -o F           write the chosen mapping as YAML (einsim run --mapping F)\n"
     "  --json F       JSON report ('-' = stdout; the text then goes to stderr)\n"
     "  Norms, residuals and activations are costed only where the arch's bundled\n"
@@ -172,7 +174,16 @@ static cJSON *json_mapping(const mp_mapping *m)
     return j;
 }
 
-static void json_cost(cJSON *j, const mp_arch *a, const mp_cost *c)
+/* The cascade map labelled `label` in m (its first one), or NULL. */
+static const mp_cascade_map *cmap_of(const mp_mapping *m, const char *label)
+{
+    for (int i = 0; i < m->n_cascades; i++)
+        if (!strcmp(m->cascades[i].label, label))
+            return &m->cascades[i];
+    return NULL;
+}
+
+static void json_cost(cJSON *j, const mp_arch *a, const mp_cost *c, const mp_mapping *m)
 {
     cJSON_AddNumberToObject(j, "latency_s", c->latency_s);
     cJSON_AddNumberToObject(j, "cycles", round(c->cycles));
@@ -208,6 +219,8 @@ static void json_cost(cJSON *j, const mp_arch *a, const mp_cost *c)
         cJSON_AddNumberToObject(x, "cycles", c->einsums[i].cycles);
         cJSON_AddNumberToObject(x, "ops", c->einsums[i].points);
         cJSON_AddNumberToObject(x, "energy_pj", c->einsums[i].energy_pj);
+        const mp_cascade_map *cm = cmap_of(m, c->einsums[i].cascade_label);
+        cJSON_AddStringToObject(x, "format", cm ? mp_einsum_format(a, cm, c->einsums[i].name) : a->number_format);
         cJSON_AddItemToArray(es, x);
     }
 }
@@ -410,8 +423,10 @@ int cmd_map(int argc, char **argv)
         cJSON_AddNumberToObject(j, "instances_not_costed", skipped);
         cJSON_AddStringToObject(j, "scope", md_scope_name(run.scope));
         cJSON_AddStringToObject(j, "objective", mp_objective_name(so.objective));
+        cJSON_AddStringToObject(j, "quant", run.quant[0] ? run.quant : "none");
+        cJSON_AddStringToObject(j, "sparsity", run.sparsity[0] ? run.sparsity : "none");
         cJSON_AddStringToObject(j, "source", source);
-        json_cost(j, a, &cost);
+        json_cost(j, a, &cost, &chosen);
         cJSON *s = cJSON_AddObjectToObject(j, "search");
         cJSON_AddNumberToObject(s, "budget", (double)so.budget);
         cJSON_AddNumberToObject(s, "seed", (double)so.seed);
@@ -423,7 +438,7 @@ int cmd_map(int argc, char **argv)
         cJSON_AddNumberToObject(s, "wall_s", sim_report_reproducible() ? 0 : st.wall_s);
         if (have_hand) {
             cJSON *h = cJSON_AddObjectToObject(j, "bundled");
-            json_cost(h, a, &hcost);
+            json_cost(h, a, &hcost, &hand);
             cJSON_AddItemToObject(h, "mapping", json_mapping(&hand));
         }
         cJSON_AddItemToObject(j, "mapping", json_mapping(&chosen));

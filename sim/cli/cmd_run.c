@@ -17,7 +17,7 @@
 static const char usage[] =
     "usage: einsim run --arch A --model M [--seq N | --seqs 512,77,1024 | --prompt P] [--batch B]\n"
     "                  [--phase prefill|decode [--gen G] [--splits S]] [--scope attention|layer|model] [--mapping F]\n"
-    "                  [--functional [--heads H] [--seed S]] [--full]\n"
+    "                  [--functional [--heads H] [--seed S]] [--full] [--quant FMT] [--sparsity 2:4]\n"
     "                  [--set KEY.PATH=VALUE ...] [--json F] [--csv F] [--trace F]\n"
     "  Simulates the model's cascades on the architecture, cycle by cycle on the event\n"
     "  engine.  A and M are bundled names or paths.  --mapping F runs a mapping file\n"
@@ -33,7 +33,13 @@ static const char usage[] =
     "  first step, --gen the tokens generated per request (one attention instance\n"
     "  per cache length); --splits S: split-key decode (attention-decode-split,\n"
     "  the mapping's split-key template) with S key partitions per request and\n"
-    "  head (einsim map also searches split counts).  Norms, residuals and activations run only where the\n"
+    "  head (einsim map also searches split counts).  --quant FMT stores the linear\n"
+    "  layers' weights in FMT (int8, llm.int8, gptq4-g128, q4_k, mxfp4, ... as\n"
+    "  einsim golden --quant): their DRAM bytes include scales and zero points.\n"
+    "  --sparsity 2:4: those weights are 2:4-sparse, stored compressed (values +\n"
+    "  2-bit indices); a 2D array with sparse: {\"2:4\": F} (fusemax-sparse) runs\n"
+    "  them F times faster, other units dense.\n"
+    "  Norms, residuals and activations run only where the\n"
     "  mapping has a template for them (tpu: yes; the FuseMax archs: skipped).\n"
     "  PIM archs (pimgpt, pimgpt-hbm): --phase decode --prompt P --gen G, batch 1,\n"
     "  the whole model; --mapping F takes a PIM mapping (einsim map -o F); --check\n"
@@ -76,6 +82,12 @@ int cmd_run(int argc, char **argv)
     sim_run_opts_init(&ro);
     ro.fast_forward = !cli_flag(o, "full");
     ro.functional = cli_flag(o, "functional");
+    /* functional mode computes dense tiles at the arch's number format; the
+     * quantized and sparse golden kernels are not wired into it */
+    if (ro.functional && (cr->run.quant[0] || cr->run.sparsity[0]))
+        es_fatal(ES_EXIT_BADINPUT,
+                 "run: --functional computes dense tiles at the arch's number format; it does not model --quant or "
+                 "--sparsity");
     ro.func_seed = (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX);
     sim_trace tr = {0};
     if (cli_get(o, "trace")) {

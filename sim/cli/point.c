@@ -159,6 +159,8 @@ int cli_point_run(const cli_point *p, const sim_run_opts *ro, sim_report *r, es_
     snprintf(r->phase, sizeof r->phase, "%s", md_phase_name(run->phase));
     snprintf(r->scope, sizeof r->scope, "%s", md_scope_name(run->scope));
     snprintf(r->schedule, sizeof r->schedule, "%s", p->search ? "searched" : p->mapping ? p->mapping : a->mapping_name);
+    snprintf(r->quant, sizeof r->quant, "%s", run->quant);
+    snprintf(r->sparsity, sizeof r->sparsity, "%s", run->sparsity);
     r->batch = run->batch;
     if (p->run->nseqs) {
         r->n_seqs = p->run->nseqs;

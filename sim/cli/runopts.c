@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "golden/base/err.h"
+#include "golden/quant.h"
 #include "sim/sim.h"
 
 void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_run *r)
@@ -31,6 +32,17 @@ void cli_run_options(const cli_opt *o, const char *cmd, int64_t dflt_seq, cli_ru
     if (cli_get(o, "splits") && run->phase != MD_PHASE_DECODE)
         es_fatal(ES_EXIT_BADINPUT, "%s: --splits needs --phase decode", cmd);
     run->splits = cli_int(o, "splits", 1, 2, (int64_t)1 << 16);
+    if ((s = cli_get(o, "quant"))) {
+        gd_qformat qf; /* checked here for a message naming the command; md_expand applies it */
+        if (gd_qformat_parse(s, &qf, &e))
+            es_fatal(ES_EXIT_BADINPUT, "%s: %s", cmd, e.msg);
+        snprintf(run->quant, sizeof run->quant, "%s", s);
+    }
+    if ((s = cli_get(o, "sparsity"))) {
+        if (md_sparsity_check(s, &e))
+            es_fatal(ES_EXIT_BADINPUT, "%s: %s", cmd, e.msg);
+        snprintf(run->sparsity, sizeof run->sparsity, "%s", s);
+    }
     r->nseqs = 0;
     if ((s = cli_get(o, "seqs"))) {
         if (cli_get(o, "batch"))
@@ -75,6 +87,11 @@ pim_arch *cli_pim_load(const cli_opt *o, const char *cmd, md_model *model, pim_o
     if (cli_get(o, "scope") && strcmp(cli_get(o, "scope"), "model"))
         es_fatal(ES_EXIT_BADINPUT, "%s: arch %s runs the whole model (--scope model), not --scope %s", cmd, a->name,
                  cli_get(o, "scope"));
+    if (cli_get(o, "quant") || cli_get(o, "sparsity"))
+        es_fatal(ES_EXIT_BADINPUT,
+                 "%s: arch %s is a PIM system: its banks compute dense BF16; --quant and --sparsity are not modelled "
+                 "there",
+                 cmd, a->name);
     if (cli_int(o, "batch", 1, 1, 1 << 20) != 1 || cli_get(o, "seqs"))
         es_fatal(ES_EXIT_BADINPUT, "%s: arch %s decodes one request (batch 1, as PIM-GPT)", cmd, a->name);
     memset(po, 0, sizeof *po);

@@ -1,6 +1,6 @@
 /* sim/cli/runopts.h: the workload options shared by `einsim run` and
  * `einsim map` (DESIGN §9): --phase, --batch, --seq | --seqs, --prompt,
- * --gen, --scope.  Invalid combinations are one-line errors, exit 2. */
+ * --gen, --scope, --quant, --sparsity.  Invalid combinations are one-line errors, exit 2. */
 #ifndef SIM_CLI_RUNOPTS_H
 #define SIM_CLI_RUNOPTS_H
 
@@ -12,7 +12,7 @@
 #define CLI_RUN_MAX_SEQS 4096
 #define CLI_RUN_OPTS                                                                                             \
     {"seq", 1, 0}, {"seqs", 1, 0}, {"batch", 1, 0}, {"phase", 1, 0}, {"scope", 1, 0}, {"prompt", 1, 0},     \
-        {"gen", 1, 0}, {"splits", 1, 0}
+        {"gen", 1, 0}, {"splits", 1, 0}, {"quant", 1, 0}, {"sparsity", 1, 0}
 
 typedef struct cli_run {
     md_run run;

@@ -8,6 +8,7 @@
 
 #include "golden/base/rng.h"
 #include "golden/base/yaml.h"
+#include "golden/quant.h"
 #include "mapper/arch.h"
 #include "mapper/mapping.h"
 #include "models/models.h"
@@ -20,7 +21,7 @@ static const struct {
     const char *name;
     vkind kind;
 } run_keys[] = {{"arch", V_STR},  {"model", V_STR}, {"seq", V_INT},   {"seqs", V_INTS}, {"batch", V_INT},
-                {"phase", V_STR}, {"scope", V_STR}, {"prompt", V_INT}, {"gen", V_INT}};
+                {"phase", V_STR}, {"scope", V_STR}, {"prompt", V_INT}, {"gen", V_INT},  {"quant", V_STR}, {"sparsity", V_STR}};
 #define N_RUN_KEYS (int)(sizeof run_keys / sizeof *run_keys)
 
 static int run_key(const char *k)
@@ -79,6 +80,13 @@ static int value_text(const es_ynode *n, const char *name, char *out, es_err *e)
         if (!a)
             return es_y_fail(n, e, "%s", ve.msg);
         mp_arch_free(a);
+    } else if (!strcmp(name, "quant")) {
+        gd_qformat qf;
+        if (gd_qformat_parse(n->value, &qf, &ve))
+            return es_y_fail(n, e, "%s", ve.msg);
+    } else if (!strcmp(name, "sparsity")) {
+        if (md_sparsity_check(n->value, &ve))
+            return es_y_fail(n, e, "%s", ve.msg);
     } else if (!strcmp(name, "model")) {
         md_model m;
         if (md_model_load(n->value, &m, &ve))

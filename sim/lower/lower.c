@@ -1,6 +1,7 @@
 /* sim/lower/lower.c: mapping -> tile program (see lower.h and
  * docs/simulator.md for the conventions).  Sizes: tensor bytes are elements
- * x arch word_bytes; `rep` (the repeat instances, B x H for attention) is a
+ * x bytes per element (mp_tensor_elem_bytes: the arch's word_bytes, or
+ * the workload's weight storage format); `rep` (the repeat instances, B x H for attention) is a
  * rank of every tensor except weights. */
 #include "sim/lower/lower.h"
 
@@ -163,6 +164,7 @@ static int report_einsum(sim_lowered *lw, const gctx *x, const char *name, int c
     int i = p->neinsums++;
     snprintf(p->einsum_names[i], sizeof p->einsum_names[i], "%s", full);
     p->einsum_comp[i] = comp;
+    snprintf(lw->einsum_format[i], sizeof lw->einsum_format[i], "%s", mp_einsum_format(x->a, x->c, name));
     return i;
 }
 
@@ -405,10 +407,10 @@ static double tile_points(const gctx *x, const mp_bound_einsum *be, int64_t rf, 
 }
 
 /* Busy cycles of one tile on unit u: points over the PEs the tile spans,
- * times the op's cycles, plus log2 of a reduction along a spatial rank the
+ * divided by the unit's sparse speedup, times the op's cycles, plus log2 of a reduction along a spatial rank the
  * unit has no inter-PE network for (the output lacks that rank). */
 static uint64_t tile_cycles(const mp_unit *u, const mp_op_cost *oc, const mp_bound_tensor *to, double pts,
-                            int64_t rf, int64_t cf)
+                            int64_t rf, int64_t cf, double speed)
 {
     double pes;
     if (u->kind == MP_UNIT_ARRAY2D)
@@ -417,7 +419,7 @@ static uint64_t tile_cycles(const mp_unit *u, const mp_op_cost *oc, const mp_bou
         int64_t f = cf * rf; /* both spatial ranks spread over the lanes, as the cost model */
         pes = (double)(f < u->cols ? f : u->cols);
     }
-    uint64_t cyc = (uint64_t)ceil(pts / pes) * (uint64_t)oc->cycles;
+    uint64_t cyc = (uint64_t)ceil(pts / pes / speed) * (uint64_t)oc->cycles; /* speed: mp_einsum_speedup */
     if (!u->spatial_reduce) {
         int64_t sp = 1;
         if (rf > 1 && !to->rows_in)
@@ -506,7 +508,9 @@ static int einsum_tile_op(gctx *x, int order)
     op->comp = comp;
     op->einsum = report_einsum(x->lw, x, be->d->name, comp);
     x->lw->prog.einsum_pe_cycles[op->einsum] = be->oc->cycles;
-    op->cycles = tile_cycles(be->u, be->oc, btensor(x, out_t(x, v)), pts, rf, cf);
+    double speed = mp_einsum_speedup(be->u, x->c, x->cd, be->d);
+    op->cycles = tile_cycles(be->u, be->oc, btensor(x, out_t(x, v)), pts, rf, cf, speed);
+    snprintf(x->lw->einsum_sparsity[op->einsum], sizeof x->lw->einsum_sparsity[0], "%s", speed > 1 ? "2:4" : "dense");
     op->ops = pts * real_ratio;
     op->last_mask = last_mask_of(x, be);
     charge_tile(x, op, v, pts * real_ratio);
@@ -608,7 +612,7 @@ static void traffic_of(const gctx *x, int t, traffic *tr, double *tile_b)
     tr->rd = consumed && (role == MP_T_INPUT || role == MP_T_WEIGHT || (bt->produced_elsewhere && !bt->kept) ||
                           (tr->spilled && tr->prod >= 0));
     tr->wr = tr->prod >= 0 && (role == MP_T_OUTPUT || (bt->read_elsewhere && !bt->kept) || tr->spilled);
-    double dram_tiles, wb = x->a->word_bytes;
+    double dram_tiles, wb = mp_tensor_elem_bytes(x->a, x->c, &x->cd->tensors[t]);
     tr->inner = refetch_inner(x, t, &dram_tiles);
     *tile_b = bt->full_elems / dram_tiles * wb;
     tr->step_b = bt->tile_elems * wb;

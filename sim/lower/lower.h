@@ -32,6 +32,11 @@ typedef struct sim_lowered {
     char act_component[SP_MAX_ACTS][48]; /* energy_breakdown component of each action */
     mp_acct_class act_cls[SP_MAX_ACTS];  /* how its raw count becomes actions (mapper/account.h) */
     char overflow[200];          /* first structural cap a lowering hit ("" if none) */
+    /* the storage format each reported Einsum (prog.einsum_names) ran with:
+     * its weights' format (mp_cascade_map.weight_format) when it reads a
+     * weight tensor stored in one, else the arch's number_format */
+    char einsum_format[SP_MAX_EINSUMS][32];
+    char einsum_sparsity[SP_MAX_EINSUMS][8]; /* "2:4" when it ran on sparse MACs, else "dense" */
 } sim_lowered;
 
 /* lw is caller-allocated; its program's groups are heap-allocated, one per

@@ -233,6 +233,8 @@ char *sim_report_json(const sim_report *r)
     }
     cJSON_AddStringToObject(o, "scope", r->scope);
     cJSON_AddStringToObject(o, "schedule", r->schedule);
+    cJSON_AddStringToObject(o, "quant", r->quant[0] ? r->quant : "none");
+    cJSON_AddStringToObject(o, "sparsity", r->sparsity[0] ? r->sparsity : "none");
     cJSON_AddNumberToObject(o, "clock_hz", r->clock_hz);
     cJSON_AddNumberToObject(o, "cycles", (double)r->cycles);
     cJSON_AddNumberToObject(o, "latency_s", r->latency_s);
@@ -268,6 +270,8 @@ char *sim_report_json(const sim_report *r)
         cJSON_AddStringToObject(x, "unit", r->einsums[i].unit);
         cJSON_AddNumberToObject(x, "cycles", (double)r->einsums[i].cycles);
         cJSON_AddNumberToObject(x, "ops", r->einsums[i].ops);
+        cJSON_AddStringToObject(x, "format", r->einsums[i].format);
+        cJSON_AddStringToObject(x, "sparsity", r->einsums[i].sparsity);
         cJSON_AddItemToArray(es, x);
     }
     if (r->n_extra)
