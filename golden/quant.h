@@ -106,11 +106,13 @@ void gd_i8_absmax_rows(int rows, int cols, const float *x, int ld, int8_t *q, fl
 void gd_gemm_i8_ref(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C);
 void gd_gemm_i8(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C);
 void gd_gemm_i8_portable(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C);
-/* Which path gd_gemm_i8 takes on this CPU: "avx512-vnni" or "portable".
- * EINSIM_NO_VNNI=1 in the environment forces the portable one. */
+/* Which path gd_gemm_i8 takes on this CPU: "avx512-vnni", "avx-vnni" or
+ * "portable".  EINSIM_NO_VNNI=1 in the environment forces the portable one. */
 const char *gd_gemm_i8_path(void);
 /* The VNNI kernel itself; returns -1 (C untouched) when the CPU lacks it. */
 int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C);
+/* The AVX-VNNI (VEX, 256-bit) kernel; -1 (C untouched) without avxvnni. */
+int gd_gemm_i8_avxvnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C);
 /* B packed once for the VNNI kernel (weights reused across calls): 16-column
  * panels, 4 k per int32 lane, and 128 * sum_k b per column.  gd_i8_pack_b
  * returns -1 (nothing allocated) when the CPU lacks VNNI or N, K < 1;

@@ -159,6 +159,53 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void vnni_rows(int
     }
 }
 
+/* AVX-VNNI (the VEX form, ymm: Alder Lake, Sapphire Rapids, Zen 5): one
+ * 6 x 16 tile over the same 16-column panels, 12 ymm accumulators. */
+__attribute__((target("avx2,avxvnni"))) static void avxvnni_tile(int mr, int nq, const uint32_t *ap, size_t lda4,
+                                                                 const int32_t *bp, int32_t acc_out[][16])
+{
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
+            c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const uint32_t *a0 = ap, *a1 = mr > 1 ? ap + lda4 : ap, *a2 = mr > 2 ? ap + 2 * lda4 : ap,
+                   *a3 = mr > 3 ? ap + 3 * lda4 : ap, *a4 = mr > 4 ? ap + 4 * lda4 : ap,
+                   *a5 = mr > 5 ? ap + 5 * lda4 : ap;
+    for (int k = 0; k < nq; k++) {
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(bp + (size_t)k * 16));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(bp + (size_t)k * 16 + 8));
+        __m256i a;
+        a = _mm256_set1_epi32((int)a0[k]);
+        c00 = _mm256_dpbusd_avx_epi32(c00, a, b0), c01 = _mm256_dpbusd_avx_epi32(c01, a, b1);
+        a = _mm256_set1_epi32((int)a1[k]);
+        c10 = _mm256_dpbusd_avx_epi32(c10, a, b0), c11 = _mm256_dpbusd_avx_epi32(c11, a, b1);
+        a = _mm256_set1_epi32((int)a2[k]);
+        c20 = _mm256_dpbusd_avx_epi32(c20, a, b0), c21 = _mm256_dpbusd_avx_epi32(c21, a, b1);
+        a = _mm256_set1_epi32((int)a3[k]);
+        c30 = _mm256_dpbusd_avx_epi32(c30, a, b0), c31 = _mm256_dpbusd_avx_epi32(c31, a, b1);
+        a = _mm256_set1_epi32((int)a4[k]);
+        c40 = _mm256_dpbusd_avx_epi32(c40, a, b0), c41 = _mm256_dpbusd_avx_epi32(c41, a, b1);
+        a = _mm256_set1_epi32((int)a5[k]);
+        c50 = _mm256_dpbusd_avx_epi32(c50, a, b0), c51 = _mm256_dpbusd_avx_epi32(c51, a, b1);
+    }
+    _mm256_storeu_si256((__m256i *)acc_out[0], c00), _mm256_storeu_si256((__m256i *)(acc_out[0] + 8), c01);
+    _mm256_storeu_si256((__m256i *)acc_out[1], c10), _mm256_storeu_si256((__m256i *)(acc_out[1] + 8), c11);
+    _mm256_storeu_si256((__m256i *)acc_out[2], c20), _mm256_storeu_si256((__m256i *)(acc_out[2] + 8), c21);
+    _mm256_storeu_si256((__m256i *)acc_out[3], c30), _mm256_storeu_si256((__m256i *)(acc_out[3] + 8), c31);
+    _mm256_storeu_si256((__m256i *)acc_out[4], c40), _mm256_storeu_si256((__m256i *)(acc_out[4] + 8), c41);
+    _mm256_storeu_si256((__m256i *)acc_out[5], c50), _mm256_storeu_si256((__m256i *)(acc_out[5] + 8), c51);
+}
+
+static int cpu_has_avxvnni(void)
+{
+    static int cached = -1;
+    if (cached < 0) {
+        const char *no = getenv("EINSIM_NO_VNNI");
+        __builtin_cpu_init();
+        cached = !(no && *no && strcmp(no, "0")) && __builtin_cpu_supports("avx2") &&
+                 __builtin_cpu_supports("avxvnni");
+    }
+    return cached;
+}
+
 static int cpu_has_vnni(void)
 {
     static int cached = -1;
@@ -172,18 +219,17 @@ static int cpu_has_vnni(void)
 }
 #else
 #define HAVE_VNNI_KERNEL 0
+#define VNNI_NR 32
 static int cpu_has_vnni(void) { return 0; }
+static int cpu_has_avxvnni(void) { return 0; }
 #endif
 
-int gd_i8_pack_b(int N, int K, const int8_t *Bt, gd_i8_packed_b *p)
+/* Pack Bt into 16-column panels (4 k per int32 lane) + 128 * column sums;
+ * Np rounds N up to a multiple of np_mult. */
+static void pack_panels(int N, int K, const int8_t *Bt, int np_mult, gd_i8_packed_b *p)
 {
-    memset(p, 0, sizeof *p);
-#if HAVE_VNNI_KERNEL
-    if (!cpu_has_vnni() || N <= 0 || K <= 0)
-        return -1;
-    int K4 = (K + 3) / 4, Np = (N + VNNI_NR - 1) / VNNI_NR * VNNI_NR;
+    int K4 = (K + 3) / 4, Np = (N + np_mult - 1) / np_mult * np_mult;
     p->N = N, p->K = K, p->K4 = K4, p->Np = Np;
-    /* Panel j/16 holds, for each k quad, 16 int32 lanes (one per column). */
     p->panels = es_xcalloc((size_t)(Np / 16) * K4 * 16, sizeof *p->panels);
     p->colsum = es_xcalloc((size_t)Np, sizeof *p->colsum);
     for (int j = 0; j < N; j++) {
@@ -202,11 +248,28 @@ int gd_i8_pack_b(int N, int K, const int8_t *Bt, gd_i8_packed_b *p)
             s += b[k];
         p->colsum[j] = 128 * s;
     }
+}
+
+/* A shifted to unsigned bytes, rows padded to K4 quads (caller frees). */
+static uint32_t *shift_rows(int M, int K, int K4, const int8_t *A)
+{
+    uint32_t *ap = es_xcalloc((size_t)M * K4, sizeof *ap);
+    for (int i = 0; i < M; i++) {
+        uint8_t *row = (uint8_t *)(ap + (size_t)i * K4);
+        const int8_t *a = A + (size_t)i * K;
+        for (int k = 0; k < K; k++)
+            row[k] = (uint8_t)(a[k] ^ 0x80);
+    }
+    return ap;
+}
+
+int gd_i8_pack_b(int N, int K, const int8_t *Bt, gd_i8_packed_b *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!cpu_has_vnni() || N <= 0 || K <= 0)
+        return -1;
+    pack_panels(N, K, Bt, VNNI_NR, p);
     return 0;
-#else
-    (void)N, (void)K, (void)Bt;
-    return -1;
-#endif
 }
 
 void gd_i8_packed_b_free(gd_i8_packed_b *p)
@@ -220,13 +283,7 @@ void gd_gemm_i8_packed(int M, const int8_t *A, const gd_i8_packed_b *p, int32_t 
 #if HAVE_VNNI_KERNEL
     int N = p->N, K = p->K, K4 = p->K4, Np = p->Np;
     /* A shifted to unsigned, rows padded to K4 quads (pad bytes meet zero b). */
-    uint32_t *ap = es_xcalloc((size_t)M * K4, sizeof *ap);
-    for (int i = 0; i < M; i++) {
-        uint8_t *row = (uint8_t *)(ap + (size_t)i * K4);
-        const int8_t *a = A + (size_t)i * K;
-        for (int k = 0; k < K; k++)
-            row[k] = (uint8_t)(a[k] ^ 0x80);
-    }
+    uint32_t *ap = shift_rows(M, K, K4, A);
     int32_t acc[VNNI_MR][VNNI_NR];
     /* Cache blocking: k in blocks of KQB quads (a 32-column panel of B is
      * then KQB * 128 bytes, 16 KiB, and stays in L1), rows of A in blocks of
@@ -285,7 +342,50 @@ int gd_gemm_i8_vnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int3
 #endif
 }
 
-const char *gd_gemm_i8_path(void) { return cpu_has_vnni() ? "avx512-vnni" : "portable"; }
+int gd_gemm_i8_avxvnni(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C)
+{
+#if HAVE_VNNI_KERNEL
+    if (!cpu_has_avxvnni() || M <= 0 || N <= 0 || K <= 0)
+        return -1;
+    gd_i8_packed_b p;
+    pack_panels(N, K, Bt, 16, &p);
+    int K4 = p.K4;
+    uint32_t *ap = shift_rows(M, K, K4, A);
+    int32_t acc[VNNI_MR][16];
+    enum { KQB = 128 };
+    for (int kq0 = 0; kq0 < K4; kq0 += KQB) {
+        int nq = K4 - kq0 < KQB ? K4 - kq0 : KQB;
+        for (int j0 = 0; j0 < p.Np; j0 += 16) {
+            const int32_t *pp = p.panels + (size_t)(j0 / 16) * K4 * 16 + (size_t)kq0 * 16;
+            int nc = N - j0 < 16 ? N - j0 : 16;
+            for (int i0 = 0; i0 < M; i0 += VNNI_MR) {
+                int mr = M - i0 < VNNI_MR ? M - i0 : VNNI_MR;
+                avxvnni_tile(mr, nq, ap + (size_t)i0 * K4 + kq0, (size_t)K4, pp, acc);
+                for (int r = 0; r < mr; r++) {
+                    int32_t *c = C + (size_t)(i0 + r) * N + j0;
+                    if (kq0 == 0)
+                        for (int q = 0; q < nc; q++)
+                            c[q] = acc[r][q] - p.colsum[j0 + q];
+                    else
+                        for (int q = 0; q < nc; q++)
+                            c[q] += acc[r][q];
+                }
+            }
+        }
+    }
+    free(ap);
+    gd_i8_packed_b_free(&p);
+    return 0;
+#else
+    (void)M, (void)N, (void)K, (void)A, (void)Bt, (void)C;
+    return -1;
+#endif
+}
+
+const char *gd_gemm_i8_path(void)
+{
+    return cpu_has_vnni() ? "avx512-vnni" : cpu_has_avxvnni() ? "avx-vnni" : "portable";
+}
 
 void gd_gemm_i8(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t *C)
 {
@@ -295,7 +395,7 @@ void gd_gemm_i8(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t 
         memset(C, 0, (size_t)M * N * sizeof *C);
         return;
     }
-    if (gd_gemm_i8_vnni(M, N, K, A, Bt, C) != 0)
+    if (gd_gemm_i8_vnni(M, N, K, A, Bt, C) != 0 && gd_gemm_i8_avxvnni(M, N, K, A, Bt, C) != 0)
         gd_gemm_i8_portable(M, N, K, A, Bt, C);
 }
 

@@ -18,36 +18,6 @@
 #include "golden/kernels.h"
 #include "tests/bench/bench_common.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double cpu_self(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Busy CPU seconds of the whole machine so far, or -1. */
-static double cpu_machine(void)
-{
-    FILE *f = fopen("/proc/stat", "r");
-    if (!f)
-        return -1;
-    unsigned long long v[8] = {0};
-    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-                   &v[6], &v[7]);
-    fclose(f);
-    if (n < 5)
-        return -1;
-    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]; /* all but idle and iowait */
-    return (double)busy / (double)sysconf(_SC_CLK_TCK);
-}
-
 static void blas_sgemm(int M, int N, int K, const float *A, const float *B, float *C, int acc)
 {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, B, N, acc ? 1.0f : 0.0f, C, N);
@@ -70,9 +40,9 @@ static void time_all(int n, const gemm_fn *fn, const float *const *B, int S, con
             if (reps[i] >= 3 && spent[i] >= 0.25)
                 continue;
             done = 0;
-            double t0 = now();
+            double t0 = bench_now();
             fn[i](S, S, S, A, B[i], C, 0);
-            double t = now() - t0;
+            double t = bench_now() - t0;
             spent[i] += t;
             reps[i]++;
             if (t < best[i])
@@ -87,7 +57,7 @@ int main(void)
     es_rng r;
     es_rng_seed(&r, 1);
     const int sizes[3] = {512, 1024, 2048};
-    double w0 = now(), c0 = cpu_self(), m0 = cpu_machine();
+    double w0 = bench_now(), c0 = bench_cpu_self(), m0 = bench_cpu_machine();
 
     printf("single thread; %s; kernels: %s%s\n", openblas_get_config(), openblas_get_corename(),
            getenv("OPENBLAS_CORETYPE") ? " (set by OPENBLAS_CORETYPE)" : "");
@@ -115,16 +85,16 @@ int main(void)
         if (S == 512) { /* the reference path: two calls, best kept */
             double t = 1e30;
             for (int rep = 0; rep < 2; rep++) {
-                double t0 = now();
+                double t0 = bench_now();
                 gd_gemm_ref(S, S, S, A, B, C, 0);
-                double d = now() - t0;
+                double d = bench_now() - t0;
                 t = d < t ? d : t;
             }
             printf("%-6s %16.2f  (gd_gemm_ref, 512, defined order, scalar C)\n", "ref", flop / t * 1e-9);
         }
         free(A), free(B), free(Bt), free(C);
     }
-    double wall = now() - w0, self = cpu_self() - c0, m1 = cpu_machine();
+    double wall = bench_now() - w0, self = bench_cpu_self() - c0, m1 = bench_cpu_machine();
     if (m0 >= 0 && m1 >= 0)
         printf("wall %.1f s; this process %.1f CPU s; other processes %.1f CPU s (%.0f%% of one core)\n", wall, self,
                m1 - m0 - self, 100 * (m1 - m0 - self) / wall);

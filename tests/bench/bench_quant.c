@@ -17,40 +17,13 @@
 #include "golden/base/rng.h"
 #include "golden/model.h"
 #include "golden/quant.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double cpu_machine(void)
-{
-    FILE *f = fopen("/proc/stat", "r");
-    if (!f)
-        return -1;
-    unsigned long long v[8] = {0};
-    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-                   &v[6], &v[7]);
-    fclose(f);
-    if (n < 5)
-        return -1;
-    return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
-}
+#include "tests/bench/bench_common.h"
 
 /* CPU seconds of this thread. */
 static double cpu_thread(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double cpu_self(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -113,7 +86,7 @@ static double best_time(i8gemm f, int M, int N, int K, const int8_t *A, const in
 
 static void bench_int8(void)
 {
-    double m0 = cpu_machine(), s0 = cpu_self(), w0 = now();
+    double m0 = bench_cpu_machine(), s0 = bench_cpu_self(), w0 = bench_now();
     double peak = 0;
     if (have_vnni()) {
         /* warm up the clock first (golden.md §C2: otherwise the first loop reads low) */
@@ -160,7 +133,7 @@ static void bench_int8(void)
         printf("%-18s %12.1f %10s %12s %10s %10.1f\n", shape, macs / tf / 1e9, r1, pk, r2, macs / tp / 1e9);
         free(A), free(B), free(C);
     }
-    double wall = now() - w0, other = cpu_machine() - m0 - (cpu_self() - s0);
+    double wall = bench_now() - w0, other = bench_cpu_machine() - m0 - (bench_cpu_self() - s0);
     printf("(other processes used %.2f CPU-s during these %.2f s: %s)\n", other, wall,
            other > 0.1 * wall ? "figures may read low" : "clean");
 }
@@ -204,13 +177,13 @@ static void bench_formats(void)
         gd_qformat_parse(fmts[i], &f, &e);
         if (gd_model_init_synthetic(&m, &c, 1, &e))
             return;
-        double t0 = now();
+        double t0 = bench_now();
         if (gd_model_quantize(&m, &f, &cal, 0, &st, &e) || gd_forward(&m, NULL, tok, T, 0, y, &e)) {
             printf("%-12s (failed: %s)\n", fmts[i], e.msg);
             gd_model_free(&m);
             continue;
         }
-        double tq = now() - t0;
+        double tq = bench_now() - t0;
         double mx = 0, num = 0, den = 0;
         int agree = 0;
         for (int t = 0; t < T; t++) {
