@@ -6,9 +6,11 @@
 #   make rtl-lint       verilator --lint-only -Wall on every module
 #   make rtl-coverage   line and toggle coverage per unit (Verilator --coverage)
 #   make rtl-area       Yosys synthesis on OSU 0.18 um cells -> sim/energy/rtl-area.yaml
+#   make rtl-bench      RTL cycles/s, --sc and --cc (run by make bench)
 #
 # Each model is verilated and compiled once into $(BUILD)/rtl and rebuilt
-# only when its RTL or harness changes; ccache is used when installed.
+# only when its RTL, its harness or the C libraries it links change; ccache
+# is used when installed.
 
 RTL_ROOT   := $(CURDIR)
 RTL_OUT    := $(abspath $(BUILD))/rtl
@@ -108,3 +110,23 @@ $(RTL_OUT)/area/%.stat: $$(RTL_AREA_SRC_$$*) rtl/area.sh | $(RTL_LIB)
 rtl-area: $(foreach u,$(RTL_AREA_UNITS),$(RTL_OUT)/area/$(u).stat)
 	sh rtl/area.sh yaml $(RTL_LIB) sim/energy/rtl-area.yaml $^
 	@cat sim/energy/rtl-area.yaml
+
+# ---- speed: the same harnesses built with --cc (plain C++ top, no SystemC
+# kernel) beside the --sc ones (make bench runs tests/bench/bench_rtl.sh).
+$(RTL_OUT)/array2d/harness-cc: $(RTL_ARRAY_DEPS)
+	$(call rtl_build,array2d,cc,systolic_array,$(RTL_ARRAY),sim/sc/array_tb.cpp,$(RTL_ARRAY_G),$(RTL_ARRAY_DEFS))
+	cp $(RTL_OUT)/array2d/obj-cc/harness $@.tmp && mv $@.tmp $@
+$(RTL_OUT)/softmax/harness-cc: $(RTL_SOFTMAX) sim/sc/softmax_tb.cpp $(LIBS_DOWNSTREAM_FIRST)
+	$(call rtl_build,softmax,cc,softmax_online,$(RTL_SOFTMAX),sim/sc/softmax_tb.cpp,,)
+	cp $(RTL_OUT)/softmax/obj-cc/harness $@.tmp && mv $@.tmp $@
+$(RTL_OUT)/pim_mac/harness-cc: $(RTL_PIM) sim/sc/pim_tb.cpp sim/sc/port_bits.h $(LIBS_DOWNSTREAM_FIRST)
+	$(call rtl_build,pim_mac,cc,pim_mac,$(RTL_PIM),sim/sc/pim_tb.cpp,,)
+	cp $(RTL_OUT)/pim_mac/obj-cc/harness $@.tmp && mv $@.tmp $@
+
+rtl-bench: rtl $(foreach u,$(RTL_UNITS),$(RTL_OUT)/$(u)/harness-cc)
+	@for v in harness harness-cc; do \
+	  SC_COPYRIGHT_MESSAGE=DISABLE $(RTL_OUT)/array2d/$$v bench os 64 66 64; \
+	  SC_COPYRIGHT_MESSAGE=DISABLE $(RTL_OUT)/array2d/$$v bench ws 64 66 64; \
+	  SC_COPYRIGHT_MESSAGE=DISABLE $(RTL_OUT)/softmax/$$v bench 256 40; \
+	  SC_COPYRIGHT_MESSAGE=DISABLE $(RTL_OUT)/pim_mac/$$v bench 64 200; \
+	done
