@@ -454,7 +454,7 @@ static int parse_arch(const es_ynode *root, const char *file, const mp_arch_kind
     /* the buffer's energy per access for its own geometry (mapper/sram.h) */
     mp_store *gb = (mp_store *)mp_arch_buffer(a);
     mp_energy_fit_buffer(&a->energy, gb->read_action, gb->write_action, gb->capacity_bytes, gb->banks, gb->width_bits);
-    gb->area_um2 = mp_sram_area_um2(&(mp_sram_geom){gb->capacity_bytes, gb->banks, gb->width_bits});
+    gb->area_um2 = mp_energy_buffer_area(&a->energy, gb->capacity_bytes, gb->banks, gb->width_bits);
     /* cache energies per action so costing does no table lookups */
     for (int i = 0; i < a->n_units; i++)
         for (int j = 0; j < a->units[i].n_ops; j++) {

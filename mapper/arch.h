@@ -159,7 +159,8 @@ typedef struct mp_store {
     char read_action[MP_NAME], write_action[MP_NAME]; /* energy actions */
     int words_per_access;   /* words moved per read/write action (buffer: row) */
     double read_pj, write_pj; /* filled at load from the energy table */
-    double area_um2;          /* BUFFER: by the SRAM rule of mapper/sram.h (filled at load) */
+    double area_um2;          /* BUFFER: the energy table's area.gb scaled by the SRAM rule of
+                               * mapper/sram.h (filled at load; 0 = the table gives none) */
 } mp_store;
 
 typedef struct mp_mem {

@@ -116,6 +116,18 @@ double mp_energy_fit_buffer(mp_energy *t, const char *read_action, const char *w
     return fr;
 }
 
+double mp_energy_buffer_area(const mp_energy *t, int64_t capacity_bytes, int banks, int width_bits)
+{
+    double um2 = mp_area_of(t, "gb");
+    if (um2 <= 0)
+        return 0;
+    if (!t->buf_capacity_bytes)
+        return um2;
+    mp_sram_geom from = {t->buf_capacity_bytes, t->buf_banks, t->buf_width_bits};
+    mp_sram_geom to = {capacity_bytes, banks, width_bits};
+    return um2 * mp_sram_area_um2(&to) / mp_sram_area_um2(&from);
+}
+
 typedef struct rtl_area_q {
     const char *unit;
     double um2, node_nm;

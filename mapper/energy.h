@@ -48,6 +48,12 @@ double mp_area_of(const mp_energy *t, const char *component);
  * the read figure (1 when unchanged). */
 double mp_energy_fit_buffer(mp_energy *t, const char *read_action, const char *write_action, int64_t capacity_bytes,
                             int banks, int width_bits);
+/* Area in um^2 of the arch's global buffer, of the given geometry: the
+ * table's `area.gb` (the buffer of its buffer_geometry, whatever the arch
+ * names its buffer level) scaled by the area rule of mapper/sram.h
+ * (unscaled when the table gives no geometry).  0 when the table gives no
+ * area.gb. */
+double mp_energy_buffer_area(const mp_energy *t, int64_t capacity_bytes, int banks, int width_bits);
 
 /* Area of an RTL unit synthesized by `make rtl-area`
  * (sim/energy/rtl-area.yaml: units.NAME.area_um2 at the table's node_nm).

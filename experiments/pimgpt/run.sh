@@ -11,12 +11,8 @@ EINSIM=${1:-build/bin/einsim}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 OUT=$HERE/out
-mkdir -p "$OUT"
-export EINSIM_REPRODUCIBLE=1
-for m in gpt2-small gpt2-medium gpt2-large gpt2-xl gpt3-small gpt3-medium gpt3-large gpt3-xl; do
-    "$EINSIM" run --arch pimgpt --model $m --phase decode --prompt 128 --gen 32 --json "$OUT/$m-p128.json" >/dev/null
-    "$EINSIM" run --arch pimgpt --model $m --phase decode --prompt 992 --gen 32 --json "$OUT/$m-c1024.json" >/dev/null
-done
+sh "$HERE/decode.sh" "$EINSIM" "$OUT" p128 128
+sh "$HERE/decode.sh" "$EINSIM" "$OUT" c1024 992
 python3 "$HERE/table.py" "$OUT" "$HERE/gpu-h100.json" >"$HERE/table.md"
 python3 - "$HERE/table.md" "$ROOT/docs/validation.md" <<'PY'
 import sys

@@ -191,17 +191,26 @@ int cli_point_run(const cli_point *p, const sim_run_opts *ro, sim_report *r, es_
         }
         sim_report_extra(r, "memory_bound", mem >= comp && mem > 0 ? 1 : 0);
         /* Area of the units that take it from synthesized RTL (arch key
-         * rtl_area; docs/rtl.md): the total, then each unit. */
+         * rtl_area; docs/rtl.md) and of the storage levels whose area the
+         * energy table gives (the global buffer, scaled to its geometry;
+         * mapper/sram.h): the total, then each. */
         double area_um2 = 0;
         for (int i = 0; i < a->n_units; i++)
             area_um2 += a->units[i].area_um2;
+        for (int i = 0; i < a->n_stores; i++)
+            area_um2 += a->stores[i].area_um2;
         if (area_um2 > 0) {
             sim_report_extra(r, "area_mm2", area_um2 * 1e-6);
+            char key[SIM_REP_NAME];
             for (int i = 0; i < a->n_units; i++)
                 if (a->units[i].area_um2 > 0) {
-                    char key[SIM_REP_NAME];
                     snprintf(key, sizeof key, "area_mm2.%s", a->units[i].name);
                     sim_report_extra(r, key, a->units[i].area_um2 * 1e-6);
+                }
+            for (int i = 0; i < a->n_stores; i++)
+                if (a->stores[i].area_um2 > 0) {
+                    snprintf(key, sizeof key, "area_mm2.%s", a->stores[i].name);
+                    sim_report_extra(r, key, a->stores[i].area_um2 * 1e-6);
                 }
         }
     }

@@ -90,6 +90,9 @@ static void test_arch_buffer(void **state)
     assert_true(fabs(rb / rs - pow(16, f.beta_read)) < 1e-9);
     assert_true(rs < g->read_pj && g->read_pj < rb);
     assert_true(mp_arch_buffer(big)->area_um2 > g->area_um2 && g->area_um2 > mp_arch_buffer(small)->area_um2);
+    /* the table's area.gb at its own geometry, scaled by the area rule elsewhere */
+    assert_true(g->area_um2 == mp_area_of(&own->energy, "gb"));
+    assert_true(fabs(mp_arch_buffer(big)->area_um2 / g->area_um2 - pow(2, f.gamma)) < 1e-9);
     mp_arch_free(own);
     mp_arch_free(small);
     mp_arch_free(big);
