@@ -117,6 +117,8 @@ experiments: deps
 	@sh experiments/fusemax-sim/run.sh $(if $(filter 1,$(UPDATE)),--update) $(CURDIR)/$(EINSIM)
 	@sh experiments/dse/run.sh $(if $(filter 1,$(UPDATE)),--update) $(CURDIR)/$(EINSIM)
 	@sh experiments/gpu-baseline/run.sh $(if $(filter 1,$(UPDATE)),--update) $(CURDIR)/$(EINSIM)
+	@sh experiments/pimgpt/run.sh $(if $(filter 1,$(UPDATE)),--update) $(CURDIR)/$(EINSIM)
+	@sh experiments/fusemax-dram/run.sh $(if $(filter 1,$(UPDATE)),--update) $(CURDIR)/$(EINSIM)
 	@mkdir -p experiments/fusemax-model/out
 	@sh experiments/fusemax-model/sweep.sh $(EINSIM) $(if $(filter 1,$(UPDATE)),experiments/fusemax-model,experiments/fusemax-model/out)
 

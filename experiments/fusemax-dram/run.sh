@@ -6,9 +6,13 @@
 #   fusemax       the paper's 400 GiB/s bandwidth figure,
 #   fusemax-512   the same bandwidth model at 512 GB/s (the device's peak),
 #   fusemax-hbm2  two HBM2 stacks (16 channels, 512 GB/s peak), memory.kind: device.
-# Writes table.md beside this script.  Usage: sh run.sh [path/to/einsim]
+# Writes out/table.md; with --update also table.md beside this script (tracked
+# files change only then).  Usage: sh run.sh [--update] [path/to/einsim]
+UPDATE=0
+[ "${1:-}" = "--update" ] && { UPDATE=1; shift; }
 E=${1:-build/bin/einsim}
 HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$HERE/out"
 ROOT=$HERE/../..
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -34,5 +38,7 @@ for model in bert-base trxl-wt103 t5-small xlm; do
 done
 row "gpt2-small-decode-1024+64-b64" --model gpt2-small --phase decode --prompt 1024 --gen 64 --batch 64 --scope attention
 row "llama-1b-decode-2048+128-b8" --model llama-1b --phase decode --prompt 2048 --gen 128 --batch 8 --scope attention
-} >"$HERE/table.md"
-cat "$HERE/table.md"
+} >"$HERE/out/table.md"
+cat "$HERE/out/table.md"
+[ "$UPDATE" = 1 ] && cp "$HERE/out/table.md" "$HERE/table.md"
+exit 0
