@@ -30,8 +30,8 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >&2
 fi
 
-# GPT-2 BPE tokenizer: byte-identical to OpenAI's files (hashes in
-# shared/reference/golden.md §B2).
+# GPT-2 BPE tokenizer: byte-identical to OpenAI's released encoder.json and
+# vocab.bpe (sha256 below, computed from those files).
 DATA=build/share/einsim/data/gpt2
 ENC_SHA=196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783
 BPE_SHA=1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5

@@ -1,5 +1,5 @@
-/* mapper/cascade_passes.c: pass analysis over one rank (FuseMax §III;
- * ../shared/reference/fusemax.md §5).
+/* mapper/cascade_passes.c: pass analysis over one rank (FuseMax, Nayak et al.,
+ * MICRO 2024, §III).
  *
  * The family of rank r is r and every rank split from it (m, m1, m0).  An
  * einsum "iterates r" when its iteration space holds a rank of the family;

@@ -58,7 +58,7 @@ static void expect_ids(const char *text, const int *want, int nwant)
         expect_ids(text, w_, (int)(sizeof w_ / sizeof w_[0]));                                                     \
     } while (0)
 
-/* Vectors from ../shared/reference/golden.md: "hello world" (issue 2) and
+/* Vectors: "hello world" (issue 2) and
  * llama.cpp's ggml-vocab-gpt-2 tokenizer test file. */
 static void test_known_encodings(void **state)
 {
