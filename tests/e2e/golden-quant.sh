@@ -5,25 +5,7 @@
 # tensors and calibration files give one-line errors with status 2.
 . "$(dirname "$0")/lib.sh"
 
-cat >"$TMPD/q-gpt2.yaml" <<'EOF2'
-name: q-gpt2
-family: gpt2
-arch: decoder
-d_model: 256
-n_layers: 2
-n_heads: 4
-ffn_dim: 512
-ffn_act: gelu_tanh
-vocab: 300
-max_seq: 64
-norm: layernorm
-norm_pos: pre
-norm_eps: 1.0e-5
-bias: true
-pos: learned
-head: lm
-tied_embeddings: true
-EOF2
+tiny_gpt2 "$TMPD/q-gpt2.yaml" q-gpt2 256 2 4 512 300
 G="$EINSIM golden"
 M="--model $TMPD/q-gpt2.yaml --seed 3"
 TOK="17 31 2 200 5 9 100 7"

@@ -5,25 +5,7 @@
 # errors with status 2.
 . "$(dirname "$0")/lib.sh"
 
-cat >"$TMPD/sp-gpt2.yaml" <<'EOF2'
-name: sp-gpt2
-family: gpt2
-arch: decoder
-d_model: 64
-n_layers: 2
-n_heads: 4
-ffn_dim: 128
-ffn_act: gelu_tanh
-vocab: 300
-max_seq: 64
-norm: layernorm
-norm_pos: pre
-norm_eps: 1.0e-5
-bias: true
-pos: learned
-head: lm
-tied_embeddings: true
-EOF2
+tiny_gpt2 "$TMPD/sp-gpt2.yaml" sp-gpt2 64 2 4 128 300
 G="$EINSIM golden"
 M="--model $TMPD/sp-gpt2.yaml --seed 3"
 TOK="17 31 2 200 5 9 100 7 40 41 42 43 44 45 46 47"
@@ -88,25 +70,7 @@ for s in 3:4 block4x1:1.0 block0x1:0.5 topk-attn:0 kv-h2o: kv-h2o:x block3x1:0.5
 done
 $G forward $M --tokens "1 2" --sparsity 2:4 --quant int8 >/dev/null 2>"$TMPD/e"
 [ $? -eq 2 ] && pass "sparsity-and-quant" || fail "sparsity-and-quant" "$(cat "$TMPD/e")"
-cat > "$TMPD/odd.yaml" <<'EOF2'
-name: odd
-family: gpt2
-arch: decoder
-d_model: 66
-n_layers: 1
-n_heads: 2
-ffn_dim: 132
-ffn_act: gelu_tanh
-vocab: 300
-max_seq: 64
-norm: layernorm
-norm_pos: pre
-norm_eps: 1.0e-5
-bias: true
-pos: learned
-head: lm
-tied_embeddings: true
-EOF2
+tiny_gpt2 "$TMPD/odd.yaml" odd 66 1 2 132 300
 $G forward --model "$TMPD/odd.yaml" --seed 1 --tokens "1 2" --sparsity 2:4 >/dev/null 2>"$TMPD/e"
 rc=$?
 if [ $rc -eq 2 ] && grep -q "tensor h.0.attn.c_attn.weight (198 outputs x 66 inputs): 2:4 pruning: 66 columns is not a multiple of 4" "$TMPD/e"; then

@@ -25,3 +25,28 @@ expect_err() {
     elif ! grep -Eq -- "$re" "$TMPD/err"; then fail "$n" "stderr '$(cat "$TMPD/err")' does not match /$re/"
     else pass "$n"; fi
 }
+
+# tiny_gpt2 FILE NAME D_MODEL N_LAYERS N_HEADS FFN_DIM VOCAB: a small GPT-2
+# model spec (pre-norm, learned positions, tied head) for seeded synthetic
+# weights.
+tiny_gpt2() {
+    cat >"$1" <<EOF_TINY
+name: $2
+family: gpt2
+arch: decoder
+d_model: $3
+n_layers: $4
+n_heads: $5
+ffn_dim: $6
+ffn_act: gelu_tanh
+vocab: $7
+max_seq: 64
+norm: layernorm
+norm_pos: pre
+norm_eps: 1.0e-5
+bias: true
+pos: learned
+head: lm
+tied_embeddings: true
+EOF_TINY
+}
