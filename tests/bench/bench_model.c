@@ -18,20 +18,6 @@
 #include "tests/bench/bench_common.h"
 #include "golden/model.h"
 
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int main(void)
 {
     gd_gemm_fast_set_threads(1);
@@ -39,13 +25,13 @@ int main(void)
     gd_config_default(&c, GD_FAM_GPT2); /* GPT-2 small: 12 x 768, vocab 50257 */
     gd_model m;
     es_err e;
-    double t0 = wall();
+    double t0 = bench_now();
     if (gd_model_init_synthetic(&m, &c, 1, &e) != 0) {
         fprintf(stderr, "bench_model: %s\n", e.msg);
         return 1;
     }
     printf("GPT-2 small, synthetic weights (seed 1), %lld parameters, init %.2f s, 1 thread, OpenBLAS %s kernels\n",
-           (long long)gd_param_count(&c), wall() - t0, openblas_get_corename());
+           (long long)gd_param_count(&c), bench_now() - t0, openblas_get_corename());
     enum { N = 128, DEC = 32 };
     int tok[N + DEC];
     for (int i = 0; i < N + DEC; i++)
@@ -59,9 +45,9 @@ int main(void)
     for (int last = 0; last < 2; last++) {
         double best = 1e30, ratio = 0;
         for (int rep = 0; rep < 3; rep++) {
-            double w0 = wall(), c0 = cpu();
+            double w0 = bench_now(), c0 = bench_cpu_self();
             gd_forward(&m, NULL, tok, N, last, logits, &e);
-            double w = wall() - w0, cc = cpu() - c0;
+            double w = bench_now() - w0, cc = bench_cpu_self() - c0;
             if (w < best)
                 best = w, ratio = cc / w;
         }
@@ -80,10 +66,10 @@ int main(void)
         fprintf(stderr, "bench_model: %s\n", e.msg);
         return 1;
     }
-    double w0 = wall(), c0 = cpu();
+    double w0 = bench_now(), c0 = bench_cpu_self();
     for (int i = 0; i < DEC; i++)
         gd_forward(&m, &kv, tok + N + i, 1, 1, logits, &e);
-    double w = wall() - w0, cc = cpu() - c0;
+    double w = bench_now() - w0, cc = bench_cpu_self() - c0;
     printf("decode %d tokens after a %d-token prompt (KV cache, logits every step): %.1f ms/token = %.1f tokens/s  "
            "(cpu/wall %.2f)\n",
            DEC, N, 1e3 * w / DEC, DEC / w, cc / w);
