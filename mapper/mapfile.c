@@ -108,8 +108,12 @@ static int prepare(const mp_arch *a, const char *path, const md_workload *w, mp_
             return -1;
         for (int i = 0; i < w->n_inst; i++) { /* as mp_resolve counts them */
             int mapped = 0;
-            for (int k = 0; k < m->n_cascades && !mapped; k++)
-                mapped = !strcmp(m->cascades[k].label, w->inst[i].name);
+            for (int k = 0; k < m->n_cascades; k++)
+                if (!strcmp(m->cascades[k].label, w->inst[i].name)) {
+                    /* the weights' storage is the workload's (--quant, --sparsity), not the file's */
+                    mp_cmap_set_storage(&m->cascades[k], &w->inst[i]);
+                    mapped = 1;
+                }
             *skipped += !mapped;
         }
     }

@@ -60,6 +60,14 @@ m=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['sparsi
 if [ "$m" = "2:4 ['2:4']" ]; then pass sparsity-map-einsums; else fail sparsity-map-einsums "$m"; fi
 expect_err quant-functional 2 "^einsim: run: --functional computes dense .* does not model --quant or --sparsity" \
     "$EINSIM" run --arch fusemax --model gpt2-small --seq 64 --functional --quant int8
+# a mapping file written by map -o runs with the workload's storage: run
+# --mapping F reads the bytes map costed for it (the file holds no format)
+"$EINSIM" map --arch fusemax-sparse $S --quant int8 --sparsity block4x1:0.8 -o "$TMPD/mf.yaml" --json "$TMPD/mf.json" >/dev/null 2>&1
+"$EINSIM" run --arch fusemax-sparse $S --quant int8 --sparsity block4x1:0.8 --mapping "$TMPD/mf.yaml" --json "$TMPD/rf.json" >/dev/null 2>&1
+mb=$(python3 -c "import json,sys; print(int(json.load(open(sys.argv[1]))['dram_read_bytes']))" "$TMPD/mf.json" 2>&1)
+rb=$(rd "$TMPD/rf.json" 2>&1)
+if [ -n "$mb" ] && [ "$mb" = "$rb" ] && [ "$rb" -lt "$rd3" ]; then pass sparsity-mapping-file
+else fail sparsity-mapping-file "map costed $mb, run --mapping read $rb (int8 dense $rd3)"; fi
 # docs/reports.md's measured table of quant + sparsity runs is what the
 # simulator gives now (a doc cannot keep a figure the code no longer gives)
 doc=$(dirname "$0")/../../docs/reports.md
