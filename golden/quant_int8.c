@@ -254,6 +254,23 @@ static int cpu_has_vnni(void) { return 0; }
 static int cpu_has_avxvnni(void) { return 0; }
 #endif
 
+/* sum_k b[k]: the bytes flipped to unsigned (b + 128) summed 32 at a time by
+ * vpsadbw, then 128 per byte taken off; exact.  (The scalar loop this
+ * replaces was a third of a 128-row GEMM's time when B is packed per call.) */
+__attribute__((target("avx2"))) static int32_t row_sum_i8(const int8_t *b, int K)
+{
+    const __m256i flip = _mm256_set1_epi8((char)0x80), zero = _mm256_setzero_si256();
+    __m256i acc = zero;
+    int k = 0;
+    for (; k + 32 <= K; k += 32)
+        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b + k)), flip), zero));
+    int64_t s = _mm256_extract_epi64(acc, 0) + _mm256_extract_epi64(acc, 1) + _mm256_extract_epi64(acc, 2) +
+                _mm256_extract_epi64(acc, 3) - 128 * (int64_t)k;
+    for (; k < K; k++)
+        s += b[k];
+    return (int32_t)s;
+}
+
 /* Pack Bt into 16-column panels (4 k per int32 lane) + 128 * column sums;
  * Np rounds N up to a multiple of np_mult. */
 static void pack_panels(int N, int K, const int8_t *Bt, int np_mult, gd_i8_packed_b *p)
@@ -264,7 +281,6 @@ static void pack_panels(int N, int K, const int8_t *Bt, int np_mult, gd_i8_packe
     p->colsum = es_xcalloc((size_t)Np, sizeof *p->colsum);
     for (int j = 0; j < N; j++) {
         const int8_t *b = Bt + (size_t)j * K;
-        int32_t s = 0;
         int32_t *panel = p->panels + (size_t)(j / 16) * K4 * 16 + j % 16;
         int kq = 0;
         for (; kq < K / 4; kq++) /* whole quads: one 4-byte copy each */
@@ -274,9 +290,7 @@ static void pack_panels(int N, int K, const int8_t *Bt, int np_mult, gd_i8_packe
             memcpy(&last, b + 4 * kq, (size_t)(K % 4));
             panel[(size_t)kq * 16] = last;
         }
-        for (int k = 0; k < K; k++)
-            s += b[k];
-        p->colsum[j] = 128 * s;
+        p->colsum[j] = 128 * row_sum_i8(b, K);
     }
 }
 
