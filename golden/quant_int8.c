@@ -257,6 +257,7 @@ static int cpu_has_avxvnni(void) { return 0; }
 /* sum_k b[k]: the bytes flipped to unsigned (b + 128) summed 32 at a time by
  * vpsadbw, then 128 per byte taken off; exact.  (The scalar loop this
  * replaces was a third of a 128-row GEMM's time when B is packed per call.) */
+#if HAVE_VNNI_KERNEL
 __attribute__((target("avx2"))) static int32_t row_sum_i8(const int8_t *b, int K)
 {
     const __m256i flip = _mm256_set1_epi8((char)0x80), zero = _mm256_setzero_si256();
@@ -270,6 +271,15 @@ __attribute__((target("avx2"))) static int32_t row_sum_i8(const int8_t *b, int K
         s += b[k];
     return (int32_t)s;
 }
+#else
+static int32_t row_sum_i8(const int8_t *b, int K)
+{
+    int32_t s = 0;
+    for (int k = 0; k < K; k++)
+        s += b[k];
+    return s;
+}
+#endif
 
 /* Pack Bt into 16-column panels (4 k per int32 lane) + 128 * column sums;
  * Np rounds N up to a multiple of np_mult. */
