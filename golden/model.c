@@ -794,8 +794,7 @@ static int run(const gd_model *m, gd_kv *kv, const int *tokens, const int *offse
             add_into(x, h, Td);
             gd_layernorm(T, d, x, L->ln2_g, L->ln2_b, c->norm_eps, h);
             linear(m, T, d, F, h, L->w1, 1, L->b1, f1);
-            for (size_t i = 0; i < (size_t)T * F; i++)
-                f1[i] = gd_gelu_tanh(f1[i]);
+            gd_gelu_tanh_rows((size_t)T * F, f1, f1);
             linear(m, T, F, d, f1, L->w2, 1, L->b2, h);
             add_into(x, h, Td);
         } else {
