@@ -60,13 +60,14 @@ tok = torch.tensor([(i * 7919 + 13) % V for i in range(T)])
 with torch.inference_mode():
     forward(tok, True)  # warm-up
     for last in (0, 1):
-        best, ratio = 1e30, 0.0
-        for _ in range(3):
+        best, ratio, best_cpu = 1e30, 0.0, 1e30
+        for _ in range(5):
             t0, c0 = time.perf_counter(), time.process_time()
             forward(tok, last)
             w, c = time.perf_counter() - t0, time.process_time() - c0
             if w < best:
                 best, ratio = w, c / w
+            best_cpu = min(best_cpu, c)
         what = "logits of the last token" if last else "logits of every token"
         print(f"PyTorch {torch.__version__}, 1 thread: prefill {T} tokens ({what}): {best:.3f} s = {T / best:.1f} tokens/s"
-              f"  (cpu/wall {ratio:.2f}, best of 3)")
+              f"  (cpu/wall {ratio:.2f}, best of 5; by CPU time {best_cpu:.3f} s = {T / best_cpu:.1f} tokens/s)")
