@@ -101,8 +101,6 @@ static __mmask16 lane_mask(int n) /* the first n (clamped to 0..16) lanes */
     return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
 }
 
-/* C[mr x nc] (+)= A[mr x kc] . panel[kc x 48]; rows past mr reread row 0 and
- * are not stored, columns past nc are zero in the panel and not stored. */
 /* Prefetch plan: while one block of B is multiplied, the next block's rows
  * are fetched into cache a cache line at a time (one line every 4 k), so the
  * next packing copies from cache instead of waiting on memory.  A tile takes
@@ -113,6 +111,8 @@ typedef struct nn_prefetch {
     int row, row_end, lines;
 } nn_prefetch;
 
+/* C[mr x nc] (+)= A[mr x kc] . panel[kc x 48]; rows past mr reread row 0 and
+ * are not stored, columns past nc are zero in the panel and not stored. */
 AVX512 static void nn_tile(int kc, int mr, int nc, const float *A, size_t lda, const float *bp, float *C, size_t ldc,
                            int load_c, nn_prefetch pf)
 {
