@@ -27,6 +27,8 @@ typedef struct head_view {
     float *o;
     size_t ldq, ldk, ldv, ldo;
     float *row; /* naive kernel: n_k scratch values (scores, then exps) */
+    float *kt;  /* naive kernel, AVX-512: K^T [d x ldkt] (NULL: not used) */
+    size_t ldkt;
 } head_view;
 
 static float score(const float *q, const float *k, int d, float scale)
@@ -62,6 +64,38 @@ static void scores_block(const float *q, const float *k, size_t ldk, int d, floa
     out[0] = scale * a0, out[1] = scale * a1, out[2] = scale * a2, out[3] = scale * a3;
     out[4] = scale * a4, out[5] = scale * a5, out[6] = scale * a6, out[7] = scale * a7;
 }
+
+/* The scores of keys [0, lim) from K^T, 16 keys per vector: each lane is
+ * score()'s loop (acc = acc + q*k, a multiply then an add, increasing c, then
+ * one multiply by scale), so every value has score()'s bits; the vector only
+ * runs 16 of those chains side by side. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX512_SCORES 1
+__attribute__((target("avx512f"))) static void scores_avx512(const float *q, const float *kt, size_t ldkt, int d,
+                                                             float scale, int lim, float *out)
+{
+    for (int j = 0; j < lim; j += 16) {
+        __m512 acc = _mm512_setzero_ps();
+        for (int c = 0; c < d; c++)
+            acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(q[c]), _mm512_loadu_ps(kt + (size_t)c * ldkt + j)));
+        __mmask16 m = lim - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (lim - j)) - 1);
+        _mm512_mask_storeu_ps(out + j, m, _mm512_mul_ps(_mm512_set1_ps(scale), acc));
+    }
+}
+
+static int cpu_has_avx512(void)
+{
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f");
+    }
+    return cached;
+}
+#else
+#define HAVE_AVX512_SCORES 0
+#endif
 
 /* o += p v over dv values; restrict lets the compiler vectorize across c
  * (each o[c] keeps its own order over keys, so the bits do not change). */
@@ -109,6 +143,12 @@ static void naive_row(const gd_attn_shape *s, const head_view *hv, int i)
     float *sc = hv->row;
     int lim = key_limit(s, i);
     int j = 0;
+#if HAVE_AVX512_SCORES
+    if (hv->kt) {
+        scores_avx512(q, hv->kt, hv->ldkt, s->d, s->scale, lim, sc);
+        j = lim;
+    }
+#endif
     for (; j + KEYS_AT_ONCE <= lim; j += KEYS_AT_ONCE)
         scores_block(q, hv->k + (size_t)j * hv->ldk, hv->ldk, s->d, s->scale, sc + j);
     for (; j < lim; j++)
@@ -225,22 +265,35 @@ static void attend(const gd_attn_shape *s, head_view *hv, int block)
         return;
     }
     hv->row = es_xmalloc((size_t)(s->n_k > 0 ? s->n_k : 1) * sizeof *hv->row);
+    hv->kt = NULL;
+#if HAVE_AVX512_SCORES
+    /* K^T once per head when enough query rows share it (padded to 16 keys
+     * so whole vectors can be read; the pad lanes are never stored). */
+    if (s->n_q >= 4 && s->n_k >= 16 && cpu_has_avx512()) {
+        hv->ldkt = ((size_t)s->n_k + 15) / 16 * 16;
+        hv->kt = es_xcalloc((size_t)s->d * hv->ldkt, sizeof *hv->kt);
+        for (int j = 0; j < s->n_k; j++)
+            for (int c = 0; c < s->d; c++)
+                hv->kt[(size_t)c * hv->ldkt + j] = hv->k[(size_t)j * hv->ldk + c];
+    }
+#endif
     for (int i = 0; i < s->n_q; i++)
         naive_row(s, hv, i);
     free(hv->row);
-    hv->row = NULL;
+    free(hv->kt);
+    hv->row = hv->kt = NULL;
 }
 
 void gd_attention_naive(const gd_attn_shape *s, const float *Q, const float *K, const float *V, float *O)
 {
-    head_view hv = {Q, K, V, O, (size_t)s->d, (size_t)s->d, (size_t)s->dv, (size_t)s->dv, NULL};
+    head_view hv = {Q, K, V, O, (size_t)s->d, (size_t)s->d, (size_t)s->dv, (size_t)s->dv, NULL, NULL, 0};
     attend(s, &hv, 0);
 }
 
 void gd_attention_tiled(const gd_attn_shape *s, const float *Q, const float *K, const float *V, float *O,
                         int block)
 {
-    head_view hv = {Q, K, V, O, (size_t)s->d, (size_t)s->d, (size_t)s->dv, (size_t)s->dv, NULL};
+    head_view hv = {Q, K, V, O, (size_t)s->d, (size_t)s->d, (size_t)s->dv, (size_t)s->dv, NULL, NULL, 0};
     attend(s, &hv, block > 0 ? block : (s->n_k > 0 ? s->n_k : 1));
 }
 
@@ -264,7 +317,9 @@ void gd_attention_mh(const gd_attn_shape *s, int n_heads, int n_kv_heads, const 
                         (size_t)n_kv_heads * s->d,
                         (size_t)n_kv_heads * s->dv,
                         (size_t)n_heads * s->dv,
-                        NULL};
+                        NULL,
+                        NULL,
+                        0};
         attend(s, &hv, block);
     }
 }

@@ -21,22 +21,30 @@
 /* Reference path: for each (i, j) the sum over k runs in increasing k with one
  * fp32 accumulator (fmaf-free: acc = acc + a*b), then added to C. */
 void gd_gemm_ref(int M, int N, int K, const float *A, const float *B, float *C, int accumulate);
-/* Fast path: cblas_sgemm (OpenBLAS).  Agrees with gd_gemm_ref within
+/* Fast path: golden's own AVX-512 kernels when the CPU has AVX-512F and
+ * OpenBLAS is set to one thread (EINSIM_NO_AVX512_GEMM=1 turns them off),
+ * else cblas_sgemm (OpenBLAS).  Both agree with gd_gemm_ref within
  * gd_gemm_fast_bound(K) * sum_k |a_ik b_kj| (with accumulate: K+1 terms and
  * |c_ij| added to the sum); GD_GEMM_FAST_REL_TOL is that bound for every
  * K <= 8192.  Why: both paths are fp32 sums of K rounded products, each
  * within gamma_K = K u / (1 - K u) of the exact sum relative to
  * sum |a b| whatever the order (Higham, Accuracy and Stability of Numerical
  * Algorithms, 2nd ed., eq. 3.5; u = 2^-24), so they differ by at most
- * 2 gamma_K.  See docs/golden-numerics.md.  Threads: whatever OpenBLAS is set
- * to (OPENBLAS_NUM_THREADS or gd_gemm_fast_set_threads); only the reference
- * path is bit-reproducible across machines. */
+ * 2 gamma_K.  See docs/golden-numerics.md.  The AVX-512 kernels' order is
+ * fixed: c_ij = one fma chain over k = 0..K-1 from 0 (gd_gemm_fast with
+ * accumulate: from c_ij; gd_gemm_fast_bt with accumulate: c_ij + chain), the
+ * same bits on every AVX-512 machine.  Threads: whatever OpenBLAS is set to
+ * (OPENBLAS_NUM_THREADS or gd_gemm_fast_set_threads); more than one selects
+ * OpenBLAS.  Only the reference path is bit-reproducible on every machine. */
 void gd_gemm_fast(int M, int N, int K, const float *A, const float *B, float *C, int accumulate);
 /* Same with B given transposed (Bt [N x K]), as in x . W^T for nn.Linear. */
 void gd_gemm_ref_bt(int M, int N, int K, const float *A, const float *Bt, float *C, int accumulate);
 void gd_gemm_fast_bt(int M, int N, int K, const float *A, const float *Bt, float *C, int accumulate);
 #define GD_GEMM_FAST_REL_TOL 1e-3f
 double gd_gemm_fast_bound(int K); /* 2 gamma_K */
+/* "avx512" or "openblas": what gd_gemm_fast runs now (bt: the same for
+ * M >= 8; below that OpenBLAS). */
+const char *gd_gemm_fast_kernel(void);
 /* Set OpenBLAS's thread count (so callers need not include cblas.h). */
 void gd_gemm_fast_set_threads(int n);
 
@@ -67,6 +75,10 @@ void gd_rmsnorm(int rows, int n, const float *x, const float *gamma, float eps, 
 float gd_gelu_erf(float x);
 float gd_gelu_tanh(float x);
 float gd_silu(float x);
+/* y[i] = gd_gelu_tanh(x[i]) for i < n (y may equal x), vectorised where the
+ * CPU allows; within 1 ulp of the exact value like the scalar (golden/norm.c
+ * says when the two can differ in the last bit). */
+void gd_gelu_tanh_rows(size_t n, const float *x, float *y);
 /* Rotary embedding on x [n_tok x n_heads x head_dim] in place; pos[t] is the
  * absolute position of token t; `neox` selects the rotate-half pairing (HF
  * Llama) rather than interleaved pairs. theta is the base (10000). */

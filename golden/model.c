@@ -734,7 +734,9 @@ static int run(const gd_model *m, gd_kv *kv, const int *tokens, const int *offse
     as.scale = 1.0f / sqrtf((float)hd);
     as.causal = c->family != GD_FAM_BERT;
 
-    for (int l = 0; l < c->n_layers; l++) {
+    int n_run = !kv && m->stop_after_layers > 0 && m->stop_after_layers < c->n_layers ? m->stop_after_layers
+                                                                                        : c->n_layers;
+    for (int l = 0; l < n_run; l++) {
         const gd_layer *L = &m->L[l];
         const float *Q;
         float *kdst = kv ? kv->k + ((size_t)l * kv->cap + base) * kvd : kb;
@@ -795,8 +797,7 @@ static int run(const gd_model *m, gd_kv *kv, const int *tokens, const int *offse
             add_into(x, h, Td);
             gd_layernorm(T, d, x, L->ln2_g, L->ln2_b, c->norm_eps, h);
             linear(m, T, d, F, h, L->w1, 1, L->b1, f1);
-            for (size_t i = 0; i < (size_t)T * F; i++)
-                f1[i] = gd_gelu_tanh(f1[i]);
+            gd_gelu_tanh_rows((size_t)T * F, f1, f1);
             linear(m, T, F, d, f1, L->w2, 1, L->b2, h);
             add_into(x, h, Td);
         } else {
@@ -813,7 +814,7 @@ static int run(const gd_model *m, gd_kv *kv, const int *tokens, const int *offse
     }
 
     /* Final norm and head, on the rows asked for. */
-    if (rc != 0)
+    if (rc != 0 || n_run < c->n_layers)
         goto done;
     int r0 = last_only ? T - 1 : 0, nr = T - r0;
     const float *xr = x + (size_t)r0 * d;

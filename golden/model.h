@@ -84,7 +84,7 @@ typedef struct gd_layer {
 
 typedef struct gd_model {
     gd_config c;
-    int ref_gemm; /* 1: gd_gemm_ref* (defined order), 0: OpenBLAS */
+    int ref_gemm; /* 1: gd_gemm_ref* (defined order), 0: the fast path (gd_gemm_fast*) */
     int n_w;
     gd_weight *w;
     float *mem;
@@ -102,6 +102,10 @@ typedef struct gd_model {
     void *qblocks; /* ggml formats: the weights' blocks (gd_model_quant_free) */
     void (*linear_hook)(void *ctx, const float *W, int T, int in, const float *x);
     void *hook_ctx;
+    /* > 0: a forward without KV cache runs only the first stop_after_layers
+     * layers and returns without the final norm and head (out is not
+     * written): GPTQ calibration of layer l needs no later layer.  0: all. */
+    int stop_after_layers;
     /* Sparse attention (golden/sparse.h; NULL unless set): replaces the
      * dense multi-head attention of every layer, with the same layouts as
      * gd_attention_mh (K, V: the cache rows, or the sequence's own).  One

@@ -153,6 +153,42 @@ static int cmp_diag_desc(const void *a, const void *b)
     return i - j; /* stable: ties keep column order */
 }
 
+/* w[j] -= err * u[j] for j < n: one rounded product, then one rounded
+ * subtraction per element (no fma), so the vector form has the scalar's bits;
+ * it is the inner loop of GPTQ's per-column error propagation. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+__attribute__((target("avx512f"))) static void sub_scaled_avx512(int n, double err, const double *u, double *w)
+{
+    const __m512d e8 = _mm512_set1_pd(err);
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+        _mm512_storeu_pd(w + j, _mm512_sub_pd(_mm512_loadu_pd(w + j), _mm512_mul_pd(e8, _mm512_loadu_pd(u + j))));
+    if (j < n) {
+        __mmask8 m = (__mmask8)((1u << (n - j)) - 1);
+        _mm512_mask_storeu_pd(w + j, m,
+                              _mm512_sub_pd(_mm512_maskz_loadu_pd(m, w + j), _mm512_mul_pd(e8, _mm512_maskz_loadu_pd(m, u + j))));
+    }
+}
+#endif
+
+static void sub_scaled(int n, double err, const double *u, double *w)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    static int avx512 = -1;
+    if (avx512 < 0) {
+        __builtin_cpu_init();
+        avx512 = __builtin_cpu_supports("avx512f");
+    }
+    if (avx512) {
+        sub_scaled_avx512(n, err, u, w);
+        return;
+    }
+#endif
+    for (int j = 0; j < n; j++)
+        w[j] -= err * u[j];
+}
+
 int gd_gptq_quantize(int rows, int cols, const float *W, const double *H, const gd_gptq_opts *o, gd_qweight *out,
                      es_err *e)
 {
@@ -227,9 +263,7 @@ int gd_gptq_quantize(int rows, int cols, const float *W, const double *H, const 
                 double deq = (double)(out->scale[k] * (float)(q - out->zero[k]));
                 double err = (wr[p] - deq) / d;
                 out->q[(size_t)r * n + perm[p]] = (uint8_t)q;
-                const double *up = U + (size_t)p * n;
-                for (int j = p + 1; j < i2; j++)
-                    wr[j] -= err * up[j];
+                sub_scaled(i2 - p - 1, err, U + (size_t)p * n + p + 1, wr + p + 1);
                 Err[(size_t)r * nb + (p - i1)] = err;
             }
         }

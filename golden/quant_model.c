@@ -429,9 +429,11 @@ static int quantize_all(gd_model *m, const gd_qformat *f, const gd_calib *cal, i
                 }
             m->linear_hook = hess_hook;
             m->hook_ctx = &h;
+            m->stop_after_layers = l + 1; /* layers past l do not reach its Hessians */
             int rc = calib_forward(m, cal, e);
             m->linear_hook = NULL;
             m->hook_ctx = NULL;
+            m->stop_after_layers = 0;
             if (rc) {
                 for (int i = 0; i < h.n; i++)
                     free(h.H[i]);

@@ -136,6 +136,56 @@ static void test_fast_within_bound(void **state)
 }
 
 /* A wrong result must not pass the bound: one product dropped is caught. */
+/* The AVX-512 kernels' documented order, written out with fmaf: one chain
+ * per element over increasing k, from 0 (or from c with accumulate in the B
+ * form; the Bt form adds c after).  Bit for bit on every shape, so neither
+ * the blocking (k blocks of 384, 48-column panels, 8-row and 64-row tiles)
+ * nor the tails change a value.  Shapes beyond SHAPES cross those blocks. */
+static void test_avx512_order(void **state)
+{
+    (void)state;
+    gd_gemm_fast_set_threads(1);
+    if (strcmp(gd_gemm_fast_kernel(), "avx512") != 0) {
+        print_message("fast GEMM kernel is %s here: the AVX-512 order is not checked\n", gd_gemm_fast_kernel());
+        return;
+    }
+    static const shape more[] = {{130, 437, 800}, {8, 48, 384}, {65, 1, 385}, {257, 13, 7}};
+    es_rng r;
+    es_rng_seed(&r, 13);
+    for (size_t s = 0; s < sizeof SHAPES / sizeof *SHAPES + sizeof more / sizeof *more; s++) {
+        shape sh = s < sizeof SHAPES / sizeof *SHAPES ? SHAPES[s] : more[s - sizeof SHAPES / sizeof *SHAPES];
+        int M = sh.M, N = sh.N, K = sh.K;
+        float *A = rand_mat(&r, (size_t)M * K, 1), *B = rand_mat(&r, (size_t)K * N, 1);
+        float *Bt = transpose(B, K, N), *C0 = rand_mat(&r, (size_t)M * N, 1);
+        size_t cb = (size_t)M * N * sizeof(float);
+        float *fast = malloc(cb), *fast_bt = malloc(cb);
+        for (int acc = 0; acc < 2; acc++) {
+            memcpy(fast, C0, cb);
+            memcpy(fast_bt, C0, cb);
+            gd_gemm_fast(M, N, K, A, B, fast, acc);
+            gd_gemm_fast_bt(M, N, K, A, Bt, fast_bt, acc);
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) {
+                    size_t ij = (size_t)i * N + j;
+                    float chain = acc ? C0[ij] : 0.0f, chain0 = 0.0f;
+                    for (int k = 0; k < K; k++) {
+                        chain = fmaf(A[(size_t)i * K + k], B[(size_t)k * N + j], chain);
+                        chain0 = fmaf(A[(size_t)i * K + k], B[(size_t)k * N + j], chain0);
+                    }
+                    if (memcmp(&fast[ij], &chain, sizeof chain) != 0)
+                        fail_msg("%dx%dx%d acc=%d (%d,%d): gd_gemm_fast %a, fma chain %a", M, N, K, acc, i, j,
+                                 fast[ij], chain);
+                    /* bt: below 8 rows OpenBLAS runs instead (kernels.h) */
+                    float want_bt = acc ? C0[ij] + chain0 : chain0;
+                    if (M >= 8 && memcmp(&fast_bt[ij], &want_bt, sizeof want_bt) != 0)
+                        fail_msg("%dx%dx%d acc=%d (%d,%d): gd_gemm_fast_bt %a, want %a", M, N, K, acc, i, j,
+                                 fast_bt[ij], want_bt);
+                }
+        }
+        free(A), free(B), free(Bt), free(C0), free(fast), free(fast_bt);
+    }
+}
+
 static void test_bound_catches_a_dropped_term(void **state)
 {
     (void)state;
@@ -199,6 +249,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ref_defined_order),
         cmocka_unit_test(test_fast_within_bound),
+        cmocka_unit_test(test_avx512_order),
         cmocka_unit_test(test_bound_catches_a_dropped_term),
         cmocka_unit_test(test_empty_dims),
         cmocka_unit_test(test_overwrite_ignores_old_c),

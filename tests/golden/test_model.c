@@ -494,6 +494,59 @@ static void test_generate_and_errors(void **state)
  * equal unscaled RoPE bit for bit; with factor 32 the long wavelengths
  * (head_dim 16, theta 10000, original context 64: pairs whose wavelength
  * exceeds 64 / low_freq_factor) are divided and the logits change. */
+/* stop_after_layers: the linear hook sees exactly the first layer's inputs of
+ * a full forward (same bits), nothing after it, and the output is untouched. */
+typedef struct hook_log {
+    int calls;
+    float *x[16];
+    size_t n[16];
+} hook_log;
+
+static void log_hook(void *ctx, const float *W, int T, int in, const float *x)
+{
+    (void)W;
+    hook_log *h = ctx;
+    if (h->calls < 16) {
+        h->n[h->calls] = (size_t)T * in;
+        h->x[h->calls] = malloc(h->n[h->calls] * sizeof(float));
+        memcpy(h->x[h->calls], x, h->n[h->calls] * sizeof(float));
+    }
+    h->calls++;
+}
+
+static void test_stop_after_layers(void **state)
+{
+    (void)state;
+    for (int fi = 0; fi < 3; fi++) {
+        gd_model m;
+        gd_config c;
+        es_err e;
+        tiny_model(&m, &c, fams[fi], 5);
+        int tok[9];
+        tokens(tok, 9, c.vocab, fi);
+        float *out = malloc((size_t)9 * gd_out_dim(&c) * sizeof *out);
+        hook_log full = {0}, part = {0};
+        m.linear_hook = log_hook;
+        m.hook_ctx = &full;
+        assert_int_equal(gd_forward(&m, NULL, tok, 9, 0, out, &e), 0);
+        out[0] = 12345.0f;
+        m.hook_ctx = &part;
+        m.stop_after_layers = 1;
+        assert_int_equal(gd_forward(&m, NULL, tok, 9, 0, out, &e), 0);
+        assert_true(out[0] == 12345.0f); /* head skipped */
+        assert_int_equal(full.calls, c.n_layers * part.calls);
+        assert_true(part.calls >= 3);
+        for (int i = 0; i < part.calls; i++) {
+            assert_int_equal(part.n[i], full.n[i]);
+            assert_memory_equal(part.x[i], full.x[i], part.n[i] * sizeof(float));
+        }
+        for (int i = 0; i < 16; i++)
+            free(full.x[i]), free(part.x[i]);
+        free(out);
+        gd_model_free(&m);
+    }
+}
+
 static void test_rope_llama3(void **state)
 {
     (void)state;
@@ -531,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_kv_decode_matches_prefill), cmocka_unit_test(test_packed_equals_alone),
         cmocka_unit_test(test_save_load_exact),     cmocka_unit_test(test_param_counts),
         cmocka_unit_test(test_config_json),         cmocka_unit_test(test_generate_and_errors),  cmocka_unit_test(test_rope_llama3),
+        cmocka_unit_test(test_stop_after_layers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
