@@ -130,6 +130,12 @@ void gd_i8_packed_b_free(gd_i8_packed_b *p);
  * paper's "column-wise" for W [in x out]), exact int32 accumulate, then
  * Y = C * (cx_t * cw_o / (127*127)) in fp32: (C * cx) * cw / 16129. */
 void gd_int8_linear(int T, int in, int out, const float *X, const float *W, const float *bias, float *Y);
+/* One output of gd_int8_linear before the bias: the exact int32 sum c of a
+ * row of X and a row of W, dequantized with their absmax scales in fp32,
+ * (c * cx) * cw / 16129 (127 * 127).  Exposed so a caller that forms c in
+ * pieces (the simulator's functional mode, tile by tile) dequantizes with
+ * golden's own expression. */
+float gd_i8_dequant(int32_t c, float cx, float cw);
 
 typedef struct gd_llm_int8_opts {
     float threshold; /* outlier magnitude; 6.0 by default; <= 0: no outliers */

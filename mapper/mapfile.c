@@ -108,8 +108,17 @@ static int prepare(const mp_arch *a, const char *path, const md_workload *w, mp_
             return -1;
         for (int i = 0; i < w->n_inst; i++) { /* as mp_resolve counts them */
             int mapped = 0;
-            for (int k = 0; k < m->n_cascades && !mapped; k++)
-                mapped = !strcmp(m->cascades[k].label, w->inst[i].name);
+            for (int k = 0; k < m->n_cascades; k++) {
+                mp_cascade_map *cm = &m->cascades[k];
+                if (strcmp(cm->label, w->inst[i].name))
+                    continue;
+                /* weight storage follows the workload (--quant, --sparsity),
+                 * not the file, as mp_cmap_set_instance gives it */
+                cm->weight_elem_bytes = w->inst[i].weight_elem_bytes;
+                snprintf(cm->weight_format, sizeof cm->weight_format, "%s", w->inst[i].format);
+                snprintf(cm->weight_sparsity, sizeof cm->weight_sparsity, "%s", w->inst[i].sparsity);
+                mapped = 1;
+            }
             *skipped += !mapped;
         }
     }

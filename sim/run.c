@@ -90,8 +90,17 @@ int sim_run_mapping(const mp_arch *a, const mp_mapping *m, const sim_run_opts *o
     if (!rc && fn) {
         r->functional = 1;
         r->func_tol = o->func_tol;
-        rc = sim_functional_finish(fn, &r->func_max_abs_err, &r->func_max_rel_err, e);
-        if (!rc && r->func_max_rel_err > o->func_tol)
+        sim_fn_result fr;
+        rc = sim_functional_finish(fn, &fr, e);
+        r->func_max_abs_err = fr.max_abs;
+        r->func_max_rel_err = fr.max_rel;
+        snprintf(r->func_quant, sizeof r->func_quant, "%s", fr.quant);
+        r->func_tiles_checked = fr.tiles_checked;
+        r->func_elems_checked = fr.elems_checked;
+        r->func_bit_exact = fr.bit_exact;
+        if (!rc && !fr.bit_exact)
+            rc = es_fail(e, "%s", fr.mismatch);
+        else if (!rc && r->func_max_rel_err > o->func_tol)
             rc = es_fail(e, "functional mode: a cascade output differs from its golden reference: max relative "
                             "error %.3g > tolerance %.3g",
                          r->func_max_rel_err, o->func_tol);

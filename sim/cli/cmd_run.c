@@ -25,8 +25,10 @@ static const char usage[] =
     "  field of the arch spec (e.g. --set units.array2d.rows=128), checked as in the\n"
     "  YAML; repeatable; the report's arch label names every override.  --full disables\n"
     "  fast-forward (every tile simulated).  --functional computes every tile's values\n"
-    "  and compares the attention output with golden (small sizes; --heads overrides\n"
-    "  the model's head count).  --json - writes JSON to stdout, the summary to stderr.\n"
+    "  and compares each cascade's output with golden (small sizes; --heads overrides\n"
+    "  the model's head count); with --quant int8 the linear layers' tiles run golden's\n"
+    "  int8 kernel and must equal golden's int8 linear bit for bit (other formats and\n"
+    "  --sparsity are refused there).  --json - writes JSON to stdout, the summary to stderr.\n"
     "  --trace F: Chrome/Perfetto trace-event JSON of unit activity (first 200000 ops).\n"
     "  Lengths need not divide the tiles (the last tile is partial).  --seqs: one\n"
     "  length per request.  Decode: --seq/--prompt is the cache length before the\n"
@@ -82,11 +84,12 @@ int cmd_run(int argc, char **argv)
     sim_run_opts_init(&ro);
     ro.fast_forward = !cli_flag(o, "full");
     ro.functional = cli_flag(o, "functional");
-    /* functional mode computes dense tiles at the arch's number format; the
-     * quantized and sparse golden kernels are not wired into it */
-    if (ro.functional && (cr->run.quant[0] || cr->run.sparsity[0]))
+    /* functional mode computes --quant int8 linears with golden's int8
+     * kernels (other formats: sim/functional refuses them); 2:4 weights are
+     * not wired into it */
+    if (ro.functional && cr->run.sparsity[0])
         es_fatal(ES_EXIT_BADINPUT,
-                 "run: --functional computes dense tiles at the arch's number format; it does not model --quant or "
+                 "run: --functional computes dense tiles (fp32, or int8 with --quant int8); it does not model "
                  "--sparsity");
     ro.func_seed = (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX);
     sim_trace tr = {0};

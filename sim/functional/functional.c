@@ -16,15 +16,29 @@
  * environment, in the order the executor starts the ops, so a schedule that
  * reads a value before it is written computes a wrong answer.  At the end
  * each instance's first output is compared with the cascade's golden
- * reference (cas_golden). */
+ * reference (cas_golden).  Linear cascades whose weights are stored int8
+ * (--quant int8) run their GEMM tiles in int8 instead and are compared
+ * bit for bit (i8_tile; functional.h). */
 #include "sim/functional/functional.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden/quant.h"
 #include "mapper/cascade.h"
 #include "mapper/resolve.h"
+
+/* One instance of an int8 linear: Y[n,t] = X[k,t] W[k,n] with X
+ * quantized per token t and W per output n (golden's layouts: rows of
+ * xq are tokens, rows of wq outputs, both along k). */
+typedef struct fn_i8 {
+    int8_t *xq, *wq; /* [T x K], [N x K] */
+    float *cx, *cw;  /* absmax per row */
+    int32_t *acc;    /* [T x N] int32 sums of the tiles run so far */
+    int64_t *kdone;  /* [T x N] k values summed into acc */
+    float *ref;      /* [T x N] golden's gd_int8_linear */
+} fn_i8;
 
 typedef struct fn_cascade {
     const mp_cascade_map *cm;
@@ -32,6 +46,11 @@ typedef struct fn_cascade {
     int64_t R;     /* instances (the map's repeat) */
     cas_env *env;  /* [R]; env[r].c == NULL until instance r first runs */
     int out;       /* tensor index of the compared output */
+    /* --quant int8 linear (quant != 0): the GEMM einsum, tensors X, W, Y
+     * and ranks k, n, t of linear.ein; i8[R] */
+    int quant, gemm, tx, tw, ty, rk, rn, rt;
+    int64_t T, K, N;
+    fn_i8 *i8;
 } fn_cascade;
 
 struct sim_functional {
@@ -41,7 +60,14 @@ struct sim_functional {
     int *group_cas; /* sp group -> cascade index */
     const sp_prog *p;
     uint64_t seed;
+    int64_t i8_tiles, i8_elems, perturb; /* perturb: EINSIM_TEST_I8_PERTURB */
+    char mismatch[256];                  /* first int8 difference, "" if none */
 };
+
+static void i8_free(fn_i8 *q)
+{
+    free(q->xq), free(q->wq), free(q->cx), free(q->cw), free(q->acc), free(q->kdone), free(q->ref);
+}
 
 void sim_functional_free(sim_functional *f)
 {
@@ -53,6 +79,9 @@ void sim_functional_free(sim_functional *f)
             if (k->env[r].c)
                 cas_env_free(&k->env[r]);
         free(k->env);
+        for (int64_t r = 0; k->i8 && r < k->R; r++)
+            i8_free(&k->i8[r]);
+        free(k->i8);
         if (k->c)
             cas_free(k->c);
     }
@@ -75,6 +104,42 @@ static int bind_map(cas_cascade *c, const mp_cascade_map *cm, es_err *e)
             return -1;
     }
     return cas_bind(c, NULL, e);
+}
+
+/* The tensor named `name` over exactly the ranks r0, r1 (in that order). */
+static int tensor2(const cas_cascade *c, const char *name, int r0, int r1)
+{
+    int t = cas_tensor_find(c, name);
+    if (t < 0 || c->tensor[t].nranks != 2 || c->tensor[t].rank[0] != r0 || c->tensor[t].rank[1] != r1)
+        return -1;
+    return t;
+}
+
+/* A cascade map whose weights are stored in a --quant format: which formats
+ * functional mode computes (int8, as golden's vector-wise int8 linear) and
+ * on which cascade (golden kind linear: Y[n,t] = X[k,t] W[k,n]). */
+static int quant_setup(fn_cascade *k, es_err *e)
+{
+    const char *fmt = k->cm->weight_format;
+    if (strcmp(fmt, "int8"))
+        return es_fail(e, "functional mode: --quant %s is not computed functionally (supported: int8, golden's "
+                          "vector-wise int8 linear)", fmt);
+    const cas_cascade *c = k->c;
+    k->rk = cas_rank_find(c, "k"), k->rn = cas_rank_find(c, "n"), k->rt = cas_rank_find(c, "t");
+    k->tx = tensor2(c, "X", k->rk, k->rt), k->tw = tensor2(c, "W", k->rk, k->rn), k->ty = tensor2(c, "Y", k->rn, k->rt);
+    k->gemm = k->ty < 0 ? -1 : c->tensor[k->ty].producer;
+    if (strcmp(c->golden, "linear") || k->rk < 0 || k->rn < 0 || k->rt < 0 || k->tx < 0 || k->tw < 0 ||
+        k->ty < 0 || k->gemm < 0 || k->out != k->ty)
+        return es_fail(e, "functional mode: --quant %s: cascade %s (%s) is not a linear layer Y[n,t] = X[k,t] "
+                          "W[k,n] (golden linear), so its int8 tiles cannot be computed",
+                       fmt, k->cm->cascade, k->cm->label);
+    k->K = c->rank[k->rk].size, k->N = c->rank[k->rn].size, k->T = c->rank[k->rt].size;
+    if (k->K >= (1 << 17) || k->N > INT32_MAX / k->K || k->T > INT32_MAX / k->K)
+        return es_fail(e, "functional mode: --quant %s: %s (%s) is too large for the int8 kernel", fmt,
+                       k->cm->cascade, k->cm->label);
+    k->quant = 1;
+    k->i8 = es_xcalloc((size_t)k->R, sizeof *k->i8);
+    return 0;
 }
 
 sim_functional *sim_functional_create(const mp_arch *a, const mp_mapping *m, const sp_prog *p, uint64_t seed,
@@ -112,9 +177,15 @@ sim_functional *sim_functional_create(const mp_arch *a, const mp_mapping *m, con
             sim_functional_free(f);
             return NULL;
         }
+        if (k->cm->weight_format[0] && quant_setup(k, e)) {
+            sim_functional_free(f);
+            return NULL;
+        }
         double per = 0;
         for (int t = 0; t < k->c->ntensors; t++)
             per += 4.0 * (double)cas_tensor_elems(k->c, t);
+        if (k->quant) /* codes, scales, sums, counts, golden's output */
+            per += (double)(k->T + k->N) * (double)k->K + 4.0 * (double)(k->T + k->N) + 16.0 * (double)k->T * (double)k->N;
         bytes += per * (double)k->R;
         k->env = es_xcalloc((size_t)k->R, sizeof *k->env);
     }
@@ -127,6 +198,8 @@ sim_functional *sim_functional_create(const mp_arch *a, const mp_mapping *m, con
         sim_functional_free(f);
         return NULL;
     }
+    const char *pt = getenv("EINSIM_TEST_I8_PERTURB");
+    f->perturb = pt ? strtoll(pt, NULL, 10) : 0;
     return f;
 }
 
@@ -144,7 +217,75 @@ static cas_env *instance(sim_functional *f, int ci, int64_t r, es_err *e)
         return NULL;
     }
     cas_env_reset(v);
+    if (k->quant) { /* quantize as golden does, whole rows; golden's int8 linear of the same inputs */
+        fn_i8 *q = &k->i8[r];
+        int64_t T = k->T, K = k->K, N = k->N;
+        float *xt = es_xmalloc((size_t)(T * K) * sizeof *xt), *wt = es_xmalloc((size_t)(N * K) * sizeof *wt);
+        for (int64_t kk = 0; kk < K; kk++) {
+            for (int64_t t = 0; t < T; t++)
+                xt[t * K + kk] = v->data[k->tx][kk * T + t];
+            for (int64_t n = 0; n < N; n++)
+                wt[n * K + kk] = v->data[k->tw][kk * N + n];
+        }
+        q->xq = es_xmalloc((size_t)(T * K)), q->wq = es_xmalloc((size_t)(N * K));
+        q->cx = es_xmalloc((size_t)T * sizeof *q->cx), q->cw = es_xmalloc((size_t)N * sizeof *q->cw);
+        gd_i8_absmax_rows((int)T, (int)K, xt, (int)K, q->xq, q->cx);
+        gd_i8_absmax_rows((int)N, (int)K, wt, (int)K, q->wq, q->cw);
+        q->acc = es_xcalloc((size_t)(T * N), sizeof *q->acc);
+        q->kdone = es_xcalloc((size_t)(T * N), sizeof *q->kdone);
+        q->ref = es_xmalloc((size_t)(T * N) * sizeof *q->ref);
+        gd_int8_linear((int)T, (int)K, (int)N, xt, wt, NULL, q->ref);
+        free(xt), free(wt);
+    }
     return v;
+}
+
+/* The GEMM of an int8 linear over box b (tile x of instance r): the int32
+ * partial product of the tile's slices by golden's kernel, added to the
+ * sums; each output whose k range is now complete is dequantized into Y
+ * and compared bit for bit with golden's int8 linear. */
+static void i8_tile(sim_functional *f, fn_cascade *k, cas_env *v, int64_t r, int64_t x, const char *ename,
+                    const cas_box *b)
+{
+    fn_i8 *q = &k->i8[r];
+    int64_t t0 = b->lo[k->rt], M = b->hi[k->rt] - t0, n0 = b->lo[k->rn], NB = b->hi[k->rn] - n0;
+    int64_t k0 = b->lo[k->rk], KB = b->hi[k->rk] - k0;
+    if (M <= 0 || NB <= 0 || KB <= 0)
+        return;
+    int8_t *a = es_xmalloc((size_t)(M * KB)), *bt = es_xmalloc((size_t)(NB * KB));
+    int32_t *c = es_xmalloc((size_t)(M * NB) * sizeof *c);
+    for (int64_t i = 0; i < M; i++)
+        memcpy(a + i * KB, q->xq + (t0 + i) * k->K + k0, (size_t)KB);
+    for (int64_t j = 0; j < NB; j++)
+        memcpy(bt + j * KB, q->wq + (n0 + j) * k->K + k0, (size_t)KB);
+    gd_gemm_i8((int)M, (int)NB, (int)KB, a, bt, c);
+    if (++f->i8_tiles == f->perturb)
+        c[0] += 1;
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < NB; j++) {
+            int64_t t = t0 + i, n = n0 + j, at = t * k->N + n;
+            q->acc[at] += c[i * NB + j];
+            q->kdone[at] += KB;
+            if (q->kdone[at] < k->K)
+                continue;
+            float y = gd_i8_dequant(q->acc[at], q->cx[t], q->cw[n]);
+            v->data[k->ty][n * k->T + t] = y;
+            f->i8_elems++;
+            if (f->mismatch[0])
+                continue;
+            if (q->kdone[at] > k->K)
+                snprintf(f->mismatch, sizeof f->mismatch,
+                         "functional mode: %s.%s tile %lld (instance %lld): Y[n=%lld,t=%lld] summed %lld of %lld k",
+                         k->cm->label, ename, (long long)x, (long long)r, (long long)n, (long long)t,
+                         (long long)q->kdone[at], (long long)k->K);
+            else if (memcmp(&y, &q->ref[at], sizeof y))
+                snprintf(f->mismatch, sizeof f->mismatch,
+                         "functional mode: %s.%s tile %lld (instance %lld): int8 Y[n=%lld,t=%lld] = %.9g, golden's "
+                         "int8 linear %.9g (not bit-exact)",
+                         k->cm->label, ename, (long long)x, (long long)r, (long long)n, (long long)t, (double)y,
+                         (double)q->ref[at]);
+        }
+    free(a), free(bt), free(c);
 }
 
 int sim_functional_op(void *ctx, int g, const sp_op *op, int64_t x, es_err *e)
@@ -194,17 +335,38 @@ int sim_functional_op(void *ctx, int g, const sp_op *op, int64_t x, es_err *e)
     }
     /* a later tile of a reduced rank adds to what the earlier ones left */
     const cas_einsum *E = &c->einsum[ei];
+    if (k->quant && ei == k->gemm) {
+        i8_tile(f, k, v, r, x, op->name, &b);
+        return 0;
+    }
     int acc = 0;
     for (int i = E->nout_space; i < E->nspace; i++)
         acc |= b.lo[E->space[i]] > 0;
     return cas_run_einsum_box(v, ei, &b, acc, e);
 }
 
-int sim_functional_finish(sim_functional *f, double *max_abs, double *max_rel, es_err *e)
+int sim_functional_finish(sim_functional *f, sim_fn_result *res, es_err *e)
 {
+    memset(res, 0, sizeof *res);
     double worst_rel = 0, worst_abs = 0;
     for (int ci = 0; ci < f->ncas; ci++) {
         fn_cascade *k = &f->cas[ci];
+        if (k->quant) { /* compared tile by tile (i8_tile); every output must be complete */
+            snprintf(res->quant, sizeof res->quant, "%s", k->cm->weight_format);
+            for (int64_t r = 0; r < k->R; r++) {
+                const fn_i8 *q = &k->i8[r];
+                if (!k->env[r].c)
+                    return es_fail(e, "functional mode: instance %lld of %s (%s) never ran", (long long)r,
+                                   k->cm->cascade, k->cm->label);
+                for (int64_t i = 0; i < k->T * k->N && !f->mismatch[0]; i++)
+                    if (q->kdone[i] != k->K)
+                        snprintf(f->mismatch, sizeof f->mismatch,
+                                 "functional mode: %s: int8 Y[n=%lld,t=%lld] (instance %lld) summed %lld of %lld k",
+                                 k->cm->label, (long long)(i % k->N), (long long)(i / k->N), (long long)r,
+                                 (long long)q->kdone[i], (long long)k->K);
+            }
+            continue;
+        }
         int64_t n = cas_tensor_elems(k->c, k->out);
         float *ref = es_xcalloc((size_t)n, sizeof *ref);
         for (int64_t r = 0; r < k->R; r++) {
@@ -233,7 +395,11 @@ int sim_functional_finish(sim_functional *f, double *max_abs, double *max_rel, e
         }
         free(ref);
     }
-    *max_abs = worst_abs;
-    *max_rel = worst_rel;
+    res->max_abs = worst_abs;
+    res->max_rel = worst_rel;
+    res->tiles_checked = f->i8_tiles;
+    res->elems_checked = f->i8_elems;
+    res->bit_exact = !f->mismatch[0];
+    snprintf(res->mismatch, sizeof res->mismatch, "%s", f->mismatch);
     return 0;
 }

@@ -7,7 +7,17 @@
  * golden reference (cas_golden: attention, linear layers, norms,
  * activations...).  Any mapping of bundled (or .ein) cascades, any scope;
  * sizes are bounded by the interpreter's dense tensors.  Inputs are seeded
- * (cas_fill_inputs). */
+ * (cas_fill_inputs).
+ * With --quant int8 the linear cascades (their weights in the format) run
+ * differently: every tile op of their GEMM computes its int32 partial
+ * product with golden's int8 kernel (gd_gemm_i8) on the tile's slice of the
+ * quantized activations (absmax per token over the whole row, as golden
+ * quantizes) and weights (absmax per output), partials along k add in
+ * int32, and an output is dequantized (gd_i8_dequant) once its k range is
+ * complete and compared bit for bit with golden's gd_int8_linear of the
+ * same inputs.  Test hook: EINSIM_TEST_I8_PERTURB=N adds 1 to the first
+ * int32 of the N-th int8 tile's partial (1-based), so a test can show the
+ * check fails. */
 #ifndef SIM_FUNCTIONAL_H
 #define SIM_FUNCTIONAL_H
 
@@ -24,9 +34,20 @@ sim_functional *sim_functional_create(const mp_arch *a, const mp_mapping *m, con
                                       es_err *e);
 /* sp_fn_cb: op of group g runs on tile x. */
 int sim_functional_op(void *ctx, int g, const sp_op *op, int64_t x, es_err *e);
-/* Compare with golden: the worst instance's max abs error and its max
- * relative error (to the instance's max |golden|). */
-int sim_functional_finish(sim_functional *f, double *max_abs, double *max_rel, es_err *e);
+/* What the comparison with golden found.  fp32 cascades: the worst
+ * instance's max abs error and its max relative error (to the instance's
+ * max |golden|).  Quantized linear cascades (--quant int8): the tile ops
+ * computed in int8, the outputs compared bit for bit with golden's int8
+ * linear, and the first difference (`mismatch`, "" when bit_exact). */
+typedef struct sim_fn_result {
+    double max_abs, max_rel;
+    char quant[32];          /* "" when no cascade ran quantized */
+    int64_t tiles_checked;   /* int8 tile ops */
+    int64_t elems_checked;   /* outputs compared bit for bit */
+    int bit_exact;
+    char mismatch[256];
+} sim_fn_result;
+int sim_functional_finish(sim_functional *f, sim_fn_result *res, es_err *e);
 void sim_functional_free(sim_functional *f);
 
 #endif

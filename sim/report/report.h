@@ -82,6 +82,11 @@ typedef struct sim_report {
     uint64_t simulated_cycles, fast_forwarded_cycles, events;
     int functional;           /* functional mode ran */
     double func_max_abs_err, func_max_rel_err, func_tol;
+    /* functional --quant int8: the format, int8 tile ops and outputs
+     * compared bit for bit with golden's int8 linear (func_quant "" when none) */
+    char func_quant[32];
+    int64_t func_tiles_checked, func_elems_checked;
+    int func_bit_exact;
     char overflow[160]; /* the first entry that did not fit a table ("" if none) */
 } sim_report;
 

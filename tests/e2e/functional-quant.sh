@@ -1,0 +1,68 @@
+#!/bin/bash
+# Functional mode with --quant int8: every tile of a linear layer's GEMM
+# computes its int32 partial product with golden's int8 kernel, partials
+# along k add in int32, and each output is compared bit for bit with
+# golden's int8 linear (docs/simulator.md, "Functional mode").  Tiles along
+# t, n and k (a mapping that splits k in four, a 16x16 array, a partial last
+# token tile), decode, the whole model; a perturbed partial must fail; other
+# formats and --sparsity are refused.
+. "$(dirname "$0")/lib.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+tiny_gpt2 "$TMPD/tiny.yaml" gpt2-tiny 64 2 2 128 256
+# the bundled tpu mapping with the linear layers' k split in four at hbm
+sed -e 's/loops: \[\[rep, auto\], \[t, auto\], \[n, auto\]\]/loops: [[rep, auto], [t, auto], [n, auto], [k, 4]]/' \
+    -e 's/loops: \[\[t, unit, cols\], \[n, unit, rows\]\]/loops: [[t, unit, cols], [n, unit, rows], [k, auto]]/' \
+    "$ROOT/mapper/mappings/tpu.yaml" >"$TMPD/ksplit.yaml"
+n=0
+# fq NAME OUTPUTS ARGS...: bit-exact against golden, OUTPUTS outputs compared
+# (sum of tokens x outputs over the run's linear layers) in more than one tile
+# per linear layer when MINTILES says so
+fq() {
+    name=$1 outs=$2 mint=$3; shift 3; n=$((n + 1))
+    if "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant int8 --json "$TMPD/q$n.json" "$@" \
+        >"$TMPD/out" 2>"$TMPD/err" &&
+        jq -e --argjson o "$outs" --argjson m "$mint" '.functional.match == true and .functional.max_rel_err < 1e-4 and
+            .functional.quant == {format: "int8", tiles_checked: .functional.quant.tiles_checked,
+                                  elements_checked: $o, bit_exact: true} and
+            .functional.quant.tiles_checked >= $m' "$TMPD/q$n.json" >/dev/null &&
+        grep -q "functional  int8 linear layers: .* bit-exact" "$TMPD/out"; then
+        pass "functional_quant_$name"
+    else fail "functional_quant_$name" "$(head -c 300 "$TMPD/err") $(jq -c .functional "$TMPD/q$n.json" 2>/dev/null)"; fi
+}
+# a layer at t = 48: q, k, v, o (64 outputs), ffn up (128), ffn down (64)
+L48=$((48 * (4 * 64 + 128 + 64)))
+fq layer "$L48" 6 --seq 48 --scope layer
+fq ksplit "$L48" 24 --seq 48 --scope layer --mapping "$TMPD/ksplit.yaml"
+fq ksplit_small_array $((50 * (4 * 64 + 128 + 64))) 100 --seq 50 --scope layer --mapping "$TMPD/ksplit.yaml" \
+    --set units.mxu.rows=16 --set units.mxu.cols=16
+fq decode $((3 * (4 * 64 + 128 + 64))) 6 --seq 40 --phase decode --batch 3 --scope layer
+# a resolved mapping (einsim map -o) takes --quant from the workload, as the
+# bundled template does: int8 tiles checked, and the same DRAM bytes
+"$EINSIM" map --model "$TMPD/tiny.yaml" --arch tpu --seq 48 --scope layer --quant int8 --budget 0 \
+    -o "$TMPD/resolved.yaml" >/dev/null 2>&1
+fq resolved_mapping "$L48" 6 --seq 48 --scope layer --mapping "$TMPD/resolved.yaml"
+rd() { jq '.dram.bytes_read' "$1" 2>/dev/null; }
+a=$(rd "$TMPD/q1.json"); b=$(rd "$TMPD/q$n.json")
+if [ -n "$a" ] && [ "$a" = "$b" ]; then pass functional_quant_resolved_same_bytes
+else fail functional_quant_resolved_same_bytes "template $a, resolved $b bytes read"; fi
+# two layers of 53 tokens, and the LM head (vocab 256) on each request's last
+# token, as the path quantizes it
+fq model $((2 * 53 * (4 * 64 + 128 + 64) + 2 * 256)) 13 --seqs 20,33 --scope model
+# not vacuous: one int32 partial off by one fails, naming the Einsum and tile
+EINSIM_TEST_I8_PERTURB=5 "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant int8 --seq 48 \
+    --scope layer --mapping "$TMPD/ksplit.yaml" --json "$TMPD/bad.json" >/dev/null 2>"$TMPD/err"
+rc=$?
+if [ "$rc" = 2 ] && [ "$(wc -l <"$TMPD/err")" = 1 ] &&
+    grep -Eq "^einsim: functional mode: [a-z_]+\.Y tile [0-9]+ \(instance 0\): int8 Y\[n=[0-9]+,t=[0-9]+\] = .*not bit-exact" "$TMPD/err" &&
+    jq -e '.functional.match == false and .functional.quant.bit_exact == false' "$TMPD/bad.json" >/dev/null; then
+    pass functional_quant_perturbed_fails
+else fail functional_quant_perturbed_fails "exit $rc: $(head -c 300 "$TMPD/err")"; fi
+expect_err functional_quant_q4_0_refused 2 "^einsim: functional mode: --quant q4_0 is not computed functionally \(supported: int8" \
+    "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant q4_0 --seq 48 --scope layer
+expect_err functional_sparsity_refused 2 "^einsim: run: --functional computes dense tiles .* does not model --sparsity" \
+    "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --sparsity 2:4 --seq 48 --scope layer
+# without --quant the report has no quant entry
+"$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --seq 48 --scope layer --json "$TMPD/f.json" >/dev/null 2>&1
+if jq -e '.functional.match == true and (.functional | has("quant") | not)' "$TMPD/f.json" >/dev/null; then
+    pass functional_fp32_no_quant_entry
+else fail functional_fp32_no_quant_entry "$(jq -c .functional "$TMPD/f.json" 2>/dev/null)"; fi
