@@ -329,6 +329,13 @@ typedef struct gd_quant_stats {
  * that is not a multiple of the format's block). */
 int gd_model_quantize(gd_model *m, const gd_qformat *f, const gd_calib *cal, int act_order, gd_quant_stats *st,
                       es_err *e);
+/* Weight-only quantize-dequantize of one matrix W [rows x cols] (rows =
+ * out features; groups and blocks run along cols) in place, as
+ * gd_model_quantize treats each block matrix: fp32/fp16/bf16 rounding,
+ * RTN, q8_0, q4_0, q4_k, mxfp4.  GPTQ (needs a Hessian) and the run-time
+ * formats (int8, llm.int8, fp8) are errors, as is a row length that is
+ * not a multiple of the format's block; `name` names the tensor. */
+int gd_quant_dequant_weight(const gd_qformat *f, int rows, int cols, float *W, const char *name, es_err *e);
 /* Quantize with GPTQ or RTN and write a checkpoint: every block matrix as
  * NAME.qweight / .qzeros / .scales / .g_idx (AutoGPTQ v1, NAME without
  * ".weight"), everything else F32 under its name; atomic. m is left

@@ -225,15 +225,14 @@ static int block_multiple(const gd_qformat *f)
 
 /* Weight-only quantize-dequantize of W [rows x cols] in place. keep (GPTQ/RTN)
  * receives the codes when non-NULL. */
-static int quant_matrix(const gd_qformat *f, const mat *x, float *W, const double *H, int act_order, gd_qweight *keep,
-                        es_err *e)
+static int quant_matrix(const gd_qformat *f, int rows, int cols, const char *name, float *W, const double *H,
+                        int act_order, gd_qweight *keep, es_err *e)
 {
-    int rows = x->rows, cols = x->cols;
     size_t n = (size_t)rows * cols;
     int bm = block_multiple(f);
     if (cols % bm)
         return es_fail(e, "--quant %s: tensor '%s' has %d inputs per row; the format needs a multiple of %d", f->name,
-                       x->w->name, cols, bm);
+                       name, cols, bm);
     switch (f->family) {
     case GD_QF_FLOAT:
         for (size_t i = 0; i < n; i++)
@@ -249,7 +248,7 @@ static int quant_matrix(const gd_qformat *f, const mat *x, float *W, const doubl
         int rc = f->family == GD_QF_GPTQ ? gd_gptq_quantize(rows, cols, W, H, &o, &q, e)
                                          : gd_rtn_quantize(rows, cols, W, &o, &q, e);
         if (rc)
-            return es_fail(e, "tensor '%s': %s", x->w->name, e->msg);
+            return es_fail(e, "tensor '%s': %s", name, e->msg);
         gd_qweight_dequant(&q, W);
         if (keep)
             *keep = q;
@@ -295,6 +294,20 @@ static int quant_matrix(const gd_qformat *f, const mat *x, float *W, const doubl
     }
     default:
         return 0; /* run-time formats: nothing to do to the stored fp32 */
+    }
+}
+
+int gd_quant_dequant_weight(const gd_qformat *f, int rows, int cols, float *W, const char *name, es_err *e)
+{
+    switch (f->family) {
+    case GD_QF_GPTQ:
+        return es_fail(e, "--quant %s: GPTQ needs calibration through the model (a Hessian per matrix)", f->name);
+    case GD_QF_INT8:
+    case GD_QF_LLM_INT8:
+    case GD_QF_FP8:
+        return es_fail(e, "--quant %s: activations are quantized at run time, not a weight-only format", f->name);
+    default:
+        return quant_matrix(f, rows, cols, name, W, NULL, 0, NULL, e);
     }
 }
 
@@ -364,7 +377,7 @@ static int quantize_all(gd_model *m, const gd_qformat *f, const gd_calib *cal, i
                 if (h.W[k] == mats[i].w->data)
                     H = h.H[k];
             float *W = to_linear(&mats[i]);
-            rc = quant_matrix(f, &mats[i], W, H, act_order, keep ? &keep[i] : NULL, e);
+            rc = quant_matrix(f, mats[i].rows, mats[i].cols, mats[i].w->name, W, H, act_order, keep ? &keep[i] : NULL, e);
             if (!rc)
                 from_linear(&mats[i], W);
             free(W);

@@ -46,9 +46,11 @@ typedef struct fn_cascade {
     int64_t R;     /* instances (the map's repeat) */
     cas_env *env;  /* [R]; env[r].c == NULL until instance r first runs */
     int out;       /* tensor index of the compared output */
-    /* --quant int8 linear (quant != 0): the GEMM einsum, tensors X, W, Y
-     * and ranks k, n, t of linear.ein; i8[R] */
-    int quant, gemm, tx, tw, ty, rk, rn, rt;
+    /* a linear layer with --quant weights (quant != FN_DENSE): the GEMM
+     * einsum, tensors X, W, Y and ranks k, n, t of linear.ein; i8[R] */
+    enum { FN_DENSE, FN_INT8, FN_WEIGHT_ONLY } quant;
+    gd_qformat qf;
+    int gemm, tx, tw, ty, rk, rn, rt;
     int64_t T, K, N;
     fn_i8 *i8;
 } fn_cascade;
@@ -60,7 +62,9 @@ struct sim_functional {
     int *group_cas; /* sp group -> cascade index */
     const sp_prog *p;
     uint64_t seed;
-    int64_t i8_tiles, i8_elems, perturb; /* perturb: EINSIM_TEST_I8_PERTURB */
+    int64_t q_tiles, q_elems, perturb; /* GEMM tile ops and outputs of quantized linears;
+                                        * perturb: EINSIM_TEST_I8_PERTURB */
+    double w_err2, w_norm2;            /* weight-only: sum (Wq - W)^2, sum W^2 */
     char mismatch[256];                  /* first int8 difference, "" if none */
 };
 
@@ -116,14 +120,21 @@ static int tensor2(const cas_cascade *c, const char *name, int r0, int r1)
 }
 
 /* A cascade map whose weights are stored in a --quant format: which formats
- * functional mode computes (int8, as golden's vector-wise int8 linear) and
- * on which cascade (golden kind linear: Y[n,t] = X[k,t] W[k,n]). */
+ * functional mode computes (int8 as golden's vector-wise int8 linear; the
+ * weight-only formats as golden's dequantized weights in fp32) and on which
+ * cascade (golden kind linear: Y[n,t] = X[k,t] W[k,n]). */
 static int quant_setup(fn_cascade *k, es_err *e)
 {
     const char *fmt = k->cm->weight_format;
-    if (strcmp(fmt, "int8"))
-        return es_fail(e, "functional mode: --quant %s is not computed functionally (supported: int8, golden's "
-                          "vector-wise int8 linear)", fmt);
+    es_err pe;
+    if (gd_qformat_parse(fmt, &k->qf, &pe))
+        return es_fail(e, "functional mode: %s", pe.msg);
+    int wonly = k->qf.family == GD_QF_FLOAT || k->qf.family == GD_QF_RTN || k->qf.family == GD_QF_Q8_0 ||
+                k->qf.family == GD_QF_Q4_0 || k->qf.family == GD_QF_Q4_K || k->qf.family == GD_QF_MXFP4;
+    if (k->qf.family != GD_QF_INT8 && !wonly)
+        return es_fail(e, "functional mode: --quant %s is not computed functionally (supported: int8, bit-exact "
+                          "against golden's int8 linear; weight-only fp16, bf16, rtnB-gG, q8_0, q4_0, q4_k, mxfp4 "
+                          "through golden's dequantized weights)", fmt);
     const cas_cascade *c = k->c;
     k->rk = cas_rank_find(c, "k"), k->rn = cas_rank_find(c, "n"), k->rt = cas_rank_find(c, "t");
     k->tx = tensor2(c, "X", k->rk, k->rt), k->tw = tensor2(c, "W", k->rk, k->rn), k->ty = tensor2(c, "Y", k->rn, k->rt);
@@ -137,8 +148,9 @@ static int quant_setup(fn_cascade *k, es_err *e)
     if (k->K >= (1 << 17) || k->N > INT32_MAX / k->K || k->T > INT32_MAX / k->K)
         return es_fail(e, "functional mode: --quant %s: %s (%s) is too large for the int8 kernel", fmt,
                        k->cm->cascade, k->cm->label);
-    k->quant = 1;
-    k->i8 = es_xcalloc((size_t)k->R, sizeof *k->i8);
+    k->quant = wonly ? FN_WEIGHT_ONLY : FN_INT8;
+    if (k->quant == FN_INT8)
+        k->i8 = es_xcalloc((size_t)k->R, sizeof *k->i8);
     return 0;
 }
 
@@ -184,7 +196,7 @@ sim_functional *sim_functional_create(const mp_arch *a, const mp_mapping *m, con
         double per = 0;
         for (int t = 0; t < k->c->ntensors; t++)
             per += 4.0 * (double)cas_tensor_elems(k->c, t);
-        if (k->quant) /* codes, scales, sums, counts, golden's output */
+        if (k->quant == FN_INT8) /* codes, scales, sums, counts, golden's output */
             per += (double)(k->T + k->N) * (double)k->K + 4.0 * (double)(k->T + k->N) + 16.0 * (double)k->T * (double)k->N;
         bytes += per * (double)k->R;
         k->env = es_xcalloc((size_t)k->R, sizeof *k->env);
@@ -203,6 +215,33 @@ sim_functional *sim_functional_create(const mp_arch *a, const mp_mapping *m, con
     return f;
 }
 
+/* Weight-only formats: W becomes what golden's model runs use, each output
+ * row quantized along k and dequantized (gd_quant_dequant_weight); the
+ * tiles then compute in fp32 on it and cas_golden's linear reads the same W. */
+static int dequant_weights(sim_functional *f, const fn_cascade *k, cas_env *v, es_err *e)
+{
+    int64_t K = k->K, N = k->N;
+    float *w = v->data[k->tw], *wt = es_xmalloc((size_t)(N * K) * sizeof *wt);
+    for (int64_t kk = 0; kk < K; kk++)
+        for (int64_t n = 0; n < N; n++)
+            wt[n * K + kk] = w[kk * N + n];
+    char name[96];
+    snprintf(name, sizeof name, "%s.W", k->cm->label);
+    es_err qe;
+    int rc = gd_quant_dequant_weight(&k->qf, (int)N, (int)K, wt, name, &qe);
+    if (rc)
+        es_fail(e, "functional mode: %s", qe.msg);
+    else
+        for (int64_t kk = 0; kk < K; kk++)
+            for (int64_t n = 0; n < N; n++) {
+                double d = (double)wt[n * K + kk] - w[kk * N + n];
+                f->w_err2 += d * d, f->w_norm2 += (double)w[kk * N + n] * w[kk * N + n];
+                w[kk * N + n] = wt[n * K + kk];
+            }
+    free(wt);
+    return rc;
+}
+
 /* The environment of instance r, created (inputs filled, reset) on first use. */
 static cas_env *instance(sim_functional *f, int ci, int64_t r, es_err *e)
 {
@@ -217,7 +256,12 @@ static cas_env *instance(sim_functional *f, int ci, int64_t r, es_err *e)
         return NULL;
     }
     cas_env_reset(v);
-    if (k->quant) { /* quantize as golden does, whole rows; golden's int8 linear of the same inputs */
+    if (k->quant == FN_WEIGHT_ONLY && dequant_weights(f, k, v, e)) {
+        cas_env_free(v);
+        v->c = NULL;
+        return NULL;
+    }
+    if (k->quant == FN_INT8) { /* quantize as golden does, whole rows; golden's int8 linear of the same inputs */
         fn_i8 *q = &k->i8[r];
         int64_t T = k->T, K = k->K, N = k->N;
         float *xt = es_xmalloc((size_t)(T * K) * sizeof *xt), *wt = es_xmalloc((size_t)(N * K) * sizeof *wt);
@@ -259,7 +303,7 @@ static void i8_tile(sim_functional *f, fn_cascade *k, cas_env *v, int64_t r, int
     for (int64_t j = 0; j < NB; j++)
         memcpy(bt + j * KB, q->wq + (n0 + j) * k->K + k0, (size_t)KB);
     gd_gemm_i8((int)M, (int)NB, (int)KB, a, bt, c);
-    if (++f->i8_tiles == f->perturb)
+    if (++f->q_tiles == f->perturb)
         c[0] += 1;
     for (int64_t i = 0; i < M; i++)
         for (int64_t j = 0; j < NB; j++) {
@@ -270,7 +314,7 @@ static void i8_tile(sim_functional *f, fn_cascade *k, cas_env *v, int64_t r, int
                 continue;
             float y = gd_i8_dequant(q->acc[at], q->cx[t], q->cw[n]);
             v->data[k->ty][n * k->T + t] = y;
-            f->i8_elems++;
+            f->q_elems++;
             if (f->mismatch[0])
                 continue;
             if (q->kdone[at] > k->K)
@@ -335,10 +379,12 @@ int sim_functional_op(void *ctx, int g, const sp_op *op, int64_t x, es_err *e)
     }
     /* a later tile of a reduced rank adds to what the earlier ones left */
     const cas_einsum *E = &c->einsum[ei];
-    if (k->quant && ei == k->gemm) {
+    if (k->quant == FN_INT8 && ei == k->gemm) {
         i8_tile(f, k, v, r, x, op->name, &b);
         return 0;
     }
+    if (k->quant == FN_WEIGHT_ONLY && ei == k->gemm)
+        f->q_tiles++;
     int acc = 0;
     for (int i = E->nout_space; i < E->nspace; i++)
         acc |= b.lo[E->space[i]] > 0;
@@ -349,10 +395,15 @@ int sim_functional_finish(sim_functional *f, sim_fn_result *res, es_err *e)
 {
     memset(res, 0, sizeof *res);
     double worst_rel = 0, worst_abs = 0;
+    int64_t wonly_elems = 0;
     for (int ci = 0; ci < f->ncas; ci++) {
         fn_cascade *k = &f->cas[ci];
-        if (k->quant) { /* compared tile by tile (i8_tile); every output must be complete */
+        if (k->quant != FN_DENSE)
             snprintf(res->quant, sizeof res->quant, "%s", k->cm->weight_format);
+        if (k->quant == FN_WEIGHT_ONLY)
+            wonly_elems += k->T * k->N * k->R; /* compared below, in fp32 against golden on the same W */
+        if (k->quant == FN_INT8) { /* compared tile by tile (i8_tile); every output must be complete */
+            res->int8 = 1;
             for (int64_t r = 0; r < k->R; r++) {
                 const fn_i8 *q = &k->i8[r];
                 if (!k->env[r].c)
@@ -397,8 +448,9 @@ int sim_functional_finish(sim_functional *f, sim_fn_result *res, es_err *e)
     }
     res->max_abs = worst_abs;
     res->max_rel = worst_rel;
-    res->tiles_checked = f->i8_tiles;
-    res->elems_checked = f->i8_elems;
+    res->tiles_checked = f->q_tiles;
+    res->elems_checked = f->q_elems + wonly_elems;
+    res->weight_rel_err = f->w_norm2 > 0 ? sqrt(f->w_err2 / f->w_norm2) : 0;
     res->bit_exact = !f->mismatch[0];
     snprintf(res->mismatch, sizeof res->mismatch, "%s", f->mismatch);
     return 0;

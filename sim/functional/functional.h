@@ -15,7 +15,9 @@
  * quantizes) and weights (absmax per output), partials along k add in
  * int32, and an output is dequantized (gd_i8_dequant) once its k range is
  * complete and compared bit for bit with golden's gd_int8_linear of the
- * same inputs.  Test hook: EINSIM_TEST_I8_PERTURB=N adds 1 to the first
+ * same inputs.  Weight-only formats (fp16, bf16, RTN, ggml blocks, MXFP4)
+ * replace W by golden's quantize-dequantize of it (per output row, along k)
+ * and compute in fp32 like every other cascade.  Test hook: EINSIM_TEST_I8_PERTURB=N adds 1 to the first
  * int32 of the N-th int8 tile's partial (1-based), so a test can show the
  * check fails. */
 #ifndef SIM_FUNCTIONAL_H
@@ -34,17 +36,20 @@ sim_functional *sim_functional_create(const mp_arch *a, const mp_mapping *m, con
                                       es_err *e);
 /* sp_fn_cb: op of group g runs on tile x. */
 int sim_functional_op(void *ctx, int g, const sp_op *op, int64_t x, es_err *e);
-/* What the comparison with golden found.  fp32 cascades: the worst
- * instance's max abs error and its max relative error (to the instance's
- * max |golden|).  Quantized linear cascades (--quant int8): the tile ops
- * computed in int8, the outputs compared bit for bit with golden's int8
- * linear, and the first difference (`mismatch`, "" when bit_exact). */
+/* What the comparison with golden found.  fp32 cascades, and linear layers
+ * whose weights are in a weight-only format (computed in fp32 on golden's
+ * dequantized weights): the worst instance's max abs error and its max
+ * relative error (to the instance's max |golden|).  --quant int8 linear
+ * layers: their outputs compared bit for bit with golden's int8 linear, and
+ * the first difference (`mismatch`, "" when bit_exact). */
 typedef struct sim_fn_result {
     double max_abs, max_rel;
-    char quant[32];          /* "" when no cascade ran quantized */
-    int64_t tiles_checked;   /* int8 tile ops */
-    int64_t elems_checked;   /* outputs compared bit for bit */
-    int bit_exact;
+    char quant[32];          /* the linear weights' format; "" when no cascade ran quantized */
+    int int8;                /* 1: int8 tiles, checked bit for bit */
+    int64_t tiles_checked;   /* GEMM tile ops of the quantized linear layers */
+    int64_t elems_checked;   /* their outputs compared with golden */
+    int bit_exact;           /* int8: every output equal to golden's; else 1 */
+    double weight_rel_err;   /* weight-only: ||Wq - W|| / ||W|| over the quantized matrices */
     char mismatch[256];
 } sim_fn_result;
 int sim_functional_finish(sim_functional *f, sim_fn_result *res, es_err *e);

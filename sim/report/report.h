@@ -82,11 +82,13 @@ typedef struct sim_report {
     uint64_t simulated_cycles, fast_forwarded_cycles, events;
     int functional;           /* functional mode ran */
     double func_max_abs_err, func_max_rel_err, func_tol;
-    /* functional --quant int8: the format, int8 tile ops and outputs
-     * compared bit for bit with golden's int8 linear (func_quant "" when none) */
+    /* functional --quant: the linear weights' format (func_quant "" when
+     * none), their GEMM tile ops and outputs compared with golden; int8
+     * (func_int8): bit for bit with golden's int8 linear, func_bit_exact */
     char func_quant[32];
     int64_t func_tiles_checked, func_elems_checked;
-    int func_bit_exact;
+    int func_int8, func_bit_exact;
+    double func_weight_rel_err; /* weight-only formats: ||Wq - W|| / ||W|| */
     char overflow[160]; /* the first entry that did not fit a table ("" if none) */
 } sim_report;
 

@@ -4,8 +4,9 @@
 # along k add in int32, and each output is compared bit for bit with
 # golden's int8 linear (docs/simulator.md, "Functional mode").  Tiles along
 # t, n and k (a mapping that splits k in four, a 16x16 array, a partial last
-# token tile), decode, the whole model; a perturbed partial must fail; other
-# formats and --sparsity are refused.
+# token tile), decode, the whole model; a perturbed partial must fail.
+# Weight-only formats compute in fp32 on golden's dequantized weights;
+# llm.int8, fp8, gptq and --sparsity are refused.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 tiny_gpt2 "$TMPD/tiny.yaml" gpt2-tiny 64 2 2 128 256
@@ -22,7 +23,7 @@ fq() {
     if "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant int8 --json "$TMPD/q$n.json" "$@" \
         >"$TMPD/out" 2>"$TMPD/err" &&
         jq -e --argjson o "$outs" --argjson m "$mint" '.functional.match == true and .functional.max_rel_err < 1e-4 and
-            .functional.quant == {format: "int8", tiles_checked: .functional.quant.tiles_checked,
+            .functional.quant == {format: "int8", kernel: "int8", tiles_checked: .functional.quant.tiles_checked,
                                   elements_checked: $o, bit_exact: true} and
             .functional.quant.tiles_checked >= $m' "$TMPD/q$n.json" >/dev/null &&
         grep -q "functional  int8 linear layers: .* bit-exact" "$TMPD/out"; then
@@ -57,8 +58,34 @@ if [ "$rc" = 2 ] && [ "$(wc -l <"$TMPD/err")" = 1 ] &&
     jq -e '.functional.match == false and .functional.quant.bit_exact == false' "$TMPD/bad.json" >/dev/null; then
     pass functional_quant_perturbed_fails
 else fail functional_quant_perturbed_fails "exit $rc: $(head -c 300 "$TMPD/err")"; fi
-expect_err functional_quant_q4_0_refused 2 "^einsim: functional mode: --quant q4_0 is not computed functionally \(supported: int8" \
-    "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant q4_0 --seq 48 --scope layer
+# weight-only formats: W is golden's quantize-dequantize, the tiles compute in
+# fp32 and the outputs are held to the tolerance; the weight error shows the
+# quantization took place (0 for fp32, small for fp16, large for 4 bits)
+fw() { # fw NAME FORMAT MODEL OUTPUTS JQ-CONDITION-ON-weight_rel_err ARGS...
+    name=$1 fmt=$2 model=$3 outs=$4 cond=$5; shift 5; n=$((n + 1))
+    if "$EINSIM" run --model "$model" --arch tpu --functional --quant "$fmt" --json "$TMPD/w$n.json" "$@" \
+        >"$TMPD/out" 2>"$TMPD/err" &&
+        jq -e --argjson o "$outs" --arg f "$fmt" ".functional.match == true and .functional.max_rel_err < 1e-4 and
+            .functional.quant.format == \$f and .functional.quant.kernel == \"fp32-dequantized\" and
+            .functional.quant.elements_checked == \$o and .functional.quant.tiles_checked >= 6 and
+            (.functional.quant | has(\"bit_exact\") | not) and
+            (.functional.quant.weight_rel_err | $cond)" "$TMPD/w$n.json" >/dev/null; then
+        pass "functional_quant_$name"
+    else fail "functional_quant_$name" "$(head -c 300 "$TMPD/err") $(jq -c .functional "$TMPD/w$n.json" 2>/dev/null)"; fi
+}
+fw fp32 fp32 "$TMPD/tiny.yaml" "$L48" '. == 0' --seq 48 --scope layer
+fw fp16 fp16 "$TMPD/tiny.yaml" "$L48" '. > 0 and . < 1e-3' --seq 48 --scope layer
+fw q4_0 q4_0 "$TMPD/tiny.yaml" "$L48" '. > 0.02 and . < 0.3' --seq 48 --scope layer
+fw rtn3 rtn3-g32 "$TMPD/tiny.yaml" "$L48" '. > 0.05 and . < 0.5' --seq 48 --scope layer --mapping "$TMPD/ksplit.yaml"
+# q4_k needs rows of 256 inputs: a one-layer model with d_model 256
+tiny_gpt2 "$TMPD/wide.yaml" gpt2-wide 256 1 2 512 256
+fw q4_k q4_k "$TMPD/wide.yaml" $((16 * (4 * 256 + 512 + 256))) '. > 0.02 and . < 0.3' --seq 16 --scope layer
+expect_err functional_quant_q4_k_short_rows 2 "^einsim: functional mode: --quant q4_k: tensor 'q_proj.W' has 64 inputs per row; the format needs a multiple of 256" \
+    "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant q4_k --seq 48 --scope layer
+for q in llm.int8 fp8-e4m3 gptq4-g32; do
+    expect_err "functional_quant_${q}_refused" 2 "^einsim: functional mode: --quant $q is not computed functionally \(supported: int8" \
+        "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant "$q" --seq 48 --scope layer
+done
 expect_err functional_sparsity_refused 2 "^einsim: run: --functional computes dense tiles .* does not model --sparsity" \
     "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --sparsity 2:4 --seq 48 --scope layer
 # without --quant the report has no quant entry
