@@ -95,6 +95,7 @@ int sim_run_mapping(const mp_arch *a, const mp_mapping *m, const sim_run_opts *o
         r->func_max_abs_err = fr.max_abs;
         r->func_max_rel_err = fr.max_rel;
         snprintf(r->func_quant, sizeof r->func_quant, "%s", fr.quant);
+        snprintf(r->func_sparsity, sizeof r->func_sparsity, "%s", fr.sparsity);
         r->func_tiles_checked = fr.tiles_checked;
         r->func_elems_checked = fr.elems_checked;
         r->func_int8 = fr.int8;
@@ -104,8 +105,8 @@ int sim_run_mapping(const mp_arch *a, const mp_mapping *m, const sim_run_opts *o
             rc = es_fail(e, "%s", fr.mismatch);
         else if (!rc && r->func_max_rel_err > o->func_tol)
             rc = es_fail(e, "functional mode: a cascade output differs from its golden reference: max relative "
-                            "error %.3g > tolerance %.3g",
-                         r->func_max_rel_err, o->func_tol);
+                            "error %.3g > tolerance %.3g (%s)",
+                         r->func_max_rel_err, o->func_tol, fr.worst);
     }
     sim_functional_free(fn);
     sim_lower_free(lw);

@@ -29,7 +29,8 @@ static const char usage[] =
     "  the model's head count); with --quant int8 the linear layers' tiles run golden's\n"
     "  int8 kernel and must equal golden's int8 linear bit for bit; weight-only formats\n"
     "  (fp16, bf16, rtn*, q8_0, q4_0, q4_k, mxfp4) compute in fp32 on golden's dequantized\n"
-    "  weights; llm.int8, fp8, gptq and --sparsity are refused there.\n"
+    "  weights; --sparsity 2:4 tiles run golden's 2:4 SpMM; llm.int8, fp8, gptq and\n"
+    "  --quant with --sparsity are refused there.\n"
     "  --json - writes JSON to stdout, the summary to stderr.\n"
     "  --trace F: Chrome/Perfetto trace-event JSON of unit activity (first 200000 ops).\n"
     "  Lengths need not divide the tiles (the last tile is partial).  --seqs: one\n"
@@ -86,12 +87,6 @@ int cmd_run(int argc, char **argv)
     sim_run_opts_init(&ro);
     ro.fast_forward = !cli_flag(o, "full");
     ro.functional = cli_flag(o, "functional");
-    /* functional mode computes --quant linears with golden's kernels
-     * (sim/functional says which formats); 2:4 weights are not wired into it */
-    if (ro.functional && cr->run.sparsity[0])
-        es_fatal(ES_EXIT_BADINPUT,
-                 "run: --functional computes dense tiles (fp32, or int8 with --quant int8); it does not model "
-                 "--sparsity");
     ro.func_seed = (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX);
     sim_trace tr = {0};
     if (cli_get(o, "trace")) {

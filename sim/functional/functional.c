@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "golden/quant.h"
+#include "golden/sparse.h"
 #include "mapper/cascade.h"
 #include "mapper/resolve.h"
 
@@ -50,6 +51,7 @@ typedef struct fn_cascade {
      * einsum, tensors X, W, Y and ranks k, n, t of linear.ein; i8[R] */
     enum { FN_DENSE, FN_INT8, FN_WEIGHT_ONLY } quant;
     gd_qformat qf;
+    int sparse24; /* --sparsity 2:4: tiles on golden's 2:4 SpMM */
     int gemm, tx, tw, ty, rk, rn, rt;
     int64_t T, K, N;
     fn_i8 *i8;
@@ -63,7 +65,7 @@ struct sim_functional {
     const sp_prog *p;
     uint64_t seed;
     int64_t q_tiles, q_elems, perturb; /* GEMM tile ops and outputs of quantized linears;
-                                        * perturb: EINSIM_TEST_I8_PERTURB */
+                                        * perturb: EINSIM_TEST_PERTURB_TILE */
     double w_err2, w_norm2;            /* weight-only: sum (Wq - W)^2, sum W^2 */
     char mismatch[256];                  /* first int8 difference, "" if none */
 };
@@ -119,6 +121,46 @@ static int tensor2(const cas_cascade *c, const char *name, int r0, int r1)
     return t;
 }
 
+/* The GEMM einsum, tensors and ranks of a linear layer (golden kind
+ * linear: Y[n,t] = X[k,t] W[k,n]), whose weights --quant or --sparsity
+ * store differently. */
+static int linear_layout(fn_cascade *k, es_err *e)
+{
+    const cas_cascade *c = k->c;
+    k->rk = cas_rank_find(c, "k"), k->rn = cas_rank_find(c, "n"), k->rt = cas_rank_find(c, "t");
+    k->tx = tensor2(c, "X", k->rk, k->rt), k->tw = tensor2(c, "W", k->rk, k->rn), k->ty = tensor2(c, "Y", k->rn, k->rt);
+    k->gemm = k->ty < 0 ? -1 : c->tensor[k->ty].producer;
+    if (strcmp(c->golden, "linear") || k->rk < 0 || k->rn < 0 || k->rt < 0 || k->tx < 0 || k->tw < 0 ||
+        k->ty < 0 || k->gemm < 0 || k->out != k->ty)
+        return es_fail(e, "functional mode: cascade %s (%s) has weights stored %s%s but is not a linear layer "
+                          "Y[n,t] = X[k,t] W[k,n] (golden linear), so its tiles cannot be computed that way",
+                       k->cm->cascade, k->cm->label, k->cm->weight_format[0] ? k->cm->weight_format : "",
+                       k->cm->weight_sparsity[0] ? " 2:4-sparse" : "");
+    k->K = c->rank[k->rk].size, k->N = c->rank[k->rn].size, k->T = c->rank[k->rt].size;
+    return 0;
+}
+
+/* 2:4-sparse weights (--sparsity 2:4): W is pruned along k by golden's
+ * magnitude rule when the instance first runs; each GEMM tile compresses
+ * its slice of W and runs golden's 2:4 SpMM (sp24_tile). */
+static int sparse_setup(fn_cascade *k, es_err *e)
+{
+    if (strcmp(k->cm->weight_sparsity, "2:4"))
+        return es_fail(e, "functional mode: --sparsity %s is not computed functionally (supported: 2:4)",
+                       k->cm->weight_sparsity);
+    if (k->cm->weight_format[0])
+        return es_fail(e, "functional mode: --quant %s with --sparsity %s is not computed functionally (one or "
+                          "the other)",
+                       k->cm->weight_format, k->cm->weight_sparsity);
+    if (linear_layout(k, e))
+        return -1;
+    if (k->K % 4)
+        return es_fail(e, "functional mode: --sparsity 2:4: %s (%s) has k = %lld, not a multiple of 4",
+                       k->cm->cascade, k->cm->label, (long long)k->K);
+    k->sparse24 = 1;
+    return 0;
+}
+
 /* A cascade map whose weights are stored in a --quant format: which formats
  * functional mode computes (int8 as golden's vector-wise int8 linear; the
  * weight-only formats as golden's dequantized weights in fp32) and on which
@@ -135,16 +177,8 @@ static int quant_setup(fn_cascade *k, es_err *e)
         return es_fail(e, "functional mode: --quant %s is not computed functionally (supported: int8, bit-exact "
                           "against golden's int8 linear; weight-only fp16, bf16, rtnB-gG, q8_0, q4_0, q4_k, mxfp4 "
                           "through golden's dequantized weights)", fmt);
-    const cas_cascade *c = k->c;
-    k->rk = cas_rank_find(c, "k"), k->rn = cas_rank_find(c, "n"), k->rt = cas_rank_find(c, "t");
-    k->tx = tensor2(c, "X", k->rk, k->rt), k->tw = tensor2(c, "W", k->rk, k->rn), k->ty = tensor2(c, "Y", k->rn, k->rt);
-    k->gemm = k->ty < 0 ? -1 : c->tensor[k->ty].producer;
-    if (strcmp(c->golden, "linear") || k->rk < 0 || k->rn < 0 || k->rt < 0 || k->tx < 0 || k->tw < 0 ||
-        k->ty < 0 || k->gemm < 0 || k->out != k->ty)
-        return es_fail(e, "functional mode: --quant %s: cascade %s (%s) is not a linear layer Y[n,t] = X[k,t] "
-                          "W[k,n] (golden linear), so its int8 tiles cannot be computed",
-                       fmt, k->cm->cascade, k->cm->label);
-    k->K = c->rank[k->rk].size, k->N = c->rank[k->rn].size, k->T = c->rank[k->rt].size;
+    if (linear_layout(k, e))
+        return -1;
     if (k->K >= (1 << 17) || k->N > INT32_MAX / k->K || k->T > INT32_MAX / k->K)
         return es_fail(e, "functional mode: --quant %s: %s (%s) is too large for the int8 kernel", fmt,
                        k->cm->cascade, k->cm->label);
@@ -189,7 +223,7 @@ sim_functional *sim_functional_create(const mp_arch *a, const mp_mapping *m, con
             sim_functional_free(f);
             return NULL;
         }
-        if (k->cm->weight_format[0] && quant_setup(k, e)) {
+        if ((k->cm->weight_sparsity[0] ? sparse_setup(k, e) : k->cm->weight_format[0] ? quant_setup(k, e) : 0)) {
             sim_functional_free(f);
             return NULL;
         }
@@ -210,7 +244,7 @@ sim_functional *sim_functional_create(const mp_arch *a, const mp_mapping *m, con
         sim_functional_free(f);
         return NULL;
     }
-    const char *pt = getenv("EINSIM_TEST_I8_PERTURB");
+    const char *pt = getenv("EINSIM_TEST_PERTURB_TILE");
     f->perturb = pt ? strtoll(pt, NULL, 10) : 0;
     return f;
 }
@@ -256,6 +290,14 @@ static cas_env *instance(sim_functional *f, int ci, int64_t r, es_err *e)
         return NULL;
     }
     cas_env_reset(v);
+    /* W[k,n] is the [n x k] weight with row stride 1 and column stride N */
+    es_err pe;
+    if (k->sparse24 && gd_prune_24((int)k->N, (int)k->K, v->data[k->tw], 1, (size_t)k->N, &pe)) {
+        es_fail(e, "functional mode: %s.W: %s", k->cm->label, pe.msg);
+        cas_env_free(v);
+        v->c = NULL;
+        return NULL;
+    }
     if (k->quant == FN_WEIGHT_ONLY && dequant_weights(f, k, v, e)) {
         cas_env_free(v);
         v->c = NULL;
@@ -332,6 +374,49 @@ static void i8_tile(sim_functional *f, fn_cascade *k, cas_env *v, int64_t r, int
     free(a), free(bt), free(c);
 }
 
+/* The GEMM of a 2:4-sparse linear over box b (tile x of instance r): the
+ * tile's slice of W (outputs x k, whole groups of 4) compressed and
+ * multiplied by the slice of X with golden's SpMM, added to Y (a later k
+ * tile adds to what the earlier ones left). */
+static int sp24_tile(sim_functional *f, fn_cascade *k, cas_env *v, int64_t x, const char *ename, const cas_box *b,
+                     es_err *e)
+{
+    int64_t t0 = b->lo[k->rt], M = b->hi[k->rt] - t0, n0 = b->lo[k->rn], NB = b->hi[k->rn] - n0;
+    int64_t k0 = b->lo[k->rk], KB = b->hi[k->rk] - k0, T = k->T, N = k->N;
+    if (M <= 0 || NB <= 0 || KB <= 0)
+        return 0;
+    if (k0 % 4 || KB % 4)
+        return es_fail(e, "functional mode: %s.%s tile %lld: k range [%lld, %lld) splits a 2:4 group of 4; tile k "
+                          "in multiples of 4",
+                       k->cm->label, ename, (long long)x, (long long)k0, (long long)(k0 + KB));
+    const float *w = v->data[k->tw], *xs = v->data[k->tx];
+    float *a = es_xmalloc((size_t)(NB * KB) * sizeof *a), *bm = es_xmalloc((size_t)(KB * M) * sizeof *bm);
+    float *c = es_xmalloc((size_t)(NB * M) * sizeof *c), *y = v->data[k->ty];
+    for (int64_t j = 0; j < NB; j++)
+        for (int64_t kk = 0; kk < KB; kk++)
+            a[j * KB + kk] = w[(k0 + kk) * N + n0 + j];
+    for (int64_t kk = 0; kk < KB; kk++)
+        memcpy(bm + kk * M, xs + (k0 + kk) * T + t0, (size_t)M * sizeof *bm);
+    char name[96];
+    snprintf(name, sizeof name, "%s.W", k->cm->label);
+    gd_sp24 sp;
+    es_err ce;
+    int rc = gd_sp24_compress((int)NB, (int)KB, a, name, &sp, &ce);
+    if (rc)
+        es_fail(e, "functional mode: %s.%s tile %lld: %s", k->cm->label, ename, (long long)x, ce.msg);
+    else {
+        gd_spmm_24(&sp, (int)M, bm, c);
+        gd_sp24_free(&sp);
+        if (++f->q_tiles == f->perturb)
+            c[0] += 1.0f;
+        for (int64_t j = 0; j < NB; j++) /* Y[n,t] rows are outputs, like C */
+            for (int64_t i = 0; i < M; i++)
+                y[(n0 + j) * T + t0 + i] += c[j * M + i];
+    }
+    free(a), free(bm), free(c);
+    return rc;
+}
+
 int sim_functional_op(void *ctx, int g, const sp_op *op, int64_t x, es_err *e)
 {
     sim_functional *f = ctx;
@@ -383,6 +468,8 @@ int sim_functional_op(void *ctx, int g, const sp_op *op, int64_t x, es_err *e)
         i8_tile(f, k, v, r, x, op->name, &b);
         return 0;
     }
+    if (k->sparse24 && ei == k->gemm)
+        return sp24_tile(f, k, v, x, op->name, &b, e);
     if (k->quant == FN_WEIGHT_ONLY && ei == k->gemm)
         f->q_tiles++;
     int acc = 0;
@@ -400,7 +487,9 @@ int sim_functional_finish(sim_functional *f, sim_fn_result *res, es_err *e)
         fn_cascade *k = &f->cas[ci];
         if (k->quant != FN_DENSE)
             snprintf(res->quant, sizeof res->quant, "%s", k->cm->weight_format);
-        if (k->quant == FN_WEIGHT_ONLY)
+        if (k->sparse24)
+            snprintf(res->sparsity, sizeof res->sparsity, "%s", k->cm->weight_sparsity);
+        if (k->quant == FN_WEIGHT_ONLY || k->sparse24)
             wonly_elems += k->T * k->N * k->R; /* compared below, in fp32 against golden on the same W */
         if (k->quant == FN_INT8) { /* compared tile by tile (i8_tile); every output must be complete */
             res->int8 = 1;
@@ -441,8 +530,11 @@ int sim_functional_finish(sim_functional *f, sim_fn_result *res, es_err *e)
                     ma = (isinf(ref[i]) && ref[i] == got[i]) ? ma : isnan(d) ? INFINITY : d;
             }
             double rel = mref > 0 ? ma / mref : ma;
-            if (rel > worst_rel || (rel == worst_rel && ma > worst_abs))
+            if (rel > worst_rel || (rel == worst_rel && ma > worst_abs)) {
                 worst_rel = rel, worst_abs = ma;
+                snprintf(res->worst, sizeof res->worst, "%s (%s) instance %lld", k->cm->label, k->cm->cascade,
+                         (long long)r);
+            }
         }
         free(ref);
     }

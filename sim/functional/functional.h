@@ -17,9 +17,12 @@
  * complete and compared bit for bit with golden's gd_int8_linear of the
  * same inputs.  Weight-only formats (fp16, bf16, RTN, ggml blocks, MXFP4)
  * replace W by golden's quantize-dequantize of it (per output row, along k)
- * and compute in fp32 like every other cascade.  Test hook: EINSIM_TEST_I8_PERTURB=N adds 1 to the first
- * int32 of the N-th int8 tile's partial (1-based), so a test can show the
- * check fails. */
+ * and compute in fp32 like every other cascade.  With --sparsity 2:4, W is
+ * pruned 2:4 along k (gd_prune_24) and each GEMM tile compresses its slice
+ * of W and runs golden's 2:4 SpMM (gd_spmm_24), partials along k added in
+ * fp32, compared within the tolerance.  Test hook:
+ * EINSIM_TEST_PERTURB_TILE=N adds 1 to the first value of the N-th int8 or
+ * 2:4 tile's partial (1-based), so a test can show the check fails. */
 #ifndef SIM_FUNCTIONAL_H
 #define SIM_FUNCTIONAL_H
 
@@ -44,9 +47,11 @@ int sim_functional_op(void *ctx, int g, const sp_op *op, int64_t x, es_err *e);
  * the first difference (`mismatch`, "" when bit_exact). */
 typedef struct sim_fn_result {
     double max_abs, max_rel;
+    char worst[160];         /* the cascade instance with max_rel: "LABEL (CASCADE) instance R" */
     char quant[32];          /* the linear weights' format; "" when no cascade ran quantized */
+    char sparsity[8];        /* "2:4" when linear tiles ran golden's 2:4 SpMM, else "" */
     int int8;                /* 1: int8 tiles, checked bit for bit */
-    int64_t tiles_checked;   /* GEMM tile ops of the quantized linear layers */
+    int64_t tiles_checked;   /* GEMM tile ops of the quantized (or 2:4-sparse) linear layers */
     int64_t elems_checked;   /* their outputs compared with golden */
     int bit_exact;           /* int8: every output equal to golden's; else 1 */
     double weight_rel_err;   /* weight-only: ||Wq - W|| / ||W|| over the quantized matrices */

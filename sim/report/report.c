@@ -188,6 +188,9 @@ void sim_report_text(const sim_report *r, FILE *fp)
         fprintf(fp, "  functional  %s linear layers: %lld tiles, %lld outputs vs golden's %s linear: %s\n", r->func_quant,
                 (long long)r->func_tiles_checked, (long long)r->func_elems_checked, r->func_quant,
                 r->func_bit_exact ? "bit-exact" : "DIFFER");
+    else if (r->functional && r->func_sparsity[0])
+        fprintf(fp, "  functional  %s linear layers: %lld tiles on golden's 2:4 SpMM, %lld outputs (in the error above)\n",
+                r->func_sparsity, (long long)r->func_tiles_checked, (long long)r->func_elems_checked);
     else if (r->functional && r->func_quant[0])
         fprintf(fp, "  functional  %s linear layers: %lld tiles, %lld outputs in fp32 on golden's dequantized weights "
                     "(||Wq - W|| / ||W|| %.3g; in the error above)\n",
@@ -301,6 +304,13 @@ char *sim_report_json(const sim_report *r)
                 cJSON_AddBoolToObject(q, "bit_exact", r->func_bit_exact);
             else
                 cJSON_AddNumberToObject(q, "weight_rel_err", r->func_weight_rel_err);
+        }
+        if (r->func_sparsity[0]) {
+            cJSON *q = cJSON_AddObjectToObject(f, "sparse");
+            cJSON_AddStringToObject(q, "pattern", r->func_sparsity);
+            cJSON_AddStringToObject(q, "kernel", "spmm-2:4");
+            cJSON_AddNumberToObject(q, "tiles_checked", (double)r->func_tiles_checked);
+            cJSON_AddNumberToObject(q, "elements_checked", (double)r->func_elems_checked);
         }
     }
     cJSON *s = cJSON_AddObjectToObject(o, "simulation");

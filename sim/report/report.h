@@ -89,6 +89,7 @@ typedef struct sim_report {
     int64_t func_tiles_checked, func_elems_checked;
     int func_int8, func_bit_exact;
     double func_weight_rel_err; /* weight-only formats: ||Wq - W|| / ||W|| */
+    char func_sparsity[8];      /* "2:4": linear tiles ran golden's 2:4 SpMM */
     char overflow[160]; /* the first entry that did not fit a table ("" if none) */
 } sim_report;
 

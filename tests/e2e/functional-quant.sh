@@ -6,7 +6,8 @@
 # t, n and k (a mapping that splits k in four, a 16x16 array, a partial last
 # token tile), decode, the whole model; a perturbed partial must fail.
 # Weight-only formats compute in fp32 on golden's dequantized weights;
-# llm.int8, fp8, gptq and --sparsity are refused.
+# --sparsity 2:4 tiles run golden's 2:4 SpMM; llm.int8, fp8, gptq and
+# --quant with --sparsity are refused.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 tiny_gpt2 "$TMPD/tiny.yaml" gpt2-tiny 64 2 2 128 256
@@ -49,15 +50,22 @@ else fail functional_quant_resolved_same_bytes "template $a, resolved $b bytes r
 # two layers of 53 tokens, and the LM head (vocab 256) on each request's last
 # token, as the path quantizes it
 fq model $((2 * 53 * (4 * 64 + 128 + 64) + 2 * 256)) 13 --seqs 20,33 --scope model
+# perturbed NAME TILE REGEX JQ ARGS...: with tile TILE's partial perturbed
+# (EINSIM_TEST_PERTURB_TILE) the run fails: status 2, one stderr line
+# matching REGEX, the report written with JQ true
+perturbed() {
+    name=$1 tile=$2 re=$3 cond=$4; shift 4
+    EINSIM_TEST_PERTURB_TILE=$tile "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --seq 48 \
+        --scope layer --json "$TMPD/bad.json" "$@" >/dev/null 2>"$TMPD/err"
+    rc=$?
+    if [ "$rc" = 2 ] && [ "$(wc -l <"$TMPD/err")" = 1 ] && grep -Eq -- "$re" "$TMPD/err" &&
+        jq -e "$cond" "$TMPD/bad.json" >/dev/null; then pass "$name"
+    else fail "$name" "exit $rc: $(head -c 300 "$TMPD/err")"; fi
+}
 # not vacuous: one int32 partial off by one fails, naming the Einsum and tile
-EINSIM_TEST_I8_PERTURB=5 "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant int8 --seq 48 \
-    --scope layer --mapping "$TMPD/ksplit.yaml" --json "$TMPD/bad.json" >/dev/null 2>"$TMPD/err"
-rc=$?
-if [ "$rc" = 2 ] && [ "$(wc -l <"$TMPD/err")" = 1 ] &&
-    grep -Eq "^einsim: functional mode: [a-z_]+\.Y tile [0-9]+ \(instance 0\): int8 Y\[n=[0-9]+,t=[0-9]+\] = .*not bit-exact" "$TMPD/err" &&
-    jq -e '.functional.match == false and .functional.quant.bit_exact == false' "$TMPD/bad.json" >/dev/null; then
-    pass functional_quant_perturbed_fails
-else fail functional_quant_perturbed_fails "exit $rc: $(head -c 300 "$TMPD/err")"; fi
+perturbed functional_quant_perturbed_fails 5 \
+    "^einsim: functional mode: [a-z_]+\.Y tile [0-9]+ \(instance 0\): int8 Y\[n=[0-9]+,t=[0-9]+\] = .*not bit-exact" \
+    '.functional.match == false and .functional.quant.bit_exact == false' --quant int8 --mapping "$TMPD/ksplit.yaml"
 # weight-only formats: W is golden's quantize-dequantize, the tiles compute in
 # fp32 and the outputs are held to the tolerance; the weight error shows the
 # quantization took place (0 for fp32, small for fp16, large for 4 bits)
@@ -86,8 +94,35 @@ for q in llm.int8 fp8-e4m3 gptq4-g32; do
     expect_err "functional_quant_${q}_refused" 2 "^einsim: functional mode: --quant $q is not computed functionally \(supported: int8" \
         "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant "$q" --seq 48 --scope layer
 done
-expect_err functional_sparsity_refused 2 "^einsim: run: --functional computes dense tiles .* does not model --sparsity" \
-    "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --sparsity 2:4 --seq 48 --scope layer
+# --sparsity 2:4: W pruned 2:4 along k, each tile's slice compressed and run
+# through golden's 2:4 SpMM, partials along k added in fp32, held to the tolerance
+fs() { # fs NAME OUTPUTS MINTILES ARGS...
+    name=$1 outs=$2 mint=$3; shift 3; n=$((n + 1))
+    if "$EINSIM" run --model "$TMPD/tiny.yaml" --functional --sparsity 2:4 --json "$TMPD/s$n.json" "$@" \
+        >"$TMPD/out" 2>"$TMPD/err" &&
+        jq -e --argjson o "$outs" --argjson m "$mint" '.functional.match == true and .functional.max_rel_err < 1e-4 and
+            .functional.sparse.pattern == "2:4" and .functional.sparse.kernel == "spmm-2:4" and
+            .functional.sparse.elements_checked == $o and .functional.sparse.tiles_checked >= $m and
+            (.functional | has("quant") | not)' "$TMPD/s$n.json" >/dev/null &&
+        grep -q "functional  2:4 linear layers: .* tiles on golden's 2:4 SpMM" "$TMPD/out"; then
+        pass "functional_sparse_$name"
+    else fail "functional_sparse_$name" "$(head -c 300 "$TMPD/err") $(jq -c .functional "$TMPD/s$n.json" 2>/dev/null)"; fi
+}
+fs layer "$L48" 6 --arch tpu --seq 48 --scope layer
+fs ksplit_small_array $((50 * (4 * 64 + 128 + 64))) 100 --arch tpu --seq 50 --scope layer --mapping "$TMPD/ksplit.yaml" \
+    --set units.mxu.rows=16 --set units.mxu.cols=16
+fs model $((2 * 53 * (4 * 64 + 128 + 64) + 2 * 256)) 13 --arch tpu --seqs 20,33 --scope model
+fs fusemax_sparse "$L48" 6 --arch fusemax-sparse --seq 48 --scope layer
+# not vacuous: one partial off by 1.0 exceeds the tolerance, naming the instance
+perturbed functional_sparse_perturbed_fails 3 \
+    "^einsim: functional mode: .*max relative error [0-9.e-]+ > tolerance 0.001 \(v_proj \(linear\) instance 0\)" \
+    '.functional.match == false' --sparsity 2:4
+# a k tile of 22 splits a group of four
+sed 's/\[k, 4\]\]/[k, 3]]/' "$TMPD/ksplit.yaml" >"$TMPD/k3.yaml"
+expect_err functional_sparse_split_group 2 "^einsim: functional mode: q_proj.Y tile 0: k range \[0, 22\) splits a 2:4 group of 4" \
+    "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --sparsity 2:4 --seq 48 --scope layer --mapping "$TMPD/k3.yaml"
+expect_err functional_quant_and_sparsity_refused 2 "^einsim: functional mode: --quant int8 with --sparsity 2:4 is not computed functionally" \
+    "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant int8 --sparsity 2:4 --seq 48 --scope layer
 # without --quant the report has no quant entry
 "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --seq 48 --scope layer --json "$TMPD/f.json" >/dev/null 2>&1
 if jq -e '.functional.match == true and (.functional | has("quant") | not)' "$TMPD/f.json" >/dev/null; then
