@@ -16,9 +16,10 @@
  * environment, in the order the executor starts the ops, so a schedule that
  * reads a value before it is written computes a wrong answer.  At the end
  * each instance's first output is compared with the cascade's golden
- * reference (cas_golden).  Linear cascades whose weights are stored int8
- * (--quant int8) run their GEMM tiles in int8 instead and are compared
- * bit for bit (i8_tile; functional.h). */
+ * reference (cas_golden).  Linear cascades whose weights --quant or
+ * --sparsity store differently (functional.h) run their GEMM tiles on
+ * golden's kernels: int8 (i8_tile, compared bit for bit), 2:4 SpMM
+ * (sp24_tile), or fp32 on golden's dequantized weights (dequant_weights). */
 #include "sim/functional/functional.h"
 
 #include <math.h>
@@ -67,7 +68,7 @@ struct sim_functional {
     int64_t q_tiles, q_elems, perturb; /* GEMM tile ops and outputs of quantized linears;
                                         * perturb: EINSIM_TEST_PERTURB_TILE */
     double w_err2, w_norm2;            /* weight-only: sum (Wq - W)^2, sum W^2 */
-    char mismatch[256];                  /* first int8 difference, "" if none */
+    char mismatch[256];                /* first int8 difference, "" if none */
 };
 
 static void i8_free(fn_i8 *q)
