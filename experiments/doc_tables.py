@@ -14,6 +14,7 @@ and is rebuilt from:
                        (experiments/fusemax-sim/run.sh)
   sim-headlines        (experiments/fusemax-sim/README.md) the same file's
                        averages vs the paper's headlines
+  rtl-area             (docs/rtl.md) sim/energy/rtl-area.yaml (make rtl-area)
 
 usage: python3 experiments/doc_tables.py --check   (exit 1 when a doc differs)
        python3 experiments/doc_tables.py --write   (rewrite the blocks)
@@ -85,11 +86,29 @@ def sim_headlines():
     return m.group(1).rstrip("\n")
 
 
+def rtl_area():
+    # the yaml's unit lines are flow-style maps written by rtl/area.sh
+    path = os.path.join(ROOT, "sim/energy/rtl-area.yaml")
+    rows = ["| unit | top (parameters) | cells | area \u00b5m\u00b2 (0.18 \u00b5m) |", "|---|---|---|---|"]
+    pat = re.compile(r'^  (\w+): \{top: (\w+), params: "([^"]*)", cells: (\d+), area_um2: (\d+)\}$')
+    group = lambda n: "{:,}".format(int(n)).replace(",", "\u202f")
+    for line in open(path):
+        m = pat.match(line.rstrip("\n"))
+        if m:
+            unit, top, params, cells, area = m.groups()
+            par = " (%s)" % ", ".join(params.split()) if params else ""
+            rows.append("| %s | `%s`%s | %s | %s |" % (unit, top, par, group(cells), group(area)))
+    if len(rows) == 2:
+        sys.exit("sim/energy/rtl-area.yaml has no unit lines (run make rtl-area)")
+    return "\n".join(rows)
+
+
 BLOCKS = [
     ("mapper-reproduction", "docs/mapper.md", mapper_reproduction),
     ("mapper-reproduction", "experiments/fusemax-model/README.md", mapper_reproduction),
     ("validation-cascade", "docs/validation.md", validation_cascade),
     ("sim-headlines", "experiments/fusemax-sim/README.md", sim_headlines),
+    ("rtl-area", "docs/rtl.md", rtl_area),
 ]
 
 

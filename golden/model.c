@@ -476,6 +476,7 @@ static int alloc_model(gd_model *m, const gd_config *c, es_err *e)
 
 void gd_model_free(gd_model *m)
 {
+    gd_model_quant_free(m);
     free(m->mem);
     free(m->w);
     free(m->L);

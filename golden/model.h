@@ -99,6 +99,7 @@ typedef struct gd_model {
                     const float *b, float *y);
     int qmode;
     float qthreshold;
+    void *qblocks; /* ggml formats: the weights' blocks (gd_model_quant_free) */
     void (*linear_hook)(void *ctx, const float *W, int T, int in, const float *x);
     void *hook_ctx;
     /* Sparse attention (golden/sparse.h; NULL unless set): replaces the

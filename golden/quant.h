@@ -318,10 +318,13 @@ typedef struct gd_quant_stats {
 } gd_quant_stats;
 
 /* Quantize the block linear weights of m (not embeddings, not the LM head)
- * in format f.  Weight-only formats (fp16, bf16, gptq, rtn, q8_0, q4_0,
- * q4_k, mxfp4) replace each matrix by its dequantized value; int8,
- * llm.int8 and fp8 set m->qlinear so each block linear quantizes its
- * activations at run time and runs the integer / FP8 kernel.  GPTQ needs
+ * in format f.  Weight-only formats (fp16, bf16, gptq, rtn, mxfp4) replace
+ * each matrix by its dequantized value; int8, llm.int8 and fp8 set
+ * m->qlinear so each block linear quantizes its activations at run time and
+ * runs the integer / FP8 kernel; q8_0, q4_0 and q4_k keep each matrix's
+ * blocks (and its dequantized value in the model's weights) and run as
+ * ggml's CPU path does: activations quantized to Q8_0 (Q8_K for q4_k) per
+ * row, every output a block dot product.  GPTQ needs
  * cal and runs layer by layer (the paper's sequential order): the
  * calibration tokens go through the model with layers before l already
  * quantized, collecting each matrix's input Hessian for layer l.
@@ -330,12 +333,14 @@ typedef struct gd_quant_stats {
 int gd_model_quantize(gd_model *m, const gd_qformat *f, const gd_calib *cal, int act_order, gd_quant_stats *st,
                       es_err *e);
 /* Weight-only quantize-dequantize of one matrix W [rows x cols] (rows =
- * out features; groups and blocks run along cols) in place, as
- * gd_model_quantize treats each block matrix: fp32/fp16/bf16 rounding,
- * RTN, q8_0, q4_0, q4_k, mxfp4.  GPTQ (needs a Hessian) and the run-time
+ * out features; groups and blocks run along cols) in place, the weights
+ * gd_model_quantize leaves in the model: fp32/fp16/bf16 rounding, RTN,
+ * q8_0, q4_0, q4_k, mxfp4.  GPTQ (needs a Hessian) and the run-time
  * formats (int8, llm.int8, fp8) are errors, as is a row length that is
  * not a multiple of the format's block; `name` names the tensor. */
 int gd_quant_dequant_weight(const gd_qformat *f, int rows, int cols, float *W, const char *name, es_err *e);
+/* Frees what gd_model_quantize kept (m->qblocks); gd_model_free calls it. */
+void gd_model_quant_free(gd_model *m);
 /* Quantize with GPTQ or RTN and write a checkpoint: every block matrix as
  * NAME.qweight / .qzeros / .scales / .g_idx (AutoGPTQ v1, NAME without
  * ".weight"), everything else F32 under its name; atomic. m is left

@@ -278,23 +278,32 @@ float gd_q4_0_dot(int n, const gd_block_q4_0 *w, const gd_block_q8_0 *x)
 
 float gd_q4_k_dot(int n, const gd_block_q4_k *w, const gd_block_q8_k *x)
 {
-    float sum = 0;
+    /* ggml's float order (ggml_vec_dot_q4_K_q8_K_generic): the scaled code
+     * products go to 8 integer lanes (element e to lane e % 8), each lane is
+     * scaled into its own float sum across superblocks, the mins term is
+     * subtracted per superblock, and the 8 lane sums are added last.  The
+     * integer parts are exact in any order; this makes the float result
+     * bit-equal to ggml's (tests/golden/test_quant_ggml_vectors.c). */
+    float lane_sum[8] = {0}, sum = 0;
     for (int b = 0; b < n / GD_QK_K; b++) {
         const uint8_t *q = w[b].qs;
         const int8_t *a = x[b].qs;
-        int32_t isum = 0, msum = 0;
+        int32_t lane[8] = {0}, msum = 0;
         for (int j = 0; j < 8; j++) {
             uint8_t sc, m;
             get_scale_min_k4(j, w[b].scales, &sc, &m);
-            int s = 0;
             for (int l = 0; l < 32; l++) {
                 int code = (j & 1) ? q[(j / 2) * 32 + l] >> 4 : q[(j / 2) * 32 + l] & 0xF;
-                s += code * a[32 * j + l];
+                lane[l % 8] += sc * (code * a[32 * j + l]);
             }
-            isum += sc * s;
             msum += m * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
         }
-        sum += f32(w[b].d) * x[b].d * (float)isum - f32(w[b].dmin) * x[b].d * (float)msum;
+        const float d = f32(w[b].d) * x[b].d, dmin = f32(w[b].dmin) * x[b].d;
+        for (int l = 0; l < 8; l++)
+            lane_sum[l] += d * (float)lane[l];
+        sum -= dmin * (float)msum;
     }
+    for (int l = 0; l < 8; l++)
+        sum += lane_sum[l];
     return sum;
 }

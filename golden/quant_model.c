@@ -138,11 +138,76 @@ static void from_linear(const mat *x, const float *W)
 
 /* ---- run-time quantized linears --------------------------------------------- */
 
-enum { QM_NONE, QM_INT8, QM_LLM_INT8, QM_FP8 };
+enum { QM_NONE, QM_INT8, QM_LLM_INT8, QM_FP8, QM_GGML };
+/* QM_GGML's block format, in qmode >> 4 */
+enum { QM_GGML_Q8_0, QM_GGML_Q4_0, QM_GGML_Q4_K };
+
+/* The blocks of every ggml-format matrix (m->qblocks), by the model's
+ * weight pointer: rows of the nn.Linear [out x in] view. */
+typedef struct ggml_mat {
+    const float *W;
+    void *blocks;
+} ggml_mat;
+typedef struct ggml_weights {
+    int n;
+    ggml_mat *mats;
+} ggml_weights;
+
+/* ggml's CPU matrix product (llama.cpp): the weights stay in their blocks,
+ * each activation row is quantized to the format's dot partner (Q8_0 for
+ * Q8_0 and Q4_0, Q8_K for Q4_K) and every output is the block dot, in
+ * ggml's reference float order (golden/quant_ggml.c). */
+static void ggml_linear(int fmt, int T, int in, int out, const float *x, const void *blocks, const float *b, float *y)
+{
+    size_t nb32 = (size_t)in / 32, nbk = (size_t)in / GD_QK_K;
+    gd_block_q8_0 *x8 = NULL;
+    gd_block_q8_k *xk = NULL;
+    if (fmt == QM_GGML_Q4_K) {
+        xk = es_xmalloc((size_t)T * nbk * sizeof *xk);
+        for (int t = 0; t < T; t++)
+            gd_q8_k_quantize(in, x + (size_t)t * in, xk + (size_t)t * nbk);
+    } else {
+        x8 = es_xmalloc((size_t)T * nb32 * sizeof *x8);
+        for (int t = 0; t < T; t++)
+            gd_q8_0_quantize(in, x + (size_t)t * in, x8 + (size_t)t * nb32);
+    }
+    const gd_block_q8_0 *w8 = blocks;
+    const gd_block_q4_0 *w4 = blocks;
+    const gd_block_q4_k *wk = blocks;
+    for (int t = 0; t < T; t++)
+        for (int o = 0; o < out; o++) {
+            float v = fmt == QM_GGML_Q4_K ? gd_q4_k_dot(in, wk + (size_t)o * nbk, xk + (size_t)t * nbk)
+                      : fmt == QM_GGML_Q8_0 ? gd_q8_0_dot(in, w8 + (size_t)o * nb32, x8 + (size_t)t * nb32)
+                                            : gd_q4_0_dot(in, w4 + (size_t)o * nb32, x8 + (size_t)t * nb32);
+            y[(size_t)t * out + o] = b ? v + b[o] : v;
+        }
+    free(x8), free(xk);
+}
+
+void gd_model_quant_free(gd_model *m)
+{
+    ggml_weights *gw = m->qblocks;
+    if (!gw)
+        return;
+    for (int i = 0; i < gw->n; i++)
+        free(gw->mats[i].blocks);
+    free(gw->mats);
+    free(gw);
+    m->qblocks = NULL;
+}
 
 static void run_qlinear(const gd_model *m, int T, int in, int out, const float *x, const float *W, int in_out,
                         const float *b, float *y)
 {
+    if ((m->qmode & 0xF) == QM_GGML) {
+        const ggml_weights *gw = m->qblocks;
+        for (int i = 0; i < gw->n; i++)
+            if (gw->mats[i].W == W) {
+                ggml_linear(m->qmode >> 4, T, in, out, x, gw->mats[i].blocks, b, y);
+                return;
+            }
+        es_fatal(ES_EXIT_INTERNAL, "golden: a block linear without its ggml blocks");
+    }
     float *tmp = NULL;
     if (in_out) {
         tmp = es_xmalloc((size_t)in * out * sizeof *tmp);
@@ -226,7 +291,7 @@ static int block_multiple(const gd_qformat *f)
 /* Weight-only quantize-dequantize of W [rows x cols] in place. keep (GPTQ/RTN)
  * receives the codes when non-NULL. */
 static int quant_matrix(const gd_qformat *f, int rows, int cols, const char *name, float *W, const double *H,
-                        int act_order, gd_qweight *keep, es_err *e)
+                        int act_order, gd_qweight *keep, void **blocks, es_err *e)
 {
     size_t n = (size_t)rows * cols;
     int bm = block_multiple(f);
@@ -257,30 +322,42 @@ static int quant_matrix(const gd_qformat *f, int rows, int cols, const char *nam
         return 0;
     }
     case GD_QF_Q8_0: {
-        gd_block_q8_0 *b = es_xmalloc((size_t)cols / 32 * sizeof *b);
+        size_t nb = (size_t)cols / 32;
+        gd_block_q8_0 *b = es_xmalloc((size_t)rows * nb * sizeof *b);
         for (int r = 0; r < rows; r++) {
-            gd_q8_0_quantize(cols, W + (size_t)r * cols, b);
-            gd_q8_0_dequantize(cols, b, W + (size_t)r * cols);
+            gd_q8_0_quantize(cols, W + (size_t)r * cols, b + (size_t)r * nb);
+            gd_q8_0_dequantize(cols, b + (size_t)r * nb, W + (size_t)r * cols);
         }
-        free(b);
+        if (blocks)
+            *blocks = b;
+        else
+            free(b);
         return 0;
     }
     case GD_QF_Q4_0: {
-        gd_block_q4_0 *b = es_xmalloc((size_t)cols / 32 * sizeof *b);
+        size_t nb = (size_t)cols / 32;
+        gd_block_q4_0 *b = es_xmalloc((size_t)rows * nb * sizeof *b);
         for (int r = 0; r < rows; r++) {
-            gd_q4_0_quantize(cols, W + (size_t)r * cols, b);
-            gd_q4_0_dequantize(cols, b, W + (size_t)r * cols);
+            gd_q4_0_quantize(cols, W + (size_t)r * cols, b + (size_t)r * nb);
+            gd_q4_0_dequantize(cols, b + (size_t)r * nb, W + (size_t)r * cols);
         }
-        free(b);
+        if (blocks)
+            *blocks = b;
+        else
+            free(b);
         return 0;
     }
     case GD_QF_Q4_K: {
-        gd_block_q4_k *b = es_xmalloc((size_t)cols / GD_QK_K * sizeof *b);
+        size_t nb = (size_t)cols / GD_QK_K;
+        gd_block_q4_k *b = es_xmalloc((size_t)rows * nb * sizeof *b);
         for (int r = 0; r < rows; r++) {
-            gd_q4_k_quantize(cols, W + (size_t)r * cols, b);
-            gd_q4_k_dequantize(cols, b, W + (size_t)r * cols);
+            gd_q4_k_quantize(cols, W + (size_t)r * cols, b + (size_t)r * nb);
+            gd_q4_k_dequantize(cols, b + (size_t)r * nb, W + (size_t)r * cols);
         }
-        free(b);
+        if (blocks)
+            *blocks = b;
+        else
+            free(b);
         return 0;
     }
     case GD_QF_MXFP4: {
@@ -307,7 +384,7 @@ int gd_quant_dequant_weight(const gd_qformat *f, int rows, int cols, float *W, c
     case GD_QF_FP8:
         return es_fail(e, "--quant %s: activations are quantized at run time, not a weight-only format", f->name);
     default:
-        return quant_matrix(f, rows, cols, name, W, NULL, 0, NULL, e);
+        return quant_matrix(f, rows, cols, name, W, NULL, 0, NULL, NULL, e);
     }
 }
 
@@ -343,6 +420,14 @@ static int quantize_all(gd_model *m, const gd_qformat *f, const gd_calib *cal, i
         return 0;
     }
     int gptq = f->family == GD_QF_GPTQ;
+    /* ggml formats keep their blocks for the forward (ggml_linear) */
+    ggml_weights *gw = NULL;
+    if (f->family == GD_QF_Q8_0 || f->family == GD_QF_Q4_0 || f->family == GD_QF_Q4_K) {
+        gd_model_quant_free(m);
+        gw = es_xcalloc(1, sizeof *gw);
+        gw->mats = es_xcalloc((size_t)nm, sizeof *gw->mats);
+        m->qblocks = gw;
+    }
     if (gptq && (!cal || cal->n == 0))
         return es_fail(e, "--quant %s: GPTQ needs calibration data (--calib SEED or --calib TOKEN-FILE)", f->name);
     for (int l = 0; l < (gptq ? m->c.n_layers : 1); l++) {
@@ -377,7 +462,13 @@ static int quantize_all(gd_model *m, const gd_qformat *f, const gd_calib *cal, i
                 if (h.W[k] == mats[i].w->data)
                     H = h.H[k];
             float *W = to_linear(&mats[i]);
-            rc = quant_matrix(f, mats[i].rows, mats[i].cols, mats[i].w->name, W, H, act_order, keep ? &keep[i] : NULL, e);
+            void **blocks = NULL;
+            if (gw) {
+                gw->mats[gw->n].W = mats[i].w->data;
+                blocks = &gw->mats[gw->n++].blocks;
+            }
+            rc = quant_matrix(f, mats[i].rows, mats[i].cols, mats[i].w->name, W, H, act_order, keep ? &keep[i] : NULL,
+                              blocks, e);
             if (!rc)
                 from_linear(&mats[i], W);
             free(W);
@@ -386,6 +477,12 @@ static int quantize_all(gd_model *m, const gd_qformat *f, const gd_calib *cal, i
             free(h.H[i]);
         if (rc)
             return -1;
+    }
+    if (gw) {
+        m->qlinear = run_qlinear;
+        m->qmode = QM_GGML | (f->family == GD_QF_Q8_0   ? QM_GGML_Q8_0 << 4
+                              : f->family == GD_QF_Q4_0 ? QM_GGML_Q4_0 << 4
+                                                        : QM_GGML_Q4_K << 4);
     }
     return 0;
 }

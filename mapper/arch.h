@@ -129,7 +129,23 @@ typedef struct mp_arch_kinds {
     int n_links;
 } mp_arch_kinds;
 
-typedef struct mp_unit {
+/* One tile op on a fold-timed 2D array (array2d `timing: systolic`) as the
+ * GEMM folds it runs (mp_fold_tile_of, mapper/cost.h): n times a GEMM of
+ * `rows` x `cols` outputs (OS) or stationary weights (WS) on the array,
+ * streaming t; rows and cols may exceed the array (then it is folded). */
+typedef struct mp_fold_tile {
+    int64_t rows, cols; /* the tile's extents on the PE-level rows and cols ranks */
+    int64_t t;          /* streamed: reduction points (OS) or output points (WS) per PE */
+    int64_t n;          /* such GEMMs per tile, back to back */
+    int ws;             /* 1: the rows rank is reduced (weight-stationary); 0: output-stationary */
+} mp_fold_tile;
+
+typedef struct mp_unit mp_unit;
+/* Busy cycles of one tile op on a fold-timed unit (0 + e when the tile does
+ * not fit the model). */
+typedef uint64_t (*mp_fold_tile_fn)(const mp_unit *u, const mp_fold_tile *t, es_err *e);
+
+struct mp_unit {
     char name[MP_NAME];
     mp_unit_kind kind;   /* analytical class of its kind (def->cls) */
     const mp_kind *def;  /* its kind's entry */
@@ -141,9 +157,14 @@ typedef struct mp_unit {
     double area_um2;    /* rtl_area x PEs, scaled to the arch's node (0 = unknown) */
     double sparse_2_4;  /* MAC-throughput factor on 2:4 structured-sparse weights
                            (kind key `sparse: {"2:4": F}`); 0 = runs them dense */
+    /* Fold-level timing (array2d `timing: systolic`): the simulator's fold
+     * model (sim/array/timing.h), set by the kind's parse, so that the cost
+     * model and the simulator's lowering cost a tile op with the same
+     * function; NULL: the tile model (ceil(points / PEs) x op cycles). */
+    mp_fold_tile_fn fold_tile_cycles;
     int n_ops;
     mp_op_cost ops[MP_MAX_OPS];
-} mp_unit;
+};
 
 typedef enum { MP_STORE_REGFILE, MP_STORE_BUFFER } mp_store_kind;
 

@@ -11,17 +11,6 @@
 
 static void base_of(const char *r, char *b) { mp_rank_base(r, b, MP_ENAME); }
 
-/* Same rank, or one is the unsplit parent of the other. */
-static int rank_match(const char *a, const char *b)
-{
-    if (!strcmp(a, b))
-        return 1;
-    char ba[MP_ENAME], bb[MP_ENAME];
-    base_of(a, ba), base_of(b, bb);
-    if (strcmp(ba, bb))
-        return 0;
-    return !strcmp(a, ba) || !strcmp(b, bb);
-}
 
 static int64_t rank_size(const mp_cascade_map *c, const char *base)
 {
@@ -47,7 +36,7 @@ static int64_t extent(const mp_bound_group *b, const char *rank)
     if (s <= 0)
         s = rank_size(b->c, rank);
     for (int i = 0; i < b->nl; i++)
-        if (rank_match(b->l[i].rank, rank) &&
+        if (mp_rank_match(b->l[i].rank, rank) &&
             (strcmp(b->l[i].rank, rank) == 0 || strchr("0123456789", rank[strlen(rank) - 1]) == NULL))
             f *= b->l[i].f;
     return (s + f - 1) / f;
@@ -56,7 +45,7 @@ static int64_t extent(const mp_bound_group *b, const char *rank)
 static int in_list(const char *const *list, const char *rank)
 {
     for (int i = 0; list[i]; i++)
-        if (rank_match(list[i], rank))
+        if (mp_rank_match(list[i], rank))
             return 1;
     return 0;
 }
@@ -143,7 +132,7 @@ static int rank_index(mp_bound_group *b, const char *name)
     r->size = sz > 0 ? sz : rank_size(b->c, name);
     r->tile_f = 1;
     for (int l = 0; l < b->nl; l++)
-        if (rank_match(b->l[l].rank, name) && !b->l[l].rep)
+        if (mp_rank_match(b->l[l].rank, name) && !b->l[l].rep)
             r->tile_f *= b->l[l].f;
     return b->n_ranks++;
 }

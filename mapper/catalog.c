@@ -470,6 +470,17 @@ void mp_rank_base(const char *rank, char *out, size_t n)
     out[k] = 0;
 }
 
+int mp_rank_match(const char *a, const char *b)
+{
+    if (!strcmp(a, b))
+        return 1;
+    char ba[32], bb[32];
+    mp_rank_base(a, ba, sizeof ba), mp_rank_base(b, bb, sizeof bb);
+    if (strcmp(ba, bb))
+        return 0;
+    return !strcmp(a, ba) || !strcmp(b, bb);
+}
+
 int mp_tensor_uses(const mp_tensor_desc *t, const char *rank)
 {
     size_t b = base_len(rank);

@@ -86,6 +86,9 @@ int mp_einsum_touches(const mp_einsum_desc *d, const char *tensor);
 int mp_tensor_uses(const mp_tensor_desc *t, const char *rank);
 /* Base name of a rank: trailing digits stripped ("m1" -> "m"). */
 void mp_rank_base(const char *rank, char *out, size_t n);
+/* Do two rank names denote the same rank: equal, or one is the unsplit
+ * parent of the other ("m" matches m1 and m0; m1 and m0 do not match)? */
+int mp_rank_match(const char *a, const char *b);
 
 /* Is a cascade (by name) an attention variant (attention-1pass, -3pass,
  * -decode...: the name starts with "attention")? */

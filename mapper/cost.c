@@ -795,6 +795,91 @@ static void group_buffer(const mp_arch *a, const mp_cascade_map *cm, ctx *x, int
     }
 }
 
+static int ranks_have(const char *const *ranks, const char *rank)
+{
+    for (int i = 0; ranks[i]; i++)
+        if (mp_rank_match(ranks[i], rank))
+            return 1;
+    return 0;
+}
+
+int mp_fold_tile_of(const mp_einsum_desc *ed, const mp_tensor_desc *out, const char *const *space,
+                    const int64_t *ext, int n, const char *rows_rank, int64_t rf, const char *cols_rank, int64_t cf,
+                    mp_fold_tile *t, es_err *e)
+{
+    if (rf < 1 || !rows_rank)
+        rf = 1;
+    if (cf < 1 || !cols_rank)
+        cf = 1;
+    if (cf > 1 && !ranks_have(out->ranks, cols_rank))
+        return es_fail(e,
+                       "invalid mapping: Einsum %s reduces over rank %s on the columns of a fold-timed array "
+                       "(timing: systolic): a systolic fold's columns are output columns; map an output rank there",
+                       ed->name, cols_rank);
+    memset(t, 0, sizeof *t);
+    t->rows = rf, t->cols = cf;
+    t->ws = rf > 1 && !ranks_have(out->ranks, rows_rank);
+    int64_t outs = 1, reds = 1; /* temporal output and reduction points of the tile */
+    for (int k = 0; k < n; k++) {
+        int64_t x = ext[k] > 0 ? ext[k] : 1;
+        if (rf > 1 && mp_rank_match(space[k], rows_rank))
+            x = (x + rf - 1) / rf; /* what the rows do not hold is temporal */
+        else if (cf > 1 && mp_rank_match(space[k], cols_rank))
+            x = (x + cf - 1) / cf;
+        if (ranks_have(out->ranks, space[k]))
+            outs *= x;
+        else
+            reds *= x;
+    }
+    t->t = t->ws ? outs : reds;
+    t->n = t->ws ? reds : outs;
+    return 0;
+}
+
+/* Busy cycles of all tiles of Einsum ed (cost-model index i) on the
+ * fold-timed unit u: tiles x the unit's cycles of one tile op, the tile
+ * built by mp_fold_tile_of as the lowering builds it (per-tile extents: a
+ * rank's padded size over its loops above the PE level). */
+static int fold_cycles(const mp_unit *u, const mp_cascade_map *cm, const mp_group *g, const mp_einsum_desc *ed,
+                       const mp_tensor_desc *out, const int64_t *size, double *cyc, es_err *e)
+{
+    int64_t ext[MP_CAT_RANKS];
+    const char *rows_rank = NULL, *cols_rank = NULL;
+    int64_t rf = 1, cf = 1;
+    double tiles = (double)cm->repeat;
+    int n = 0;
+    for (; ed->space[n]; n++) {
+        int64_t v = size ? size[n] : mp_cmap_rank(cm, ed->space[n]), all = mp_group_rank_product(g, ed->space[n]);
+        int64_t above = 1;
+        for (int l = 0; l + 1 < g->n_levels; l++)
+            above *= mp_level_factor(&g->levels[l], ed->space[n]);
+        if (v < all)
+            v = all;
+        ext[n] = (v + above - 1) / above;
+        tiles *= (double)above;
+    }
+    if (g->n_levels > 0) {
+        const mp_level *pe = &g->levels[g->n_levels - 1];
+        for (int i = 0; i < pe->n; i++) {
+            const mp_loop *lp = &pe->loops[i];
+            if (lp->kind == MP_LOOP_TEMPORAL || !ranks_have(ed->space, lp->rank))
+                continue;
+            if (lp->kind == MP_LOOP_SPATIAL_ROWS)
+                rows_rank = lp->rank, rf = lp->factor;
+            else
+                cols_rank = lp->rank, cf = lp->factor;
+        }
+    }
+    mp_fold_tile t;
+    if (mp_fold_tile_of(ed, out, ed->space, ext, n, rows_rank, rf, cols_rank, cf, &t, e))
+        return -1;
+    uint64_t one = u->fold_tile_cycles(u, &t, e);
+    if (!one)
+        return -1;
+    *cyc = tiles * (double)one;
+    return 0;
+}
+
 int mp_cost_cascade(const mp_arch *a, const mp_cascade_map *cm, mp_cost *c, es_err *e)
 {
     return mp_cost_cascade_sized(a, cm, NULL, c, e);
@@ -843,9 +928,15 @@ static int cost_cascade(const mp_arch *a, const mp_cascade_map *cm, const mp_cos
             /* ops count real points; the array's time the padded tiles
              * (ragged last tiles, docs/mapper.md) */
             double pts = x.epts[i];
-            double cyc = ceil(mp_einsum_padded_points_sized(cm, g, ed, x.z->esize[i]) / parallel(u, g, ed) /
-                              mp_einsum_speedup(u, cm, cd, ed)) *
-                         oc->cycles;
+            double cyc;
+            if (u->fold_tile_cycles) { /* fold-timed array: per tile, as the lowering */
+                if (fold_cycles(u, cm, g, ed, &cd->tensors[x.ix->out[i]], x.z->esize[i], &cyc, e))
+                    return -1;
+            } else {
+                cyc = ceil(mp_einsum_padded_points_sized(cm, g, ed, x.z->esize[i]) / parallel(u, g, ed) /
+                           mp_einsum_speedup(u, cm, cd, ed)) *
+                      oc->cycles;
+            }
             ecyc[i] = cyc;
             ucyc[ui] += cyc;
             if (u->fill_cycles > fill)

@@ -9,7 +9,10 @@
  *                     the size of its iteration space times repeat, and
  *                     parallel the product of the group's PE-level spatial
  *                     factors over ranks of that space (capped by the unit's
- *                     rows / cols; 1D units use at most cols).
+ *                     rows / cols; 1D units use at most cols); on a
+ *                     fold-timed 2D array (timing: systolic) tiles x the
+ *                     unit's cycles of one tile as GEMM folds
+ *                     (mp_fold_tile_of, as the simulator).
  *   group compute   SEQUENTIAL: per tile step, the list schedule of the
  *                               einsums (unit free and producers done) with
  *                               per-step times total/steps, + max fill_cycles
@@ -147,6 +150,23 @@ double mp_tensor_elem_bytes(const mp_arch *a, const mp_cascade_map *cm, const mp
  * (a unit without support runs them dense). */
 double mp_einsum_speedup(const mp_unit *u, const mp_cascade_map *cm, const mp_cascade_desc *cd,
                          const mp_einsum_desc *ed);
+/* The tile op of Einsum ed on a fold-timed 2D array (array2d `timing:
+ * systolic`) as GEMM folds.  space[k] / ext[k] (k < n): the ranks of its
+ * space and their padded extents in one tile; rows_rank / cols_rank: the
+ * ranks of the PE-level rows and cols loops, with rf / cf the spatial
+ * factors the Einsum spans (NULL and 1 when it spans none).  The fold is
+ * output-stationary when the output has the rows rank (or rf = 1): rows x
+ * cols outputs, streaming the tile's reduction points, once per temporal
+ * output point; weight-stationary when the output lacks the rows rank (a
+ * reduction across the rows): rows x cols stationary weights, streaming
+ * the temporal output points, once per temporal reduction point.  The
+ * array's columns are output columns in both, so an Einsum whose cols rank
+ * is reduced is refused ("invalid mapping: ...", -1 + e).  The cost model
+ * and the simulator's lowering both build the tile here, then cost it with
+ * the unit's fold_tile_cycles (mapper/arch.h). */
+int mp_fold_tile_of(const mp_einsum_desc *ed, const mp_tensor_desc *out, const char *const *space,
+                    const int64_t *ext, int n, const char *rows_rank, int64_t rf, const char *cols_rank, int64_t cf,
+                    mp_fold_tile *t, es_err *e);
 /* The storage format Einsum `einsum` of cm runs with, for reports: the
  * weights' format (cm->weight_format) when it reads a weight tensor stored
  * in one, else the arch's number_format. */

@@ -137,9 +137,13 @@ int mp_mapping_for(const mp_arch *a, const char *name, const md_workload *w, mp_
     if (!prepare(a, path, w, m, skipped, &inner))
         return 0;
     mp_mapping_free(m);
-    /* Name the file unless the message already starts with it. */
+    /* Name the file unless the message already starts with it; a message
+     * located in it ("LINE:COL: ...", mapper/resolve.c) becomes FILE:LINE:COL. */
+    int line, col, at = 0;
     if (!strncmp(inner.msg, path, strlen(path)))
         *e = inner;
+    else if (sscanf(inner.msg, "%d:%d: %n", &line, &col, &at) == 2 && at > 0)
+        es_fail(e, "%s:%s", path, inner.msg);
     else
         es_fail(e, "%s: %s", path, inner.msg);
     return -1;

@@ -183,6 +183,7 @@ static int parse_level(const es_ynode *v, mp_level *l, es_err *e)
         if (name_into(lp->items[0], x->rank, sizeof x->rank, e) || factor_of(lp->items[1], &x->factor, e))
             return -1;
         x->kind = MP_LOOP_TEMPORAL;
+        x->line = lp->line, x->col = lp->col;
         if (lp->n == 3) {
             const es_ynode *k = lp->items[2];
             int found = -1;

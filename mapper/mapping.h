@@ -116,6 +116,7 @@ typedef struct mp_loop {
     char rank[MP_ENAME];
     int64_t factor; /* 0 = auto, MP_FACTOR_UNIT = the unit's rows/cols (both unresolved) */
     mp_loop_kind kind;
+    int line, col; /* where the template wrote it (0: not from a file) */
 } mp_loop;
 
 typedef struct mp_level {

@@ -1,4 +1,5 @@
 /* mapper/resolve.c: mapping templates -> concrete mappings (see resolve.h). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,20 @@ static int64_t size_of(const mp_cascade_map *cm, const char *r)
     return !strcmp(r, "rep") ? cm->repeat : mp_cmap_rank(cm, r);
 }
 
+/* A fault at a template loop: the message starts "LINE:COL: " when the
+ * loop came from a file (mp_mapping_for puts the file's name in front). */
+__attribute__((format(printf, 3, 4))) static int loop_fail(es_err *e, const mp_loop *lp, const char *fmt, ...)
+{
+    char msg[sizeof e->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (lp && lp->line > 0)
+        return es_fail(e, "%d:%d: %s", lp->line, lp->col, msg);
+    return es_fail(e, "%s", msg);
+}
+
 /* Fill single autos of a group; collect (outer, inner) auto pairs. */
 typedef struct pair {
     mp_loop *outer, *inner;
@@ -172,8 +187,9 @@ static int fill_simple(const mp_cascade_map *cm, mp_group *g, pair *pairs, int *
             snprintf(seen[ns++], MP_ENAME, "%s", r);
             int64_t size = size_of(cm, r);
             if (size < 0)
-                return es_fail(e, "mapping: cascade '%s' group '%s': loop over rank '%s', which the workload lacks",
-                               cm->label, g->name, r);
+                return loop_fail(e, &g->levels[l].loops[i],
+                                 "mapping: cascade '%s' group '%s': loop over rank '%s', which the workload lacks",
+                                 cm->label, g->name, r);
             mp_loop *autos[4];
             int na = 0;
             int64_t fixed = 1;
@@ -184,13 +200,13 @@ static int fill_simple(const mp_cascade_map *cm, mp_group *g, pair *pairs, int *
                         continue;
                     if (lp->factor == 0) {
                         if (na == 2)
-                            return es_fail(e, "mapping: cascade '%s' group '%s': rank %s has more than two auto factors",
-                                           cm->label, g->name, r);
+                            return loop_fail(e, lp, "mapping: cascade '%s' group '%s': rank %s has more than two auto factors",
+                                             cm->label, g->name, r);
                         autos[na++] = lp;
                     } else if (es_mul_i64(fixed, lp->factor, &fixed) || fixed > ES_MAX_SPEC_SIZE) {
-                        return es_fail(e, "mapping: cascade '%s' group '%s': factors of rank %s multiply to more "
-                                          "than %lld",
-                                       cm->label, g->name, r, (long long)ES_MAX_SPEC_SIZE);
+                        return loop_fail(e, lp, "mapping: cascade '%s' group '%s': factors of rank %s multiply to more "
+                                                "than %lld",
+                                         cm->label, g->name, r, (long long)ES_MAX_SPEC_SIZE);
                     }
                 }
             /* Ragged ranks (docs/mapper.md "Ragged tiles"): the auto factors
@@ -419,14 +435,14 @@ static int fill_unit_factors(const mp_arch *a, const mp_cascade_map *cm, mp_grou
             const char *side = lp->kind == MP_LOOP_SPATIAL_ROWS ? "rows" : "cols";
             if (lp->factor == MP_FACTOR_UNIT) {
                 if (!dim)
-                    return es_fail(e, "mapping: cascade '%s' group '%s': 'unit' factor of rank %s, but no Einsum "
-                                      "of the group over %s is bound to a unit",
-                                   cm->label, g->name, lp->rank, lp->rank);
+                    return loop_fail(e, lp, "mapping: cascade '%s' group '%s': 'unit' factor of rank %s, but no Einsum "
+                                            "of the group over %s is bound to a unit",
+                                     cm->label, g->name, lp->rank, lp->rank);
                 lp->factor = dim;
             } else if (check_fixed && dim && lp->factor > dim) {
-                return es_fail(e, "mapping: cascade '%s' group '%s': spatial factor %lld of rank %s exceeds the "
-                                  "%lld %s of arch '%s' (write 'unit' to take the arch's size)",
-                               cm->label, g->name, (long long)lp->factor, lp->rank, (long long)dim, side, a->name);
+                return loop_fail(e, lp, "mapping: cascade '%s' group '%s': spatial factor %lld of rank %s exceeds the "
+                                        "%lld %s of arch '%s' (write 'unit' to take the arch's size)",
+                                 cm->label, g->name, (long long)lp->factor, lp->rank, (long long)dim, side, a->name);
             }
         }
     return 0;

@@ -39,7 +39,7 @@ endef
 
 RTL_ARRAY_DEFS := -DARRAY_R=$(RTL_ARRAY_R) -DARRAY_C=$(RTL_ARRAY_C)
 RTL_ARRAY_G    := -GR=$(RTL_ARRAY_R) -GC=$(RTL_ARRAY_C)
-RTL_ARRAY_DEPS := $(RTL_ARRAY) sim/sc/array_tb.cpp sim/sc/port_bits.h $(LIBS_DOWNSTREAM_FIRST)
+RTL_ARRAY_DEPS := $(RTL_ARRAY) sim/sc/array_tb.cpp sim/sc/port_bits.h sim/sc/harness.h $(LIBS_DOWNSTREAM_FIRST)
 
 $(RTL_OUT)/array2d/harness: $(RTL_ARRAY_DEPS)
 	$(call rtl_build,array2d,sc,systolic_array,$(RTL_ARRAY),sim/sc/array_tb.cpp,$(RTL_ARRAY_G),$(RTL_ARRAY_DEFS))
@@ -57,14 +57,14 @@ rtl-lint:
 	done
 
 RTL_SOFTMAX := rtl/softmax_online.sv rtl/fp32_add.sv
-$(RTL_OUT)/softmax/harness: $(RTL_SOFTMAX) sim/sc/softmax_tb.cpp $(LIBS_DOWNSTREAM_FIRST)
+$(RTL_OUT)/softmax/harness: $(RTL_SOFTMAX) sim/sc/softmax_tb.cpp sim/sc/harness.h $(LIBS_DOWNSTREAM_FIRST)
 	$(call rtl_build,softmax,sc,softmax_online,$(RTL_SOFTMAX),sim/sc/softmax_tb.cpp,,)
 	cp $(RTL_OUT)/softmax/obj-sc/harness $@.tmp && mv $@.tmp $@
 
 rtl: $(RTL_OUT)/softmax/harness
 
 RTL_PIM := rtl/pim_mac.sv $(RTL_FP)
-$(RTL_OUT)/pim_mac/harness: $(RTL_PIM) sim/sc/pim_tb.cpp sim/sc/port_bits.h $(LIBS_DOWNSTREAM_FIRST)
+$(RTL_OUT)/pim_mac/harness: $(RTL_PIM) sim/sc/pim_tb.cpp sim/sc/port_bits.h sim/sc/harness.h $(LIBS_DOWNSTREAM_FIRST)
 	$(call rtl_build,pim_mac,sc,pim_mac,$(RTL_PIM),sim/sc/pim_tb.cpp,,)
 	cp $(RTL_OUT)/pim_mac/obj-sc/harness $@.tmp && mv $@.tmp $@
 
@@ -76,10 +76,10 @@ RTL_COV_FLAGS := --coverage-line --coverage-toggle
 $(RTL_OUT)/array2d/cov.dat: $(RTL_ARRAY_DEPS)
 	$(call rtl_build,array2d,sc,systolic_array,$(RTL_ARRAY),sim/sc/array_tb.cpp,$(RTL_ARRAY_G) $(RTL_COV_FLAGS),$(RTL_ARRAY_DEFS),-cov)
 	cd $(RTL_ROOT) && SC_COPYRIGHT_MESSAGE=DISABLE EINSIM_COVERAGE_FILE=$@.tmp $(RTL_OUT)/array2d/obj-sc-cov/harness sweep >/dev/null && mv $@.tmp $@
-$(RTL_OUT)/softmax/cov.dat: $(RTL_SOFTMAX) sim/sc/softmax_tb.cpp $(LIBS_DOWNSTREAM_FIRST)
+$(RTL_OUT)/softmax/cov.dat: $(RTL_SOFTMAX) sim/sc/softmax_tb.cpp sim/sc/harness.h $(LIBS_DOWNSTREAM_FIRST)
 	$(call rtl_build,softmax,sc,softmax_online,$(RTL_SOFTMAX),sim/sc/softmax_tb.cpp,$(RTL_COV_FLAGS),,-cov)
 	cd $(RTL_ROOT) && SC_COPYRIGHT_MESSAGE=DISABLE EINSIM_COVERAGE_FILE=$@.tmp $(RTL_OUT)/softmax/obj-sc-cov/harness sweep >/dev/null && mv $@.tmp $@
-$(RTL_OUT)/pim_mac/cov.dat: $(RTL_PIM) sim/sc/pim_tb.cpp sim/sc/port_bits.h $(LIBS_DOWNSTREAM_FIRST)
+$(RTL_OUT)/pim_mac/cov.dat: $(RTL_PIM) sim/sc/pim_tb.cpp sim/sc/port_bits.h sim/sc/harness.h $(LIBS_DOWNSTREAM_FIRST)
 	$(call rtl_build,pim_mac,sc,pim_mac,$(RTL_PIM),sim/sc/pim_tb.cpp,$(RTL_COV_FLAGS),,-cov)
 	cd $(RTL_ROOT) && SC_COPYRIGHT_MESSAGE=DISABLE EINSIM_COVERAGE_FILE=$@.tmp $(RTL_OUT)/pim_mac/obj-sc-cov/harness sweep >/dev/null && mv $@.tmp $@
 
@@ -116,10 +116,10 @@ rtl-area: $(foreach u,$(RTL_AREA_UNITS),$(RTL_OUT)/area/$(u).stat)
 $(RTL_OUT)/array2d/harness-cc: $(RTL_ARRAY_DEPS)
 	$(call rtl_build,array2d,cc,systolic_array,$(RTL_ARRAY),sim/sc/array_tb.cpp,$(RTL_ARRAY_G),$(RTL_ARRAY_DEFS))
 	cp $(RTL_OUT)/array2d/obj-cc/harness $@.tmp && mv $@.tmp $@
-$(RTL_OUT)/softmax/harness-cc: $(RTL_SOFTMAX) sim/sc/softmax_tb.cpp $(LIBS_DOWNSTREAM_FIRST)
+$(RTL_OUT)/softmax/harness-cc: $(RTL_SOFTMAX) sim/sc/softmax_tb.cpp sim/sc/harness.h $(LIBS_DOWNSTREAM_FIRST)
 	$(call rtl_build,softmax,cc,softmax_online,$(RTL_SOFTMAX),sim/sc/softmax_tb.cpp,,)
 	cp $(RTL_OUT)/softmax/obj-cc/harness $@.tmp && mv $@.tmp $@
-$(RTL_OUT)/pim_mac/harness-cc: $(RTL_PIM) sim/sc/pim_tb.cpp sim/sc/port_bits.h $(LIBS_DOWNSTREAM_FIRST)
+$(RTL_OUT)/pim_mac/harness-cc: $(RTL_PIM) sim/sc/pim_tb.cpp sim/sc/port_bits.h sim/sc/harness.h $(LIBS_DOWNSTREAM_FIRST)
 	$(call rtl_build,pim_mac,cc,pim_mac,$(RTL_PIM),sim/sc/pim_tb.cpp,,)
 	cp $(RTL_OUT)/pim_mac/obj-cc/harness $@.tmp && mv $@.tmp $@
 

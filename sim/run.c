@@ -35,7 +35,7 @@ int sim_run_mapping(const mp_arch *a, const mp_mapping *m, const sim_run_opts *o
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     sim_lowered *lw = es_xcalloc(1, sizeof *lw);
-    int rc = sim_lower(a, m, lw, e);
+    int rc = sim_lower(a, m, o->fold_source, o->fold_ctx, lw, e);
     sim_functional *fn = NULL;
     sp_stats st;
     memset(&st, 0, sizeof st);

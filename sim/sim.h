@@ -26,6 +26,11 @@ typedef struct sim_run_opts {
     uint64_t func_seed;
     double func_tol;   /* max relative error vs each cascade's golden reference */
     sim_trace *trace;  /* NULL: no trace */
+    /* fold-timed 2D arrays (array2d `timing: systolic`): every fold's cycles
+     * from this source instead of the C model (einsim run --rtl array2d: the
+     * Verilated RTL, sim/array/rtl_link.h); NULL: the C model */
+    sa_fold_source fold_source;
+    void *fold_ctx;
 } sim_run_opts;
 
 /* Load an architecture spec (mapper/arch.h) accepting the kinds of the

@@ -18,14 +18,25 @@
 
 const char *const sa_rtl_units[] = {"array2d", NULL};
 
+/* Answers kept by sa_rtl_cache_folds, one per distinct fold. */
+#define SA_RTL_CACHE 256
+
+typedef struct rtl_fold {
+    sa_dataflow df;
+    int64_t r, c, t;
+    uint64_t cycles;
+} rtl_fold;
+
 struct sa_rtl {
     pid_t pid;
     int to_fd, from_fd;
     char buf[4096];
     size_t len;
-    sa_dataflow df;
     uint64_t folds;
     int timeout_s;
+    int cache; /* sa_rtl_cache_folds */
+    int ncached;
+    rtl_fold cached[SA_RTL_CACHE];
 };
 
 void sa_rtl_harness_path(const char *unit, char *out, size_t n)
@@ -81,15 +92,18 @@ static int write_all(int fd, const char *s, es_err *e)
     return 0;
 }
 
-int sa_rtl_open(const char *unit, const sa_gemm *g, sa_rtl **out, es_err *e)
+int sa_rtl_is_unit(const char *unit)
 {
-    int known = 0;
     for (int i = 0; sa_rtl_units[i]; i++)
-        known |= !strcmp(unit, sa_rtl_units[i]);
-    if (!known)
+        if (!strcmp(unit, sa_rtl_units[i]))
+            return 1;
+    return 0;
+}
+
+int sa_rtl_start(const char *unit, int64_t *rows, int64_t *cols, sa_rtl **out, es_err *e)
+{
+    if (!sa_rtl_is_unit(unit))
         return es_fail(e, "--rtl: unknown unit '%s'; expected one of: array2d", unit);
-    if (g->df == SA_IS)
-        return es_fail(e, "--rtl array2d: the RTL array is output- or weight-stationary; expected --dataflow os or ws, got is");
     char path[1024];
     sa_rtl_harness_path(unit, path, sizeof path);
     if (access(path, X_OK) != 0)
@@ -118,7 +132,7 @@ int sa_rtl_open(const char *unit, const sa_gemm *g, sa_rtl **out, es_err *e)
     close(to[0]), close(from[1]);
     signal(SIGPIPE, SIG_IGN); /* a dead harness is an error from write(), not a signal */
     sa_rtl *h = es_xcalloc(1, sizeof *h);
-    h->pid = pid, h->to_fd = to[1], h->from_fd = from[0], h->df = g->df;
+    h->pid = pid, h->to_fd = to[1], h->from_fd = from[0];
     const char *ts = getenv("EINSIM_RTL_TIMEOUT_S");
     h->timeout_s = ts && atoi(ts) > 0 ? atoi(ts) : SA_RTL_TIMEOUT_S;
     char line[256], name[64];
@@ -131,26 +145,45 @@ int sa_rtl_open(const char *unit, const sa_gemm *g, sa_rtl **out, es_err *e)
         sa_rtl_close(h);
         return es_fail(e, "rtl: %s is not an einsim RTL harness for %s (it said '%.80s')", path, unit, line);
     }
-    if (R != g->R || C != g->C) {
-        sa_rtl_close(h);
-        return es_fail(e, "--rtl %s: the RTL was built for a %lldx%lld array; got --rows %lld --cols %lld", unit, R, C,
-                       (long long)g->R, (long long)g->C);
-    }
+    *rows = R, *cols = C;
     *out = h;
     return 0;
 }
 
-uint64_t sa_rtl_fold_cycles(void *ctx, int64_t r, int64_t c, int64_t t, es_err *e)
+int sa_rtl_open(const char *unit, const sa_gemm *g, sa_rtl **out, es_err *e)
+{
+    if (sa_rtl_is_unit(unit) && g->df == SA_IS)
+        return es_fail(e, "--rtl array2d: the RTL array is output- or weight-stationary; expected --dataflow os or ws, got is");
+    int64_t R, C;
+    if (sa_rtl_start(unit, &R, &C, out, e))
+        return -1;
+    if (R != g->R || C != g->C) {
+        sa_rtl_close(*out);
+        *out = NULL;
+        return es_fail(e, "--rtl %s: the RTL was built for a %lldx%lld array; got --rows %lld --cols %lld", unit,
+                       (long long)R, (long long)C, (long long)g->R, (long long)g->C);
+    }
+    return 0;
+}
+
+void sa_rtl_cache_folds(sa_rtl *h) { h->cache = 1; }
+
+uint64_t sa_rtl_fold_cycles(void *ctx, sa_dataflow df, int64_t r, int64_t c, int64_t t, es_err *e)
 {
     sa_rtl *h = ctx;
+    for (int i = 0; h->cache && i < h->ncached; i++)
+        if (h->cached[i].df == df && h->cached[i].r == r && h->cached[i].c == c && h->cached[i].t == t)
+            return h->cached[i].cycles;
     char line[1100];
-    snprintf(line, sizeof line, "fold %s %lld %lld %lld\n", sa_dataflow_name(h->df), (long long)r, (long long)c,
+    snprintf(line, sizeof line, "fold %s %lld %lld %lld\n", sa_dataflow_name(df), (long long)r, (long long)c,
              (long long)t);
     if (write_all(h->to_fd, line, e) < 0 || read_line(h, line, sizeof line, e) < 0)
         return 0;
     unsigned long long n = 0;
     if (sscanf(line, "cycles %llu", &n) == 1 && n > 0) {
         h->folds++;
+        if (h->cache && h->ncached < SA_RTL_CACHE)
+            h->cached[h->ncached++] = (rtl_fold){df, r, c, t, n};
         return n;
     }
     if (!strncmp(line, "error ", 6))

@@ -23,14 +23,23 @@ typedef struct sa_rtl sa_rtl;
 
 /* Names of the units that have an RTL harness (NULL-terminated). */
 extern const char *const sa_rtl_units[];
+/* Is `unit` one of them? */
+int sa_rtl_is_unit(const char *unit);
 /* Path of a unit's harness binary: $EINSIM_RTL_DIR/<unit>/harness, default
  * <source dir>/build/rtl/<unit>/harness. */
 void sa_rtl_harness_path(const char *unit, char *out, size_t n);
-/* Start the harness of `unit` for gemm g; checks the unit name, that the
- * harness was built for g's rows x cols and supports its dataflow. */
+/* Start the harness of `unit` (checks the name and the banner); *rows x
+ * *cols: the array size it was built for. */
+int sa_rtl_start(const char *unit, int64_t *rows, int64_t *cols, sa_rtl **out, es_err *e);
+/* sa_rtl_start for gemm g (einsim gemm --rtl): also checks that the harness
+ * was built for g's rows x cols and supports its dataflow. */
 int sa_rtl_open(const char *unit, const sa_gemm *g, sa_rtl **out, es_err *e);
+/* From now on each distinct fold (dataflow, r, c, t) runs on the RTL once
+ * and its answer is reused (einsim run --rtl: a fold of an idle array takes
+ * the same cycles whatever ran before it, as the sweep checks). */
+void sa_rtl_cache_folds(sa_rtl *h);
 /* sa_fold_source for sa_gemm.fold_source (ctx: the sa_rtl). */
-uint64_t sa_rtl_fold_cycles(void *ctx, int64_t r, int64_t c, int64_t t, es_err *e);
+uint64_t sa_rtl_fold_cycles(void *ctx, sa_dataflow df, int64_t r, int64_t c, int64_t t, es_err *e);
 /* Stop the harness and free; returns its number of folds run. */
 uint64_t sa_rtl_close(sa_rtl *h);
 

@@ -92,7 +92,7 @@ static uint64_t fold_dur(sa_run *s, int64_t r, int64_t c)
         return sa_fold_cycles(s->g, r, c);
     if (s->failed)
         return 0;
-    uint64_t d = s->g->fold_source(s->g->fold_ctx, r, c, s->t, &s->err);
+    uint64_t d = s->g->fold_source(s->g->fold_ctx, s->g->df, r, c, s->t, &s->err);
     if (d == 0)
         s->failed = 1;
     return d;

@@ -20,8 +20,8 @@ typedef enum { SA_TIMING_NATIVE, SA_TIMING_SCALESIM } sa_timing;
 
 /* Optional source of fold durations replacing the C timing model (einsim
  * gemm --rtl array2d asks the Verilated RTL, sim/array/rtl_link.h): cycles
- * of a fold of r rows x c cols streaming t; returns 0 and fills e on error. */
-typedef uint64_t (*sa_fold_source)(void *ctx, int64_t r, int64_t c, int64_t t, es_err *e);
+ * of a fold of r rows x c cols streaming t in dataflow df; returns 0 and fills e on error. */
+typedef uint64_t (*sa_fold_source)(void *ctx, sa_dataflow df, int64_t r, int64_t c, int64_t t, es_err *e);
 
 typedef struct sa_gemm {
     int64_t R, C;       /* array rows, cols */

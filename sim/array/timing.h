@@ -44,6 +44,8 @@
  * fill+drain (mp_unit.fill_cycles, FuseMax: 256) is added once per tile when
  * the schedule does not hide it behind another Einsum's tile (interleaving).
  * A reduction across a vector unit's lanes (no inter-PE network) costs
- * log2(lanes) extra cycles. */
+ * log2(lanes) extra cycles.  A 2D array with `timing: systolic` instead
+ * costs each tile op as the GEMM folds it runs, with the native constants
+ * above (docs/cycles.md "Fold-timed 2D arrays"). */
 
 #endif

@@ -11,6 +11,7 @@
 #include "models/models.h"
 #include "point.h"
 #include "runopts.h"
+#include "sim/array/rtl_link.h"
 #include "sim/pim/pim.h"
 #include "sim/sim.h"
 
@@ -18,7 +19,7 @@ static const char usage[] =
     "usage: einsim run --arch A --model M [--seq N | --seqs 512,77,1024 | --prompt P] [--batch B]\n"
     "                  [--phase prefill|decode [--gen G] [--splits S]] [--scope attention|layer|model] [--mapping F]\n"
     "                  [--functional [--heads H] [--seed S]] [--full] [--quant FMT] [--sparsity 2:4]\n"
-    "                  [--set KEY.PATH=VALUE ...] [--json F] [--csv F] [--trace F]\n"
+    "                  [--set KEY.PATH=VALUE ...] [--rtl array2d] [--json F] [--csv F] [--trace F]\n"
     "  Simulates the model's cascades on the architecture, cycle by cycle on the event\n"
     "  engine.  A and M are bundled names or paths.  --mapping F runs a mapping file\n"
     "  (einsim map -o F); default: the arch's bundled hand mapping.  --set changes one\n"
@@ -28,9 +29,9 @@ static const char usage[] =
     "  and compares each cascade's output with golden (small sizes; --heads overrides\n"
     "  the model's head count); with --quant int8 the linear layers' tiles run golden's\n"
     "  int8 kernel and must equal golden's int8 linear bit for bit; weight-only formats\n"
-    "  (fp16, bf16, rtn*, q8_0, q4_0, q4_k, mxfp4) compute in fp32 on golden's dequantized\n"
-    "  weights; --sparsity 2:4 tiles run golden's 2:4 SpMM; llm.int8, fp8, gptq and\n"
-    "  --quant with --sparsity are refused there.\n"
+    "  (fp16, bf16, rtn*, mxfp4) compute in fp32 on golden's dequantized weights;\n"
+    "  --sparsity 2:4 tiles run golden's 2:4 SpMM; llm.int8, fp8, gptq, q8_0, q4_0,\n"
+    "  q4_k and --quant with --sparsity are refused there.\n"
     "  --json - writes JSON to stdout, the summary to stderr.\n"
     "  --trace F: Chrome/Perfetto trace-event JSON of unit activity (first 200000 ops).\n"
     "  Lengths need not divide the tiles (the last tile is partial).  --seqs: one\n"
@@ -48,13 +49,60 @@ static const char usage[] =
     "  mapping has a template for them (tpu: yes; the FuseMax archs: skipped).\n"
     "  PIM archs (pimgpt, pimgpt-hbm): --phase decode --prompt P --gen G, batch 1,\n"
     "  the whole model; --mapping F takes a PIM mapping (einsim map -o F); --check\n"
-    "  records the command stream and replays it through the DRAM timing checker.\n";
+    "  records the command stream and replays it through the DRAM timing checker.\n"
+    "  --rtl array2d: the folds of the arch's fold-timed 2D array (timing: systolic,\n"
+    "  e.g. --arch rtl-array) take their cycles from the Verilated RTL array (make rtl),\n"
+    "  which also checks every fold's values against golden; the report is the all-C\n"
+    "  one (docs/rtl.md).\n";
+
+/* --rtl UNIT: start the unit's harness for the arch's fold-timed arrays
+ * (each must be the size the harness was built for); exits 2 on bad input. */
+static sa_rtl *open_rtl(const char *unit, const cli_point *p, int functional)
+{
+    es_err e;
+    if (!sa_rtl_is_unit(unit))
+        es_fatal(ES_EXIT_BADINPUT, "run: --rtl: unknown unit '%s'; expected one of: array2d", unit);
+    if (functional)
+        es_fatal(ES_EXIT_BADINPUT, "run: --rtl takes fold timing from the RTL; it does not combine with --functional "
+                                   "(run them separately)");
+    if (pim_arch_is(p->arch))
+        es_fatal(ES_EXIT_BADINPUT, "run: --rtl %s: arch %s is a PIM system; it has no fold-timed 2D array", unit,
+                 p->arch);
+    mp_arch *a = sim_arch_load_set(p->arch, p->sets, p->n_sets, &e);
+    if (!a)
+        es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
+    int nfold = 0;
+    for (int i = 0; i < a->n_units; i++)
+        nfold += a->units[i].fold_tile_cycles != NULL;
+    if (!nfold)
+        es_fatal(ES_EXIT_BADINPUT,
+                 "run: --rtl %s: arch %s has no array2d unit with fold timing (timing: systolic), so no fold to "
+                 "hand to the RTL; e.g. --arch rtl-array",
+                 unit, a->name);
+    int64_t R, C;
+    sa_rtl *h = NULL;
+    if (sa_rtl_start(unit, &R, &C, &h, &e))
+        es_fatal(ES_EXIT_BADINPUT, "run: %s", e.msg);
+    for (int i = 0; i < a->n_units; i++) {
+        const mp_unit *u = &a->units[i];
+        if (u->fold_tile_cycles && (u->rows != R || u->cols != C)) {
+            sa_rtl_close(h);
+            es_fatal(ES_EXIT_BADINPUT,
+                     "run: --rtl %s: the RTL was built for a %lldx%lld array; arch %s's unit %s is %dx%d (rebuild it: "
+                     "make rtl RTL_ARRAY_R=%d RTL_ARRAY_C=%d)",
+                     unit, (long long)R, (long long)C, a->name, u->name, u->rows, u->cols, u->rows, u->cols);
+        }
+    }
+    mp_arch_free(a);
+    sa_rtl_cache_folds(h);
+    return h;
+}
 
 int cmd_run(int argc, char **argv)
 {
     cli_opt o[] = {{"arch", 1, 0},  {"model", 1, 0}, {"mapping", 1, 0},    {"json", 1, 0}, {"csv", 1, 0},
                    {"trace", 1, 0}, {"full", 0, 0},  {"functional", 0, 0}, {"heads", 1, 0}, {"seed", 1, 0},
-                   {"set", 1, 0},   {"check", 0, 0}, CLI_RUN_OPTS,    {NULL, 0, 0}};
+                   {"set", 1, 0},   {"check", 0, 0}, {"rtl", 1, 0},        CLI_RUN_OPTS,   {NULL, 0, 0}};
     cli_parse(argc, argv, 1, o, NULL, 0, "run", usage);
     cli_point p = {0};
     p.n_sets = cli_get_all(argc, argv, 1, o, "set", p.sets, SIM_REP_SETS);
@@ -88,6 +136,12 @@ int cmd_run(int argc, char **argv)
     ro.fast_forward = !cli_flag(o, "full");
     ro.functional = cli_flag(o, "functional");
     ro.func_seed = (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX);
+    sa_rtl *rtl = NULL;
+    if (cli_get(o, "rtl")) {
+        rtl = open_rtl(cli_get(o, "rtl"), &p, ro.functional);
+        ro.fold_source = sa_rtl_fold_cycles;
+        ro.fold_ctx = rtl;
+    }
     sim_trace tr = {0};
     if (cli_get(o, "trace")) {
         sim_trace_init(&tr, SIM_TRACE_DEFAULT_CAP);
@@ -96,6 +150,12 @@ int cmd_run(int argc, char **argv)
     sim_report *r = es_xcalloc(1, sizeof *r);
     es_err e;
     int rc = cli_point_run(&p, &ro, r, &e);
+    if (rtl) { /* on stderr: the report stays the all-C run's */
+        unsigned long long folds = (unsigned long long)sa_rtl_close(rtl);
+        if (!rc)
+            fprintf(stderr, "rtl: %llu distinct folds ran on the Verilated %s, values checked against golden\n", folds,
+                    cli_get(o, "rtl"));
+    }
     if (rc && !r->functional)
         es_fatal(ES_EXIT_BADINPUT, "%s", e.msg);
     const char *json = cli_get(o, "json");

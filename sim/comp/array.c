@@ -3,12 +3,14 @@
  * (docs/cycles.md, sim/array/timing.h); the unit keeps no other state.  The
  * three kinds differ only in the analytical class the mapper costs them as
  * (mapper/arch.h): the spec keys rows/cols/fill_cycles/spatial_reduce/ops are
- * common to every unit. */
+ * common to every unit.  array2d's own keys: `sparse` and `timing` (fold
+ * timing: the unit's fold_tile_cycles, which the cost model calls too). */
 #include "sim/comp/comp.h"
 
 #include <string.h>
 
 #include "golden/base/yaml.h"
+#include "sim/array/systolic.h"
 
 static uint64_t array_service(sim_comp *c, const sp_op *op, uint64_t now)
 {
@@ -18,6 +20,77 @@ static uint64_t array_service(sim_comp *c, const sp_op *op, uint64_t now)
 
 const sim_comp_ops sim_array_ops = {.kind = "array", .service = array_service};
 
+/* One GEMM of a fold-timed tile op (mp_fold_tile) on u, native timing:
+ * OS rows <- M, cols <- N, streams K; WS rows <- K, cols <- N, streams M
+ * (sim/array/systolic.h). */
+static sa_gemm fold_gemm(const mp_unit *u, const mp_fold_tile *t)
+{
+    sa_gemm g = {.R = u->rows, .C = u->cols, .N = t->cols, .timing = SA_TIMING_NATIVE, .fast_forward = 1};
+    if (t->ws)
+        g.df = SA_WS, g.K = t->rows, g.M = t->t;
+    else
+        g.df = SA_OS, g.M = t->rows, g.K = t->t;
+    return g;
+}
+
+/* The C model of a fold-timed tile op (mp_unit.fold_tile_cycles): n GEMMs
+ * back to back, each the native closed form (equal to sa_simulate). */
+static uint64_t fold_tile_native(const mp_unit *u, const mp_fold_tile *t, es_err *e)
+{
+    if (t->rows < 1 || t->cols < 1 || t->t < 1 || t->n < 1) {
+        es_fail(e, "internal: empty fold tile %lldx%lld streaming %lld on unit %s", (long long)t->rows,
+                (long long)t->cols, (long long)t->t, u->name);
+        return 0;
+    }
+    sa_gemm g = fold_gemm(u, t);
+    return (uint64_t)t->n * sa_closed_form_cycles(&g);
+}
+
+uint64_t sim_fold_tile_cycles(const mp_unit *u, const mp_fold_tile *t, sa_fold_source src, void *ctx, es_err *e)
+{
+    if (!src)
+        return u->fold_tile_cycles(u, t, e);
+    if (t->rows < 1 || t->cols < 1 || t->t < 1 || t->n < 1)
+        return fold_tile_native(u, t, e);
+    sa_gemm g = fold_gemm(u, t);
+    g.fold_source = src, g.fold_ctx = ctx;
+    sa_result r;
+    if (sa_simulate(&g, &r, NULL, NULL, e))
+        return 0;
+    return (uint64_t)t->n * r.cycles;
+}
+
+/* `timing: tile | systolic` (default tile).  systolic: a tile op is costed
+ * as the GEMM folds it runs, with the native fold conventions
+ * (sim/array/timing.h, equal to the RTL array); the unit then runs only
+ * MACs, one per PE per cycle, and its fill/drain is in every fold (so no
+ * fill_cycles) and it has no sparse mode: what the RTL array does. */
+static int array2d_timing(const es_ynode *v, mp_unit *u, es_err *e)
+{
+    const char *tm = NULL;
+    if (es_y_str(v, "timing", 0, &tm, e))
+        return -1;
+    if (!tm || !strcmp(tm, "tile"))
+        return 0;
+    if (strcmp(tm, "systolic"))
+        return es_y_fail(es_y_get(v, "timing"), e, "unknown timing '%s'; expected tile or systolic", tm);
+    if (u->fill_cycles)
+        return es_y_fail(es_y_get(v, "fill_cycles"), e,
+                         "a unit with timing: systolic pays its fill and drain in every fold; expected fill_cycles: 0 "
+                         "or none");
+    if (es_y_get(v, "sparse"))
+        return es_y_fail(es_y_get(v, "sparse"), e, "a unit with timing: systolic has no sparse mode");
+    const es_ynode *ops = es_y_get(v, "ops");
+    for (int i = 0; i < u->n_ops; i++)
+        if (u->ops[i].op != MP_OP_MAC || u->ops[i].cycles != 1)
+            return es_y_fail(ops && (size_t)i < ops->n ? ops->keylocs[i] : v, e,
+                             "a unit with timing: systolic runs only mac with cycles: 1 (one MAC per PE per cycle); "
+                             "got %s with cycles: %d",
+                             mp_op_name(u->ops[i].op), u->ops[i].cycles);
+    u->fold_tile_cycles = fold_tile_native;
+    return 0;
+}
+
 /* `sparse: {"2:4": F}`: the array runs Einsums whose weights are 2:4
  * structured-sparse F times faster (sparse tensor cores: F = 2, half the
  * multiplies skipped).  F in [1, 2]: 2:4 keeps half the values, so skipping
@@ -25,6 +98,8 @@ const sim_comp_ops sim_array_ops = {.kind = "array", .service = array_service};
 static int array2d_parse(const es_ynode *v, const mp_arch *a, void *rec, es_err *e)
 {
     (void)a;
+    if (array2d_timing(v, rec, e))
+        return -1;
     const es_ynode *sp = es_y_get(v, "sparse");
     if (!sp)
         return 0;
@@ -43,7 +118,7 @@ static int array2d_parse(const es_ynode *v, const mp_arch *a, void *rec, es_err 
     return 0;
 }
 
-static const char *const array2d_keys[] = {"sparse", NULL};
+static const char *const array2d_keys[] = {"sparse", "timing", NULL};
 const mp_kind sim_array2d_kind = {
     .name = "array2d", .cls = MP_UNIT_ARRAY2D, .keys = array2d_keys, .parse = array2d_parse, .impl = &sim_array_ops};
 const mp_kind sim_array1d_kind = {.name = "array1d", .cls = MP_UNIT_ARRAY1D, .impl = &sim_array_ops};

@@ -23,6 +23,7 @@
 
 #include "golden/base/err.h"
 #include "mapper/arch.h"
+#include "sim/array/systolic.h"
 #include "sim/prog/prog.h"
 
 typedef struct sim_comp sim_comp;
@@ -76,6 +77,12 @@ extern const mp_arch_kinds sim_arch_kinds;
 int sim_comp_bind(sim_comp *c, const char *name, const mp_kind *def, const mp_arch *a, const void *rec, es_err *e);
 /* Frees what bind allocated (ops->release); c may be unbound. */
 void sim_comp_release(sim_comp *c);
+
+/* Busy cycles of one tile op on a fold-timed 2D array (array2d `timing:
+ * systolic`): with src NULL the unit's C model (u->fold_tile_cycles, the
+ * native closed form), else every fold simulated with its cycles from src
+ * (einsim run --rtl array2d: the Verilated RTL).  0 + e on error. */
+uint64_t sim_fold_tile_cycles(const mp_unit *u, const mp_fold_tile *t, sa_fold_source src, void *ctx, es_err *e);
 
 /* Cycles to move `bytes` at bytes_per_cycle (ceil, at least 1 for bytes>0). */
 uint64_t sim_xfer_cycles(double bytes, double bytes_per_cycle);

@@ -172,12 +172,13 @@ static int quant_setup(fn_cascade *k, es_err *e)
     es_err pe;
     if (gd_qformat_parse(fmt, &k->qf, &pe))
         return es_fail(e, "functional mode: %s", pe.msg);
-    int wonly = k->qf.family == GD_QF_FLOAT || k->qf.family == GD_QF_RTN || k->qf.family == GD_QF_Q8_0 ||
-                k->qf.family == GD_QF_Q4_0 || k->qf.family == GD_QF_Q4_K || k->qf.family == GD_QF_MXFP4;
+    /* the formats golden's model runs as fp32 on dequantized weights (the
+     * ggml ones it runs as block dots on quantized activations) */
+    int wonly = k->qf.family == GD_QF_FLOAT || k->qf.family == GD_QF_RTN || k->qf.family == GD_QF_MXFP4;
     if (k->qf.family != GD_QF_INT8 && !wonly)
         return es_fail(e, "functional mode: --quant %s is not computed functionally (supported: int8, bit-exact "
-                          "against golden's int8 linear; weight-only fp16, bf16, rtnB-gG, q8_0, q4_0, q4_k, mxfp4 "
-                          "through golden's dequantized weights)", fmt);
+                          "against golden's int8 linear; weight-only fp16, bf16, rtnB-gG, mxfp4 through golden's "
+                          "dequantized weights)", fmt);
     if (linear_layout(k, e))
         return -1;
     if (k->K >= (1 << 17) || k->N > INT32_MAX / k->K || k->T > INT32_MAX / k->K)

@@ -15,7 +15,7 @@
  * quantizes) and weights (absmax per output), partials along k add in
  * int32, and an output is dequantized (gd_i8_dequant) once its k range is
  * complete and compared bit for bit with golden's gd_int8_linear of the
- * same inputs.  Weight-only formats (fp16, bf16, RTN, ggml blocks, MXFP4)
+ * same inputs.  Weight-only formats (fp16, bf16, RTN, MXFP4)
  * replace W by golden's quantize-dequantize of it (per output row, along k)
  * and compute in fp32 like every other cascade.  With --sparsity 2:4, W is
  * pruned 2:4 along k (gd_prune_24) and each GEMM tile compresses its slice

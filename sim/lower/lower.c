@@ -384,6 +384,14 @@ static int runs_before(const gctx *x, const sched_ops *s, const eop *j, const eo
 }
 
 /* ---- one Einsum's tile op ---------------------------------------------------- */
+/* Extent of rank r in one tile, padded to the spatial factor rf (cf) when r
+ * is the rows (cols) rank: a ragged tile costs the array a whole tile. */
+static int64_t padded_ext(const mp_bound_group *b, int r, int64_t rf, int64_t cf)
+{
+    int64_t sf = (rf > 1 && r == b->rows_rank) ? rf : (cf > 1 && r == b->cols_rank) ? cf : 1;
+    return (b->ranks[r].ext + sf - 1) / sf * sf;
+}
+
 /* Points of one tile of Einsum be (extents padded to the spatial factors rf
  * on the rows rank and cf on the cols rank: a ragged tile costs the array a
  * whole tile), and the ratio of real points to padded ones over the whole
@@ -392,12 +400,8 @@ static double tile_points(const gctx *x, const mp_bound_einsum *be, int64_t rf, 
 {
     const mp_bound_group *b = x->b;
     double tiles = 1, pts = 1;
-    for (int k = 0; k < be->n_space; k++) {
-        int r = be->space_rank[k];
-        double ext = (double)b->ranks[r].ext;
-        int64_t sf = (rf > 1 && r == b->rows_rank) ? rf : (cf > 1 && r == b->cols_rank) ? cf : 1;
-        pts *= ceil(ext / (double)sf) * (double)sf;
-    }
+    for (int k = 0; k < be->n_space; k++)
+        pts *= (double)padded_ext(b, be->space_rank[k], rf, cf);
     for (int l = 0; l < x->nl; l++)
         if (b->l[l].rep || (be->space >> l & 1))
             tiles *= (double)b->l[l].f;
@@ -430,6 +434,28 @@ static uint64_t tile_cycles(const mp_unit *u, const mp_op_cost *oc, const mp_bou
             cyc += (uint64_t)ceil(log2((double)sp));
     }
     return cyc;
+}
+
+/* Busy cycles of one tile of Einsum be on a fold-timed 2D array (timing:
+ * systolic): the tile as GEMM folds (mp_fold_tile_of, the cost model's
+ * rule), each fold from the C model or the run's fold source (--rtl). */
+static int fold_tile_op(gctx *x, const mp_bound_einsum *be, int64_t rf, int64_t cf, uint64_t *cycles)
+{
+    const mp_bound_group *b = x->b;
+    const char *names[MP_CAT_RANKS];
+    int64_t ext[MP_CAT_RANKS];
+    int n = 0;
+    for (int k = 0; k < be->n_space && n < MP_CAT_RANKS; k++, n++) {
+        names[n] = b->ranks[be->space_rank[k]].name;
+        ext[n] = padded_ext(b, be->space_rank[k], rf, cf);
+    }
+    mp_fold_tile t;
+    const mp_tensor_desc *out = &x->cd->tensors[b->ix->out[be->cat]];
+    if (mp_fold_tile_of(be->d, out, names, ext, n, be->rows_in ? b->rows->rank : NULL, rf,
+                        be->cols_in ? b->cols->rank : NULL, cf, &t, x->e))
+        return -1;
+    *cycles = sim_fold_tile_cycles(be->u, &t, x->lw->fold_src, x->lw->fold_ctx, x->e);
+    return *cycles ? 0 : -1;
 }
 
 /* Energy actions of one tile (compute, register file, global buffer) and
@@ -509,7 +535,12 @@ static int einsum_tile_op(gctx *x, int order)
     op->einsum = report_einsum(x->lw, x, be->d->name, comp);
     x->lw->prog.einsum_pe_cycles[op->einsum] = be->oc->cycles;
     double speed = mp_einsum_speedup(be->u, x->c, x->cd, be->d);
-    op->cycles = tile_cycles(be->u, be->oc, btensor(x, out_t(x, v)), pts, rf, cf, speed);
+    if (be->u->fold_tile_cycles) {
+        if (fold_tile_op(x, be, rf, cf, &op->cycles))
+            return -1;
+    } else {
+        op->cycles = tile_cycles(be->u, be->oc, btensor(x, out_t(x, v)), pts, rf, cf, speed);
+    }
     snprintf(x->lw->einsum_sparsity[op->einsum], sizeof x->lw->einsum_sparsity[0], "%s", speed > 1 ? "2:4" : "dense");
     op->ops = pts * real_ratio;
     op->last_mask = last_mask_of(x, be);
@@ -844,9 +875,10 @@ static int lower_group(gctx *x)
     return 0;
 }
 
-int sim_lower(const mp_arch *a, const mp_mapping *m, sim_lowered *lw, es_err *e)
+int sim_lower(const mp_arch *a, const mp_mapping *m, sa_fold_source src, void *src_ctx, sim_lowered *lw, es_err *e)
 {
     memset(lw, 0, sizeof *lw);
+    lw->fold_src = src, lw->fold_ctx = src_ctx;
     sp_prog *p = &lw->prog;
     /* the memory component first, so its index is stable */
     lw->mem_comp = p->ncomps;

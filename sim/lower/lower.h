@@ -37,6 +37,8 @@ typedef struct sim_lowered {
      * weight tensor stored in one, else the arch's number_format */
     char einsum_format[SP_MAX_EINSUMS][32];
     char einsum_sparsity[SP_MAX_EINSUMS][8]; /* "2:4" when it ran on sparse MACs, else "dense" */
+    sa_fold_source fold_src; /* folds of fold-timed arrays (sim_lower's src), NULL: the C model */
+    void *fold_ctx;
 } sim_lowered;
 
 /* lw is caller-allocated; its program's groups are heap-allocated, one per
@@ -45,7 +47,10 @@ typedef struct sim_lowered {
  * and dependencies of one group, components = arch units + memory, energy
  * actions, distinct reported Einsum names); hitting one is an error naming
  * it. */
-int sim_lower(const mp_arch *a, const mp_mapping *m, sim_lowered *lw, es_err *e);
+/* src (NULL: the C model): where the folds of a fold-timed 2D array's tile
+ * ops (array2d `timing: systolic`) take their cycles from, with src_ctx
+ * (einsim run --rtl array2d: sim/array/rtl_link.h). */
+int sim_lower(const mp_arch *a, const mp_mapping *m, sa_fold_source src, void *src_ctx, sim_lowered *lw, es_err *e);
 void sim_lower_free(sim_lowered *lw);
 
 #endif

@@ -24,6 +24,7 @@
 
 #include "Vsystolic_array.h"
 #include "port_bits.h"
+#include "harness.h"
 #include "verilated.h"
 
 extern "C" {
@@ -36,12 +37,6 @@ extern "C" {
 #error "build with -DARRAY_R=.. -DARRAY_C=.. (the Verilator -GR/-GC of the model)"
 #endif
 static const int R = ARRAY_R, C = ARRAY_C;
-
-#if VM_SC
-#define PORT_T(p) typename std::remove_reference<decltype(p)>::type::data_type
-#else
-#define PORT_T(p) typename std::remove_reference<decltype(p)>::type
-#endif
 
 // One Verilated array, stepped one clock cycle at a time.
 struct Dut {
@@ -393,19 +388,19 @@ static int bench(Dut &d, bool ws, int M, int N, int K)
     Gemm g{M, N, K, ws, true, {}, {}, {}, {}, {}};
     fill_random(g, 7);
     uint64_t cyc = 0;
-    auto t0 = std::chrono::steady_clock::now();
+    auto t0 = harness_now();
     int bad = run_gemm(d, g, &cyc);
-    double rtl_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double rtl_s = harness_seconds_since(t0);
     // The C model on the same fold stream, repeated to a measurable time.
     std::vector<CFold> folds;
     int reps = 0;
-    auto t1 = std::chrono::steady_clock::now();
+    auto t1 = harness_now();
     double c_s = 0;
     do {
         folds.clear();
         c_model(g, folds);
         reps++;
-        c_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+        c_s = harness_seconds_since(t1);
     } while (c_s < 0.2);
     printf("array2d %dx%d %s %s M=%d N=%d K=%d: %" PRIu64 " cycles; RTL %.3f s = %.3g cycles/s; "
            "C model %.3g cycles/s (%.3g x)%s\n",
@@ -455,10 +450,7 @@ int main(int argc, char **argv)
     } else {
         rc = usage();
     }
-#if VM_COVERAGE
-    Verilated::threadContextp()->coveragep()->write(getenv("EINSIM_COVERAGE_FILE") ? getenv("EINSIM_COVERAGE_FILE")
-                                                                                     : "coverage.dat");
-#endif
+    harness_write_coverage();
     d.finish();
     return rc;
 }

@@ -23,18 +23,13 @@
 
 #include "Vpim_mac.h"
 #include "port_bits.h"
+#include "harness.h"
 #include "verilated.h"
 
 extern "C" {
 #include "golden/kernels.h"
 #include "golden/numfmt.h"
 }
-
-#if VM_SC
-#define PORT_T(p) typename std::remove_reference<decltype(p)>::type::data_type
-#else
-#define PORT_T(p) typename std::remove_reference<decltype(p)>::type
-#endif
 
 struct Dut {
     bool rst = false, vld = false, first = false, last = false;
@@ -244,19 +239,17 @@ int main(int argc, char **argv)
         int n = atoi(argv[2]), count = atoi(argv[3]);
         auto dots = make_dots(2, count, n);
         uint64_t e0 = d.edges;
-        auto t0 = std::chrono::steady_clock::now();
+        auto t0 = harness_now();
         rc = run_dots(d, dots, true);
-        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        printf("pim_mac %s: %d dots x %d columns: %" PRIu64 " cycles, %.3f s = %.3g cycles/s (incl. golden checks)\n",
-               VM_SC ? "--sc" : "--cc", count, n, d.edges - e0, s, (double)(d.edges - e0) / s);
+        double s = harness_seconds_since(t0);
+        char what[64];
+        snprintf(what, sizeof what, "%d dots x %d columns", count, n);
+        harness_bench_line("pim_mac", what, d.edges - e0, s);
     } else {
         fprintf(stderr, "usage: harness sweep | bench N DOTS\n");
         rc = 2;
     }
-#if VM_COVERAGE
-    Verilated::threadContextp()->coveragep()->write(getenv("EINSIM_COVERAGE_FILE") ? getenv("EINSIM_COVERAGE_FILE")
-                                                                                     : "coverage.dat");
-#endif
+    harness_write_coverage();
     d.m.final();
     return rc;
 }

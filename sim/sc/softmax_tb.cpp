@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "Vsoftmax_online.h"
+#include "harness.h"
 #include "verilated.h"
 
 extern "C" {
@@ -209,19 +210,17 @@ int main(int argc, char **argv)
         int n = atoi(argv[2]), count = atoi(argv[3]);
         auto rows = make_rows(2, count, n);
         uint64_t e0 = d.edges;
-        auto t0 = std::chrono::steady_clock::now();
+        auto t0 = harness_now();
         rc = run_rows(d, rows, true, nullptr);
-        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        printf("softmax %s: %d rows x %d: %" PRIu64 " cycles, %.3f s = %.3g cycles/s (incl. golden checks)\n",
-               VM_SC ? "--sc" : "--cc", count, n, d.edges - e0, s, (double)(d.edges - e0) / s);
+        double s = harness_seconds_since(t0);
+        char what[64];
+        snprintf(what, sizeof what, "%d rows x %d", count, n);
+        harness_bench_line("softmax", what, d.edges - e0, s);
     } else {
         fprintf(stderr, "usage: harness sweep | bench N ROWS\n");
         rc = 2;
     }
-#if VM_COVERAGE
-    Verilated::threadContextp()->coveragep()->write(getenv("EINSIM_COVERAGE_FILE") ? getenv("EINSIM_COVERAGE_FILE")
-                                                                                     : "coverage.dat");
-#endif
+    harness_write_coverage();
     d.m.final();
     return rc;
 }

@@ -330,6 +330,10 @@ assert '[p, unit, cols]' in mp, 'fusemax.yaml no longer has the [p, unit, cols] 
 w('r13/p-factor-max.yaml', mp.replace('[p, unit, cols]', '[p, 9223372036854775807, cols]', 1))
 w('r13/p-factor-2e40.yaml', mp.replace('[p, unit, cols]', '[p, 1099511627776, cols]', 1))
 w('r13/p-nostore.yaml', mp.replace('gb', 'nosuchbuffer'))
+# faults found while resolving a template name the loop's line and column
+assert '[m0, auto, rows]' in mp
+w('r13/p-rank-lacking.yaml', mp.replace('[m0, auto, rows]', '[zz, auto, rows]', 1))
+w('r13/p-three-autos.yaml', mp.replace('[m0, auto, rows]', '[m0, auto, rows], [m0, auto], [m0, auto]', 1))
 arch = open(os.path.join(root, 'sim/arch/fusemax.yaml')).read()
 w('r13/a-entries-huge.yaml', arch.replace('entries: 12 ', 'entries: 4611686018427387904 ', 1))
 w('r13/a-cap-huge.yaml', arch.replace('capacity_bytes: 16777216', 'capacity_bytes: 9223372036854775807', 1))
@@ -381,6 +385,8 @@ hostile r13_mapping_factor_max "p-factor-max.yaml:[0-9]+:[0-9]+: key '.*loops.*'
 hostile r13_mapping_factor_2e40 "p-factor-2e40.yaml|invalid mapping" $R --seq 1024 --mapping "$R13/p-factor-2e40.yaml"
 hostile r13_mapping_no_store "p-nostore.yaml:[0-9]+:[0-9]+: key 'cascades\[0\]': .*unknown storage level 'nosuchbuffer'" $R --seq 1024 --mapping "$R13/p-nostore.yaml"
 hostile r13_map_mapping_no_store "p-nostore.yaml:[0-9]+:[0-9]+: key 'cascades\[0\]': .*unknown storage level 'nosuchbuffer'" "$E" map --arch fusemax --model bert-base --seq 1024 --mapping "$R13/p-nostore.yaml"
+hostile r13_mapping_rank_lacking "p-rank-lacking.yaml:30:[0-9]+: mapping: cascade 'attention' group 'rnv': loop over rank 'zz', which the workload lacks" $R --seq 1024 --mapping "$R13/p-rank-lacking.yaml"
+hostile r13_mapping_three_autos "p-three-autos.yaml:30:[0-9]+: mapping: cascade 'attention' group 'rnv': rank m0 has more than two auto factors" $R --seq 1024 --mapping "$R13/p-three-autos.yaml"
 hostile r13_mapping_other_arch "tpu.yaml:[0-9]+:[0-9]+: key 'arch': mapping is for arch 'tpu', not 'fusemax'" $R --seq 1024 --mapping tpu
 hostile r13_arch_entries_huge "a-entries-huge.yaml:[0-9]+:[0-9]+: key 'storage.rf2d.entries': expected an integer in 1..1099511627776" "$E" run --arch "$R13/a-entries-huge.yaml" --model bert-base
 hostile r13_arch_capacity_huge "a-cap-huge.yaml:[0-9]+:[0-9]+: key 'storage.gb.capacity_bytes'" "$E" run --arch "$R13/a-cap-huge.yaml" --model bert-base

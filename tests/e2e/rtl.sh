@@ -59,6 +59,36 @@ EINSIM_RTL_DIR=$TMPD/hang EINSIM_RTL_TIMEOUT_S=1 expect_err "rtl stuck harness t
 EINSIM_RTL_DIR=$TMPD/liar expect_err "rtl not a harness" 2 "is not an einsim RTL harness" \
     timeout 20 $EINSIM $G --dataflow os --rtl array2d
 
+# 3b. mixed run of a whole model: einsim run --rtl array2d on the fold-timed
+#     4x6 MXU of rtl-array equals the all-C run (JSON and text reports)
+for args in "--model gpt2-small --scope layer --seq 50" "--model bert-base --seq 37 --full" \
+            "--model gpt2-small --phase decode --seq 30 --gen 2 --scope layer"; do
+    EINSIM_REPRODUCIBLE=1 "$EINSIM" run --arch rtl-array $args --json "$TMPD/c.json" >"$TMPD/c.txt" 2>&1
+    if EINSIM_REPRODUCIBLE=1 "$EINSIM" run --arch rtl-array $args --rtl array2d --json "$TMPD/rtl.json" \
+           >"$TMPD/rtl.txt" 2>"$TMPD/err" && cmp -s "$TMPD/c.json" "$TMPD/rtl.json" && cmp -s "$TMPD/c.txt" "$TMPD/rtl.txt" &&
+           grep -q "^rtl: [1-9][0-9]* distinct folds ran on the Verilated array2d" "$TMPD/err"; then
+        pass "rtl mixed run $args: report equals the all-C run ($(sed -n 's/^rtl: \([0-9]*\) distinct.*/\1/p' "$TMPD/err") RTL folds)"
+    else
+        fail "rtl mixed run $args" "$(head -c 300 "$TMPD/err"; diff "$TMPD/c.json" "$TMPD/rtl.json" | head -5)"
+    fi
+done
+R="run --arch rtl-array --model bert-base --seq 16"
+expect_err "rtl run unknown unit" 2 "unknown unit 'array3d'; expected one of: array2d" $EINSIM $R --rtl array3d
+expect_err "rtl run arch without fold timing" 2 "arch tpu has no array2d unit with fold timing \\(timing: systolic\\)" \
+    $EINSIM run --arch tpu --model bert-base --seq 16 --rtl array2d
+expect_err "rtl run size not built" 2 \
+    "the RTL was built for a 4x6 array; arch rtl-array's unit mxu is 8x6 \\(rebuild it: make rtl RTL_ARRAY_R=8 RTL_ARRAY_C=6\\)" \
+    $EINSIM $R --set units.mxu.rows=8 --rtl array2d
+expect_err "rtl run with functional" 2 "does not combine with --functional" $EINSIM $R --functional --rtl array2d
+expect_err "rtl run on a PIM arch" 2 "arch pimgpt is a PIM system" \
+    $EINSIM run --arch pimgpt --model gpt2-small --phase decode --prompt 8 --gen 1 --rtl array2d
+expect_err "rtl run fill_cycles with fold timing" 2 "units.mxu.fill_cycles': a unit with timing: systolic pays its fill" \
+    $EINSIM $R --set units.mxu.fill_cycles=4
+EINSIM_RTL_DIR=$TMPD/none expect_err "rtl run harness missing" 2 "no harness at .*/none/array2d/harness \\(build it with 'make rtl'" \
+    $EINSIM $R --rtl array2d
+EINSIM_RTL_DIR=$TMPD/hang EINSIM_RTL_TIMEOUT_S=1 expect_err "rtl run stuck harness times out" 2 "no answer within 1 s" \
+    timeout 20 $EINSIM $R --rtl array2d
+
 # 5. area from synthesis: a unit with rtl_area reports area_mm2, scaled
 #    from the RTL library's node to the arch's (45 nm for tpu's energy table)
 sed 's/^    spatial_reduce: true$/    spatial_reduce: true\n    rtl_area: pe/' sim/arch/tpu.yaml >"$TMPD/tpu-area.yaml"

@@ -18,8 +18,10 @@ static int fx_bandwidth_parse(const es_ynode *v, const mp_arch *a, void *rec, es
 }
 
 static const char *const fx_bandwidth_keys[] = {"bandwidth_Bps", NULL};
-/* array2d's `sparse` key is accepted, not read: the mapper tests run dense */
-static const char *const fx_array2d_keys[] = {"sparse", NULL};
+/* array2d's `sparse` and `timing` keys are accepted, not read: the mapper
+ * tests run dense, with the tile model (fold timing is the simulator's
+ * model, tested in tests/sim/test_fold_timing.c) */
+static const char *const fx_array2d_keys[] = {"sparse", "timing", NULL};
 static const mp_kind fx_array2d = {.name = "array2d", .cls = MP_UNIT_ARRAY2D, .keys = fx_array2d_keys};
 static const mp_kind fx_array1d = {.name = "array1d", .cls = MP_UNIT_ARRAY1D};
 static const mp_kind fx_vector = {.name = "vector", .cls = MP_UNIT_VECTOR};

@@ -1,0 +1,49 @@
+// sim/sc/harness.h: what the RTL harnesses' top levels share (array_tb,
+// softmax_tb, pim_tb): the value type of a Verilated port, the bench line,
+// and writing the coverage file at the end of a run.
+#ifndef SIM_SC_HARNESS_H
+#define SIM_SC_HARNESS_H
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <type_traits>
+
+#include "verilated.h"
+#if VM_COVERAGE
+#include "verilated_cov.h"
+#endif
+
+// The C++ type a port carries: --sc ports are sc_in/sc_out of data_type,
+// --cc ports are the value itself.
+#if VM_SC
+#define PORT_T(p) typename std::remove_reference<decltype(p)>::type::data_type
+#else
+#define PORT_T(p) typename std::remove_reference<decltype(p)>::type
+#endif
+
+inline std::chrono::steady_clock::time_point harness_now() { return std::chrono::steady_clock::now(); }
+inline double harness_seconds_since(std::chrono::steady_clock::time_point t0)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// "UNIT --sc|--cc: WHAT: N cycles, S s = R cycles/s (incl. golden checks)"
+inline void harness_bench_line(const char *unit, const char *what, uint64_t cycles, double s)
+{
+    printf("%s %s: %s: %" PRIu64 " cycles, %.3f s = %.3g cycles/s (incl. golden checks)\n", unit,
+           VM_SC ? "--sc" : "--cc", what, cycles, s, (double)cycles / s);
+}
+
+// Coverage counts of this run ($EINSIM_COVERAGE_FILE, default coverage.dat)
+// when built with --coverage; nothing otherwise.
+inline void harness_write_coverage()
+{
+#if VM_COVERAGE
+    const char *f = getenv("EINSIM_COVERAGE_FILE");
+    Verilated::threadContextp()->coveragep()->write(f ? f : "coverage.dat");
+#endif
+}
+
+#endif
