@@ -108,17 +108,12 @@ static int prepare(const mp_arch *a, const char *path, const md_workload *w, mp_
             return -1;
         for (int i = 0; i < w->n_inst; i++) { /* as mp_resolve counts them */
             int mapped = 0;
-            for (int k = 0; k < m->n_cascades; k++) {
-                mp_cascade_map *cm = &m->cascades[k];
-                if (strcmp(cm->label, w->inst[i].name))
-                    continue;
-                /* weight storage follows the workload (--quant, --sparsity),
-                 * not the file, as mp_cmap_set_instance gives it */
-                cm->weight_elem_bytes = w->inst[i].weight_elem_bytes;
-                snprintf(cm->weight_format, sizeof cm->weight_format, "%s", w->inst[i].format);
-                snprintf(cm->weight_sparsity, sizeof cm->weight_sparsity, "%s", w->inst[i].sparsity);
-                mapped = 1;
-            }
+            for (int k = 0; k < m->n_cascades; k++)
+                if (!strcmp(m->cascades[k].label, w->inst[i].name)) {
+                    /* the weights' storage is the workload's (--quant, --sparsity), not the file's */
+                    mp_cmap_set_storage(&m->cascades[k], &w->inst[i]);
+                    mapped = 1;
+                }
             *skipped += !mapped;
         }
     }

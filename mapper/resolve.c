@@ -27,6 +27,11 @@ void mp_cmap_set_instance(mp_cascade_map *cm, const md_inst *in)
         cm->ranks[cm->n_ranks++].size = (m + m0 - 1) / m0;
     }
     cm->repeat = in->repeat;
+    mp_cmap_set_storage(cm, in);
+}
+
+void mp_cmap_set_storage(mp_cascade_map *cm, const md_inst *in)
+{
     cm->weight_elem_bytes = in->weight_elem_bytes;
     snprintf(cm->weight_format, sizeof cm->weight_format, "%s", in->format);
     snprintf(cm->weight_sparsity, sizeof cm->weight_sparsity, "%s", in->sparsity);

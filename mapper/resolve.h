@@ -47,6 +47,10 @@ double mp_einsum_padded_points_sized(const mp_cascade_map *cm, const mp_group *g
 int mp_rank_covered(const mp_group *g, const char *rank, int64_t size);
 /* Fill ranks + repeat of cm from a workload instance (adds m1 = ceil(m/m0)). */
 void mp_cmap_set_instance(mp_cascade_map *cm, const md_inst *in);
+/* Only the instance's weight storage (format, sparsity, bytes per element):
+ * they follow the workload, so a mapping file written by `einsim map -o`
+ * takes them from the workload it runs (mapfile.c). */
+void mp_cmap_set_storage(mp_cascade_map *cm, const md_inst *in);
 /* Split-key decode (attention-decode-split), S splits of a cm set from a
  * decode instance (ranks e f m p m0 m1): s = S, mr = ceil(M/S), m0 =
  * min(m0, mr), m1 = ceil(mr/m0), and m becomes mr.  In a split-key map the
