@@ -86,6 +86,13 @@ const gd_qformat *gd_qformat_find(const char *name);
  *   mxfp4           rows * ceil(cols/32) * 17
  * A partial last block is counted as a whole (padded) block. */
 int64_t gd_quant_weight_bytes(const gd_qformat *f, int64_t rows, int64_t cols);
+/* The part of gd_quant_weight_bytes that is not element codes: scales,
+ * zero points / mins, g_idx (fp32/fp16/bf16: 0; int8, fp8: 4 per row or per
+ * tensor; gptq/rtn: scales + qzeros + g_idx; q8_0/q4_0: 2 per block of 32;
+ * q4_k: 16 per super-block of 256 (d, dmin, 12 scale bytes); mxfp4: 1 per
+ * 32).  A sparse layout of the same matrix keeps all of it and stores only
+ * the kept elements' codes (f->bits each). */
+int64_t gd_quant_side_bytes(const gd_qformat *f, int64_t rows, int64_t cols);
 /* Average stored bits per weight of a rows x cols matrix. */
 double gd_quant_bits_per_weight(const gd_qformat *f, int64_t rows, int64_t cols);
 

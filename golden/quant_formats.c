@@ -117,6 +117,12 @@ int gd_qformat_parse(const char *name, gd_qformat *out, es_err *e)
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+/* AutoGPTQ v1 qweight: int32 [ceil(cols/32)*bits, rows] */
+static int64_t gptq_qweight_bytes(const gd_qformat *f, int64_t rows, int64_t cols)
+{
+    return ceil_div(cols, 32) * f->bits * rows * 4;
+}
+
 int64_t gd_quant_weight_bytes(const gd_qformat *f, int64_t rows, int64_t cols)
 {
     int64_t n = rows * cols;
@@ -129,7 +135,7 @@ int64_t gd_quant_weight_bytes(const gd_qformat *f, int64_t rows, int64_t cols)
     case GD_QF_GPTQ:
     case GD_QF_RTN: {
         int64_t ng = f->group > 0 ? ceil_div(cols, f->group) : 1;
-        int64_t qweight = ceil_div(cols, 32) * f->bits * rows * 4;
+        int64_t qweight = gptq_qweight_bytes(f, rows, cols);
         int64_t scales = ng * rows * 2;
         int64_t qzeros = ng * ceil_div(rows, 32) * f->bits * 4;
         int64_t g_idx = cols * 4;
@@ -145,6 +151,30 @@ int64_t gd_quant_weight_bytes(const gd_qformat *f, int64_t rows, int64_t cols)
         return n + (f->scope == GD_QS_TENSOR ? 4 : 4 * rows);
     case GD_QF_MXFP4:
         return rows * ceil_div(cols, 32) * 17;
+    }
+    return 0;
+}
+
+int64_t gd_quant_side_bytes(const gd_qformat *f, int64_t rows, int64_t cols)
+{
+    switch (f->family) {
+    case GD_QF_FLOAT:
+        return 0;
+    case GD_QF_INT8:
+    case GD_QF_LLM_INT8:
+        return 4 * rows;
+    case GD_QF_GPTQ:
+    case GD_QF_RTN:
+        return gd_quant_weight_bytes(f, rows, cols) - gptq_qweight_bytes(f, rows, cols);
+    case GD_QF_Q8_0:
+    case GD_QF_Q4_0:
+        return rows * ceil_div(cols, 32) * 2;
+    case GD_QF_Q4_K:
+        return rows * ceil_div(cols, 256) * 16;
+    case GD_QF_FP8:
+        return f->scope == GD_QS_TENSOR ? 4 : 4 * rows;
+    case GD_QF_MXFP4:
+        return rows * ceil_div(cols, 32);
     }
     return 0;
 }

@@ -64,6 +64,7 @@
 #define MP_MAX_ACTIONS 4
 #define MP_MAX_STORES 8
 #define MP_MAX_LINKS 8
+#define MP_MAX_SPARSE 8 /* sparse patterns one unit declares */
 
 /* Element-wise operations of the extended Einsums (the IR's maps and
  * reductions).  mac is a multiply feeding an accumulating add (GEMM-like
@@ -155,8 +156,14 @@ struct mp_unit {
     int spatial_reduce; /* 1: inter-PE network reduces along a spatial rank for free */
     char rtl_area[MP_NAME]; /* RTL unit of one PE in sim/energy/rtl-area.yaml ("" = none) */
     double area_um2;    /* rtl_area x PEs, scaled to the arch's node (0 = unknown) */
-    double sparse_2_4;  /* MAC-throughput factor on 2:4 structured-sparse weights
-                           (kind key `sparse: {"2:4": F}`); 0 = runs them dense */
+    /* Sparse weight patterns the unit skips zeros of (kind key `sparse:
+     * {PATTERN: F}`, e.g. {"2:4": 2, "block4x1": 4}): F is the most MAC
+     * throughput it gains on them (mp_einsum_speedup).  None: runs dense. */
+    int n_sparse;
+    struct {
+        char pattern[16]; /* "2:4", "blockRxC", "unstructured" */
+        double factor;
+    } sparse[MP_MAX_SPARSE];
     /* Fold-level timing (array2d `timing: systolic`): the simulator's fold
      * model (sim/array/timing.h), set by the kind's parse, so that the cost
      * model and the simulator's lowering cost a tile op with the same

@@ -621,12 +621,16 @@ static int check_cascade(const mp_arch *a, const mp_cascade_map *cm, es_err *e)
 
 double mp_tensor_elem_bytes(const mp_arch *a, const mp_cascade_map *cm, const mp_tensor_desc *t)
 {
-    double b = t->role == MP_T_WEIGHT && cm->weight_elem_bytes > 0 ? cm->weight_elem_bytes : a->word_bytes;
-    /* 2:4: two of every four values kept, each with a 2-bit index (golden's
-     * compressed format): half the values plus 1 bit per dense element */
-    if (t->role == MP_T_WEIGHT && !strcmp(cm->weight_sparsity, "2:4"))
-        b = 0.5 * b + 0.125;
-    return b;
+    if (t->role != MP_T_WEIGHT)
+        return a->word_bytes;
+    /* a format gives the value width: the workload counted every byte */
+    if (cm->weight_elem_bytes > 0)
+        return cm->weight_elem_bytes;
+    /* sparse at the arch's word size: the kept values plus the layout's
+     * indices (2:4: 0.5 x word + 0.125) */
+    if (cm->weight_kept > 0)
+        return a->word_bytes * cm->weight_kept + cm->weight_side_bytes;
+    return a->word_bytes;
 }
 
 /* Einsum ed reads a weight tensor of cd. */
@@ -640,18 +644,35 @@ static int reads_weight(const mp_cascade_desc *cd, const mp_einsum_desc *ed)
     return 0;
 }
 
+double mp_unit_sparse_factor(const mp_unit *u, const char *pattern)
+{
+    for (int i = 0; pattern && pattern[0] && i < u->n_sparse; i++)
+        if (!strcmp(u->sparse[i].pattern, pattern))
+            return u->sparse[i].factor;
+    return 0;
+}
+
 double mp_einsum_speedup(const mp_unit *u, const mp_cascade_map *cm, const mp_cascade_desc *cd,
                          const mp_einsum_desc *ed)
 {
-    if (u->sparse_2_4 > 0 && !strcmp(cm->weight_sparsity, "2:4") && reads_weight(cd, ed))
-        return u->sparse_2_4;
-    return 1;
+    double f = mp_unit_sparse_factor(u, cm->weight_sparse_pattern);
+    if (f <= 0 || cm->weight_kept <= 0 || !reads_weight(cd, ed))
+        return 1;
+    /* skipping zeros gains at most 1 / the stored fraction (2:4: 2) */
+    return fmin(f, 1 / cm->weight_kept);
 }
 
 const char *mp_einsum_format(const mp_arch *a, const mp_cascade_map *cm, const char *einsum)
 {
     const mp_cascade_desc *cd = cm->weight_format[0] ? mp_catalog_find(cm->cascade) : NULL;
     return cd && reads_weight(cd, mp_catalog_einsum(cd, einsum)) ? cm->weight_format : a->number_format;
+}
+
+const char *mp_einsum_sparsity(const mp_unit *u, const mp_cascade_map *cm, const char *einsum)
+{
+    const mp_cascade_desc *cd = cm->weight_sparsity[0] ? mp_catalog_find(cm->cascade) : NULL;
+    const mp_einsum_desc *ed = cd ? mp_catalog_einsum(cd, einsum) : NULL;
+    return ed && mp_einsum_speedup(u, cm, cd, ed) > 1 ? cm->weight_sparsity : "dense";
 }
 
 int mp_mapping_check(const mp_arch *a, const mp_mapping *m, es_err *e)

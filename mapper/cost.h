@@ -140,14 +140,21 @@ double mp_einsum_outside_inner(const mp_group *g, const mp_einsum_desc *ed);
  * the Einsum's op, loop ranks exist, epochs respect lags (producers first).
  * Returns 0 or -1 with a one-line message naming cascade, einsum/unit. */
 int mp_mapping_check(const mp_arch *a, const mp_mapping *m, es_err *e);
-/* Bytes one element of tensor t occupies in DRAM: the cascade's
- * weight_elem_bytes for its weight tensors when the workload stores them in
- * another format (--quant), else the arch's word_bytes.  Every DRAM byte
- * count (cost model and lowering) goes through this. */
+/* Bytes one element of tensor t occupies in DRAM: for its weight tensors
+ * the cascade's weight_elem_bytes when a format (--quant) gave the value
+ * width (sparse indices included), else word_bytes x weight_kept +
+ * weight_side_bytes for sparse weights (--sparsity), else the arch's
+ * word_bytes.  Every DRAM byte count (cost model and lowering) goes
+ * through this. */
 double mp_tensor_elem_bytes(const mp_arch *a, const mp_cascade_map *cm, const mp_tensor_desc *t);
-/* MAC-throughput factor of Einsum ed of cm on unit u: u's sparse_2_4 when
- * the Einsum reads the cascade's weights and they are 2:4 sparse, else 1
- * (a unit without support runs them dense). */
+/* The MAC-throughput factor unit u declares for sparse pattern `pattern`
+ * ("2:4", "block4x1", ...), 0 when it declares none. */
+double mp_unit_sparse_factor(const mp_unit *u, const char *pattern);
+/* MAC-throughput factor of Einsum ed of cm on unit u: when the Einsum reads
+ * the cascade's weights and they are sparse in a pattern u declares with
+ * factor F, min(F, 1 / weight_kept) (the zeros skipped, no more); else 1
+ * (a unit without support runs them dense).  The cost model's Einsum cycles
+ * and the lowering's tile cycles both use it. */
 double mp_einsum_speedup(const mp_unit *u, const mp_cascade_map *cm, const mp_cascade_desc *cd,
                          const mp_einsum_desc *ed);
 /* The tile op of Einsum ed on a fold-timed 2D array (array2d `timing:
@@ -171,5 +178,9 @@ int mp_fold_tile_of(const mp_einsum_desc *ed, const mp_tensor_desc *out, const c
  * weights' format (cm->weight_format) when it reads a weight tensor stored
  * in one, else the arch's number_format. */
 const char *mp_einsum_format(const mp_arch *a, const mp_cascade_map *cm, const char *einsum);
+/* The sparsity Einsum `einsum` of cm runs with on unit u, for reports: the
+ * weights' --sparsity form when u runs it faster (mp_einsum_speedup > 1),
+ * else "dense". */
+const char *mp_einsum_sparsity(const mp_unit *u, const mp_cascade_map *cm, const char *einsum);
 
 #endif

@@ -192,9 +192,14 @@ typedef struct mp_cascade_map {
      * the YAML form: it follows the workload, not the mapping. */
     double weight_elem_bytes;
     char weight_format[32];
-    char weight_sparsity[8]; /* "2:4": weights stored compressed (values +
-                              * 2-bit indices) and run faster on a unit with
-                              * sparse_2_4; "" = dense */
+    /* Weight sparsity (md_inst): the --sparsity name ("" = dense), the arch
+     * `sparse:` key it runs on ("2:4", "block4x1", "unstructured"), the
+     * fraction of values stored and, when weight_elem_bytes is 0, the
+     * index bytes per dense element (mp_tensor_elem_bytes). */
+    char weight_sparsity[48];
+    char weight_sparse_pattern[16];
+    double weight_kept;
+    double weight_side_bytes;
     int n_bindings;
     mp_binding bindings[MP_MAX_EINSUMS];
     int n_groups;

@@ -35,6 +35,9 @@ void mp_cmap_set_storage(mp_cascade_map *cm, const md_inst *in)
     cm->weight_elem_bytes = in->weight_elem_bytes;
     snprintf(cm->weight_format, sizeof cm->weight_format, "%s", in->format);
     snprintf(cm->weight_sparsity, sizeof cm->weight_sparsity, "%s", in->sparsity);
+    snprintf(cm->weight_sparse_pattern, sizeof cm->weight_sparse_pattern, "%s", in->sparse_pattern);
+    cm->weight_kept = in->weight_kept;
+    cm->weight_side_bytes = in->weight_side_bytes;
 }
 
 static void set_rank(mp_cascade_map *cm, const char *rank, int64_t size)

@@ -75,6 +75,7 @@ typedef struct {
     md_workload *w;
     es_err *e;
     int overflow;        /* set by mul() */
+    int failed;          /* a linear's weight storage failed; e holds why */
     const char *part;    /* part of the instances being added */
     int64_t layers;      /* layers they stand for */
     const gd_qformat *quant; /* linear weights' storage format (NULL: word size) */
@@ -134,12 +135,28 @@ static void linear(ctx *c, const char *name, int64_t t, int64_t k, int64_t n, in
     in->macs = mul(c, mul(c, t, k), n);
     in->weights = mul(c, k, n) + (bias ? n : 0);
     in->out_elems = mul(c, t, n);
-    if (c->quant && k > 0 && n > 0) {
-        /* W is nn.Linear's [out x in] = [n x k]: groups run along k */
-        in->weight_elem_bytes = (double)gd_quant_weight_bytes(c->quant, n, k) / ((double)n * (double)k);
-        snprintf(in->format, sizeof in->format, "%s", c->quant->name);
+    /* --sparsity prunes the block linears only, as golden's does (not the
+     * embeddings, the LM head or a classifier) */
+    const char *sp = !strcmp(c->part, "layer") ? c->r->sparsity : "";
+    if ((c->quant || sp[0]) && k > 0 && n > 0 && !c->failed) {
+        /* W is nn.Linear's [out x in] = [n x k]: groups and 2:4 run along k */
+        md_wstore ws;
+        if (md_weight_store(c->r->quant, sp, name, n, k, &ws, c->e)) {
+            c->failed = 1;
+            return;
+        }
+        double nk = (double)n * (double)k;
+        if (c->quant) { /* the value width is the format's: every byte known here */
+            in->weight_elem_bytes = (double)md_wstore_bytes(&ws, 0) / nk;
+            snprintf(in->format, sizeof in->format, "%s", c->quant->name);
+        }
+        if (sp[0]) {
+            in->weight_kept = (double)ws.kept / nk;
+            in->weight_side_bytes = (double)ws.side_bytes / nk;
+            snprintf(in->sparsity, sizeof in->sparsity, "%s", sp);
+            md_sparsity_pattern(sp, in->sparse_pattern, sizeof in->sparse_pattern);
+        }
     }
-    snprintf(in->sparsity, sizeof in->sparsity, "%s", c->r->sparsity);
 }
 
 /* Elementwise instance over [t, x]: norms and residual (x = d), activations (x = s). */
@@ -476,16 +493,11 @@ int md_expand(const md_model *m, const md_run *r, md_workload *w, es_err *e)
     if (!rc)
         totals(&c, len, n);
     free(len);
+    if (!rc && c.failed)
+        rc = -1;
     if (!rc && c.overflow)
         rc = es_fail(e, "workload of model %s is too large: a count overflows 64 bits", m->name);
     return rc;
-}
-
-int md_sparsity_check(const char *s, es_err *e)
-{
-    if (strcmp(s, "2:4"))
-        return es_fail(e, "--sparsity '%s': not modelled on the path; expected 2:4 (structured, linear weights)", s);
-    return 0;
 }
 
 void md_workload_free(md_workload *w)

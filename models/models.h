@@ -15,6 +15,8 @@
 
 #include "golden/base/err.h"
 
+#define MD_SPARSITY_NAME 48 /* a --sparsity name with its NUL (golden's gd_sparsity.name) */
+
 /* ------------------------------------------------------------------ model */
 
 typedef enum {
@@ -146,15 +148,47 @@ typedef struct md_run {
     char quant[32];        /* storage format of linear-layer weights: a name of
                             * golden/quant.h's table (gd_qformat_parse); "" = none,
                             * every tensor at the arch's word size */
-    char sparsity[8];      /* linear weights' structured sparsity: "2:4" or "" (dense) */
+    char sparsity[MD_SPARSITY_NAME]; /* block linears' weight sparsity: a weight form of
+                            * golden's --sparsity (2:4, blockRxC:S, unstructured:S); "" = dense */
     int64_t *seqs_owned;   /* set by md_run_load: storage behind seqs */
     char attention_owned[32]; /* md_run_load: `attention` may point here, so
                                * do not copy an md_run by value after loading */
 } md_run;
 
-/* Check a --sparsity value: "2:4" (the one structured pattern the path
- * models); 0, or -1 with e naming what is expected. */
+/* Check a --sparsity value: a weight form of golden's --sparsity (2:4,
+ * blockRxC:S, unstructured:S; gd_sparsity_parse); 0, or -1 with e naming
+ * what is expected.  Attention and KV-cache forms are refused. */
 int md_sparsity_check(const char *s, es_err *e);
+/* The arch `sparse:` key a checked --sparsity value runs on: "2:4",
+ * "blockRxC" (e.g. block4x1) or "unstructured"; 0, or -1 if s is not a
+ * weight form. */
+int md_sparsity_pattern(const char *s, char *pattern, size_t size);
+
+/* Stored form of one linear weight of n outputs x k inputs (nn.Linear's
+ * [n x k]) in format `quant` ("" or NULL: the arch's word size) with
+ * weight sparsity `sparsity` ("" or NULL: dense).  Layouts are golden's:
+ *   dense            the format's own (gd_quant_weight_bytes)
+ *   2:4              n k/2 values + a 2-bit index per value (gd_sp24_bytes)
+ *   blockRxC:S       BSR: (B - floor(S B)) kept blocks of R x C values, of B
+ *                    blocks, + 4 bytes per block column + 4 per row pointer
+ *                    (n/R + 1) (gd_bsr_bytes)
+ *   unstructured:S   CSR: n k - floor(S n k) values + 4 bytes per column
+ *                    index + 4 per row pointer (n + 1) (gd_csr_bytes)
+ * With a format the kept values are codes of its width, packed
+ * (ceil(kept x bits / 8)), and its scales, zero points and g_idx
+ * (gd_quant_side_bytes) are kept whole.  0, or -1 with e naming the tensor
+ * when the pattern does not divide its shape. */
+typedef struct md_wstore {
+    int64_t kept;       /* weight values stored */
+    int has_codes;      /* a format was given: code_bytes holds the values' bytes */
+    int64_t code_bytes; /* the kept values' codes in the format */
+    int64_t side_bytes; /* everything else: scales, zeros, g_idx, indices, row pointers */
+} md_wstore;
+int md_weight_store(const char *quant, const char *sparsity, const char *tensor, int64_t n, int64_t k,
+                    md_wstore *w, es_err *e);
+/* Total stored bytes: the codes, or kept x word_bytes without a format, +
+ * side bytes. */
+int64_t md_wstore_bytes(const md_wstore *w, int64_t word_bytes);
 /* Fill defaults: prefill, scope model, batch 1, attention-1pass, m0 256,
  * gen 1, 2-byte elements. */
 void md_run_init(md_run *r);
@@ -191,13 +225,22 @@ typedef struct md_inst {
     int64_t elems;         /* elementwise outputs of one execution (0 for MAC ops) */
     int64_t weights;       /* weight elements read by one execution */
     int64_t out_elems;     /* output elements of one execution */
-    /* Weight storage (md_run.quant; linear instances only): bytes one weight
-     * element occupies in DRAM, scales / zero points / indices included
-     * (gd_quant_weight_bytes(fmt, n, k) / (n k)); 0 = the arch's word size.
-     * `format` names it ("" when none). */
+    /* Weight storage (md_run.quant, md_run.sparsity; linear instances
+     * only): bytes one dense weight element occupies in DRAM on average,
+     * scales / zero points / sparse indices included
+     * (md_wstore_bytes(md_weight_store(...)) / (n k)), when a format gives
+     * the value width; 0 = the arch's word size.  `format` names it ("" when
+     * none). */
     double weight_elem_bytes;
     char format[32];
-    char sparsity[8];      /* linear weights: "2:4" (md_run.sparsity) or "" (dense) */
+    /* Weight sparsity (block linears): the --sparsity name, the arch key it
+     * runs on (md_sparsity_pattern), the fraction of values stored (kept /
+     * (n k); 0 = dense) and, for weight_elem_bytes 0, the index bytes per
+     * dense element (the values then take the arch's word size). */
+    char sparsity[MD_SPARSITY_NAME];
+    char sparse_pattern[16];
+    double weight_kept;
+    double weight_side_bytes;
 } md_inst;
 
 typedef struct md_totals {

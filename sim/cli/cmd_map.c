@@ -26,7 +26,7 @@
 static const char usage[] =
     "usage: einsim map --arch A --model M (--seq N [--batch B] | --seqs 512,77,1024 | --prompt P)\n"
     "                  [--phase prefill|decode [--gen G] [--splits S]] [--scope attention|layer|model]\n"
-    "                  [--objective latency|energy|edp] [--budget N] [--seed S] [--quant FMT] [--sparsity 2:4]\n"
+    "                  [--objective latency|energy|edp] [--budget N] [--seed S] [--quant FMT] [--sparsity S]\n"
     "                  [--mapping F] [--set KEY.PATH=VALUE ...] [-o F] [--json F]\n"
     "  Searches mappings of the model's attention (and, with --scope layer, the\n"
     "  layer's linear layers) onto arch A and prints the best one's analytical\n"
@@ -37,7 +37,8 @@ static const char usage[] =
     "  --mapping F    cost this mapping (file or bundled name) instead of searching\n"
     "  --set K=V      change one field of the arch spec (as einsim run --set)\n"
     "  --quant FMT    linear-layer weights stored in FMT (as einsim run --quant)\n"
-    "  --sparsity 2:4 linear-layer weights 2:4-sparse (as einsim run --sparsity)\n"
+    "  --sparsity S   block linears' weights sparse: 2:4, blockRxC:S, unstructured:S\n"
+    "                 (as einsim run --sparsity)\n"
     "  -o F           write the chosen mapping as YAML (einsim run --mapping F)\n"
     "  --json F       JSON report ('-' = stdout; the text then goes to stderr)\n"
     "  Norms, residuals and activations are costed only where the arch's bundled\n"
@@ -221,6 +222,8 @@ static void json_cost(cJSON *j, const mp_arch *a, const mp_cost *c, const mp_map
         cJSON_AddNumberToObject(x, "energy_pj", c->einsums[i].energy_pj);
         const mp_cascade_map *cm = cmap_of(m, c->einsums[i].cascade_label);
         cJSON_AddStringToObject(x, "format", cm ? mp_einsum_format(a, cm, c->einsums[i].name) : a->number_format);
+        cJSON_AddStringToObject(x, "sparsity",
+                                cm ? mp_einsum_sparsity(&a->units[c->einsums[i].unit], cm, c->einsums[i].name) : "dense");
         cJSON_AddItemToArray(es, x);
     }
 }

@@ -7,6 +7,7 @@
  * timing: the unit's fold_tile_cycles, which the cost model calls too). */
 #include "sim/comp/comp.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "golden/base/yaml.h"
@@ -91,14 +92,30 @@ static int array2d_timing(const es_ynode *v, mp_unit *u, es_err *e)
     return 0;
 }
 
-/* `sparse: {"2:4": F}`: the array runs Einsums whose weights are 2:4
- * structured-sparse F times faster (sparse tensor cores: F = 2, half the
- * multiplies skipped).  F in [1, 2]: 2:4 keeps half the values, so skipping
- * the zeros gains at most 2. */
+/* `sparse: {PATTERN: F, ...}`: the array skips the zeros of weights sparse
+ * in PATTERN, gaining at most F in MAC throughput (mp_einsum_speedup:
+ * min(F, 1 / the stored fraction)).  "2:4": F in [1, 2] (sparse tensor
+ * cores: 2, half the multiplies skipped; 2:4 keeps half the values).
+ * "blockRxC" (R, C in 1..64: all-zero R x C weight blocks skipped) and
+ * "unstructured": F >= 1, the most zero-skipping gains on this array. */
+static int sparse_pattern_ok(const char *k)
+{
+    int r, c;
+    char canon[32];
+    if (!strcmp(k, "2:4") || !strcmp(k, "unstructured"))
+        return 1;
+    if (sscanf(k, "block%dx%d", &r, &c) != 2 || r < 1 || r > 64 || c < 1 || c > 64)
+        return 0;
+    snprintf(canon, sizeof canon, "block%dx%d", r, c);
+    return !strcmp(canon, k); /* no signs, spaces, leading zeros or trailing text */
+}
+
 static int array2d_parse(const es_ynode *v, const mp_arch *a, void *rec, es_err *e)
 {
     (void)a;
-    if (array2d_timing(v, rec, e))
+    mp_unit *u = rec;
+    u->n_sparse = 0;
+    if (array2d_timing(v, u, e))
         return -1;
     const es_ynode *sp = es_y_get(v, "sparse");
     if (!sp)
@@ -106,14 +123,23 @@ static int array2d_parse(const es_ynode *v, const mp_arch *a, void *rec, es_err 
     if (es_y_expect(sp, ES_Y_MAP, e))
         return -1;
     for (size_t i = 0; i < sp->n; i++) {
-        if (strcmp(sp->keys[i], "2:4"))
-            return es_y_fail(sp->keylocs[i], e, "unknown sparse format '%s'; expected 2:4", sp->keys[i]);
+        const char *k = sp->keys[i];
+        if (!sparse_pattern_ok(k) || strlen(k) >= sizeof u->sparse[0].pattern)
+            return es_y_fail(sp->keylocs[i], e,
+                             "unknown sparse format '%s'; expected 2:4, blockRxC (R, C in 1..64, e.g. block4x1) or "
+                             "unstructured",
+                             k);
+        if (u->n_sparse >= MP_MAX_SPARSE)
+            return es_y_fail(sp->keylocs[i], e, "more than %d sparse formats", MP_MAX_SPARSE);
         double f;
         if (es_y_as_double(sp->items[i], &f, e))
             return -1;
-        if (!(f >= 1 && f <= 2))
+        if (!strcmp(k, "2:4") && !(f >= 1 && f <= 2))
             return es_y_fail(sp->items[i], e, "expected a MAC-throughput factor in [1, 2] (2:4 skips at most half)");
-        ((mp_unit *)rec)->sparse_2_4 = f;
+        if (!(f >= 1 && f <= 1e6))
+            return es_y_fail(sp->items[i], e, "expected a MAC-throughput factor of at least 1 (at most 1e6)");
+        snprintf(u->sparse[u->n_sparse].pattern, sizeof u->sparse[0].pattern, "%s", k);
+        u->sparse[u->n_sparse++].factor = f;
     }
     return 0;
 }

@@ -541,7 +541,7 @@ static int einsum_tile_op(gctx *x, int order)
     } else {
         op->cycles = tile_cycles(be->u, be->oc, btensor(x, out_t(x, v)), pts, rf, cf, speed);
     }
-    snprintf(x->lw->einsum_sparsity[op->einsum], sizeof x->lw->einsum_sparsity[0], "%s", speed > 1 ? "2:4" : "dense");
+    snprintf(x->lw->einsum_sparsity[op->einsum], sizeof x->lw->einsum_sparsity[0], "%s", speed > 1 ? x->c->weight_sparsity : "dense");
     op->ops = pts * real_ratio;
     op->last_mask = last_mask_of(x, be);
     charge_tile(x, op, v, pts * real_ratio);

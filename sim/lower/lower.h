@@ -36,7 +36,7 @@ typedef struct sim_lowered {
      * its weights' format (mp_cascade_map.weight_format) when it reads a
      * weight tensor stored in one, else the arch's number_format */
     char einsum_format[SP_MAX_EINSUMS][32];
-    char einsum_sparsity[SP_MAX_EINSUMS][8]; /* "2:4" when it ran on sparse MACs, else "dense" */
+    char einsum_sparsity[SP_MAX_EINSUMS][48]; /* the --sparsity form when it ran on sparse MACs, else "dense" */
     sa_fold_source fold_src; /* folds of fold-timed arrays (sim_lower's src), NULL: the C model */
     void *fold_ctx;
 } sim_lowered;

@@ -139,7 +139,11 @@ void sim_report_text(const sim_report *r, FILE *fp)
                 r->scope, (long long)r->batch);
         for (int i = 0; i < r->n_seqs; i++)
             fprintf(fp, "%s%lld", i ? "," : " ", (long long)r->seqs[i]);
-        fprintf(fp, ", schedule %s\n", r->schedule);
+        fprintf(fp, ", schedule %s", r->schedule);
+        if (r->quant[0] || r->sparsity[0]) /* only then: plain runs print as before */
+            fprintf(fp, ", quant %s, sparsity %s", r->quant[0] ? r->quant : "none",
+                    r->sparsity[0] ? r->sparsity : "none");
+        fputc('\n', fp);
     }
     fprintf(fp, "  cycles      %llu", (unsigned long long)r->cycles);
     if (r->clock_hz > 0) {
@@ -176,9 +180,13 @@ void sim_report_text(const sim_report *r, FILE *fp)
     for (int i = 0; i < r->n_energy; i++)
         fprintf(fp, "  energy %-12s %s (%.1f%%)\n", r->energy[i].key, si_energy(r->energy[i].v, b1, sizeof b1),
                 r->energy_pj > 0 ? 100 * r->energy[i].v / r->energy_pj : 0);
-    for (int i = 0; i < r->n_einsums; i++)
-        fprintf(fp, "  einsum %-6s on %-9s %llu cycles, %s ops\n", r->einsums[i].name, r->einsums[i].unit,
+    for (int i = 0; i < r->n_einsums; i++) {
+        fprintf(fp, "  einsum %-6s on %-9s %llu cycles, %s ops", r->einsums[i].name, r->einsums[i].unit,
                 (unsigned long long)r->einsums[i].cycles, si(r->einsums[i].ops, b1, sizeof b1, ""));
+        if (r->quant[0] || r->sparsity[0])
+            fprintf(fp, ", %s, %s", r->einsums[i].format, r->einsums[i].sparsity);
+        fputc('\n', fp);
+    }
     for (int i = 0; i < r->n_extra; i++)
         fprintf(fp, "  %-22s %.10g\n", r->extra[i].key, r->extra[i].v);
     if (r->functional)

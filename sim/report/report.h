@@ -33,7 +33,7 @@ typedef struct sim_rep_einsum {
     char unit[SIM_REP_NAME];
     uint64_t cycles; /* unit cycles spent on this Einsum's tiles */
     double ops;      /* point-ops (MACs for GEMM-like Einsums) */
-    char sparsity[8]; /* "2:4" when it ran on sparse MACs, else "dense" */
+    char sparsity[48]; /* the --sparsity form (2:4, block4x1:0.8) when it ran on sparse MACs, else "dense" */
     char format[32]; /* storage format it ran with (weights' --quant format, else the arch's number format) */
 } sim_rep_einsum;
 
@@ -49,7 +49,7 @@ typedef struct sim_report {
     int n_sets;     /* arch overrides, "KEY.PATH=VALUE" as given to --set */
     char sets[SIM_REP_SETS][256];
     char schedule[SIM_REP_NAME]; /* how the mapping was scheduled (e.g. fusemax, flat) */
-    char sparsity[8]; /* --sparsity ("" = none given, reported as "none") */
+    char sparsity[48]; /* --sparsity ("" = none given, reported as "none") */
     char quant[32]; /* linear weights' storage format (--quant); "" = none given, reported as "none" */
     int64_t batch;
     int n_seqs;

@@ -120,6 +120,8 @@ perturbed functional_sparse_perturbed_fails 3 \
 sed 's/\[k, 4\]\]/[k, 3]]/' "$TMPD/ksplit.yaml" >"$TMPD/k3.yaml"
 expect_err functional_sparse_split_group 2 "^einsim: functional mode: q_proj.Y tile 0: k range \[0, 22\) splits a 2:4 group of 4" \
     "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --sparsity 2:4 --seq 48 --scope layer --mapping "$TMPD/k3.yaml"
+expect_err functional_block_sparsity_refused 2 "^einsim: functional mode: --sparsity block4x1:0.8 is not computed functionally \(supported: 2:4\)" \
+    "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --sparsity block4x1:0.8 --seq 48 --scope layer
 expect_err functional_quant_and_sparsity_refused 2 "^einsim: functional mode: --quant int8 with --sparsity 2:4 is not computed functionally" \
     "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant int8 --sparsity 2:4 --seq 48 --scope layer
 # without --quant the report has no quant entry

@@ -21,10 +21,11 @@ n=$(grep -c . "$TMPD/sw/results.csv" 2>/dev/null)
 if [ "$n" = 3 ]; then pass quant-sweep-rows; else fail quant-sweep-rows "$n csv lines"; fi
 printf 'run: {arch: fusemax, model: gpt2-small}\ngrid:\n  quant: [fp16, int7]\n' >"$TMPD/b.yaml"
 expect_err quant-sweep-unknown 2 "b.yaml:3:[0-9]+: .*--quant 'int7': unknown format" "$EINSIM" sweep "$TMPD/b.yaml" --out "$TMPD/sb"
-# --sparsity: only 2:4 is modelled on the path; an arch's sparse key is checked where it stands
-expect_err sparsity-unknown 2 "^einsim: run: --sparsity 'block4x1:0.8': not modelled on the path; expected 2:4" \
-    "$EINSIM" run --arch fusemax-sparse --model gpt2-small --seq 64 --sparsity block4x1:0.8
-sed 's/sparse: {"2:4": 2.0}/sparse: {"2:8": 2.0}/' "$(dirname "$0")/../../sim/arch/fusemax-sparse.yaml" >"$TMPD/sp.yaml"
+# --sparsity: attention/KV forms are refused on the path (weight forms: sparse-path.sh);
+# an arch's sparse key is checked where it stands
+expect_err sparsity-unknown 2 "^einsim: run: --sparsity 'topk-attn:8': attention and KV-cache sparsity are not modelled on the path" \
+    "$EINSIM" run --arch fusemax-sparse --model gpt2-small --seq 64 --sparsity topk-attn:8
+sed 's/"2:4": 2.0/"2:8": 2.0/' "$(dirname "$0")/../../sim/arch/fusemax-sparse.yaml" >"$TMPD/sp.yaml"
 expect_err sparsity-arch-pattern 2 "sp.yaml:[0-9]+:[0-9]+: .*unknown sparse format '2:8'; expected 2:4" \
     "$EINSIM" run --arch "$TMPD/sp.yaml" --model gpt2-small --seq 64
 expect_err sparsity-arch-factor 2 "units.array2d.sparse.2:4.*expected a MAC-throughput factor in \[1, 2\]" \
