@@ -184,6 +184,17 @@ static void ggml_linear(int fmt, int T, int in, int out, const float *x, const v
     free(x8), free(xk);
 }
 
+int gd_ggml_linear(const gd_qformat *f, int T, int in, int out, const float *x, const void *blocks, const float *b,
+                   float *y)
+{
+    int fmt = f->family == GD_QF_Q8_0 ? QM_GGML_Q8_0 : f->family == GD_QF_Q4_0 ? QM_GGML_Q4_0
+              : f->family == GD_QF_Q4_K ? QM_GGML_Q4_K : -1;
+    if (fmt < 0 || in % (fmt == QM_GGML_Q4_K ? GD_QK_K : 32))
+        return -1;
+    ggml_linear(fmt, T, in, out, x, blocks, b, y);
+    return 0;
+}
+
 void gd_model_quant_free(gd_model *m)
 {
     ggml_weights *gw = m->qblocks;
@@ -374,7 +385,8 @@ static int quant_matrix(const gd_qformat *f, int rows, int cols, const char *nam
     }
 }
 
-int gd_quant_dequant_weight(const gd_qformat *f, int rows, int cols, float *W, const char *name, es_err *e)
+int gd_quant_dequant_weight(const gd_qformat *f, int rows, int cols, float *W, void **blocks, const char *name,
+                            es_err *e)
 {
     switch (f->family) {
     case GD_QF_GPTQ:
@@ -384,7 +396,7 @@ int gd_quant_dequant_weight(const gd_qformat *f, int rows, int cols, float *W, c
     case GD_QF_FP8:
         return es_fail(e, "--quant %s: activations are quantized at run time, not a weight-only format", f->name);
     default:
-        return quant_matrix(f, rows, cols, name, W, NULL, 0, NULL, NULL, e);
+        return quant_matrix(f, rows, cols, name, W, NULL, 0, NULL, blocks, e);
     }
 }
 

@@ -98,7 +98,8 @@ int sim_run_mapping(const mp_arch *a, const mp_mapping *m, const sim_run_opts *o
         snprintf(r->func_sparsity, sizeof r->func_sparsity, "%s", fr.sparsity);
         r->func_tiles_checked = fr.tiles_checked;
         r->func_elems_checked = fr.elems_checked;
-        r->func_int8 = fr.int8;
+        r->func_exact = fr.exact;
+        snprintf(r->func_kernel, sizeof r->func_kernel, "%s", fr.kernel);
         r->func_weight_rel_err = fr.weight_rel_err;
         r->func_bit_exact = fr.bit_exact;
         if (!rc && !fr.bit_exact)

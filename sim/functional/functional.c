@@ -18,8 +18,9 @@
  * each instance's first output is compared with the cascade's golden
  * reference (cas_golden).  Linear cascades whose weights --quant or
  * --sparsity store differently (functional.h) run their GEMM tiles on
- * golden's kernels: int8 (i8_tile, compared bit for bit), 2:4 SpMM
- * (sp24_tile), or fp32 on golden's dequantized weights (dequant_weights). */
+ * golden's kernels: int8 (i8_tile) and ggml blocks (ggml_tile), compared
+ * bit for bit, 2:4 SpMM (sp24_tile), or fp32 on golden's dequantized
+ * weights (dequant_weights). */
 #include "sim/functional/functional.h"
 
 #include <math.h>
@@ -31,15 +32,18 @@
 #include "mapper/cascade.h"
 #include "mapper/resolve.h"
 
-/* One instance of an int8 linear: Y[n,t] = X[k,t] W[k,n] with X
- * quantized per token t and W per output n (golden's layouts: rows of
- * xq are tokens, rows of wq outputs, both along k). */
+/* One instance of an int8 or ggml-block linear: Y[n,t] = X[k,t] W[k,n]
+ * with X quantized per token t and W per output n (golden's layouts: rows
+ * of xq / xb are tokens, rows of wq / wb outputs, both along k). */
 typedef struct fn_i8 {
-    int8_t *xq, *wq; /* [T x K], [N x K] */
-    float *cx, *cw;  /* absmax per row */
-    int32_t *acc;    /* [T x N] int32 sums of the tiles run so far */
-    int64_t *kdone;  /* [T x N] k values summed into acc */
-    float *ref;      /* [T x N] golden's gd_int8_linear */
+    int8_t *xq, *wq;    /* int8: [T x K], [N x K] */
+    float *cx, *cw;     /* int8: absmax per row */
+    int32_t *acc;       /* int8: [T x N] int32 sums of the tiles run so far */
+    gd_block_q8_0 *xb;  /* ggml: [T x K/32] Q8_0 activations */
+    void *wb;           /* ggml: [N x K/32] weight blocks (Q8_0 or Q4_0) */
+    float *facc;        /* ggml: [T x N] fp32 sums of the blocks run so far, in k order */
+    int64_t *kdone;     /* [T x N] k values summed */
+    float *ref;         /* [T x N] golden's linear (gd_int8_linear, gd_ggml_linear) */
 } fn_i8;
 
 typedef struct fn_cascade {
@@ -50,7 +54,7 @@ typedef struct fn_cascade {
     int out;       /* tensor index of the compared output */
     /* a linear layer with --quant weights (quant != FN_DENSE): the GEMM
      * einsum, tensors X, W, Y and ranks k, n, t of linear.ein; i8[R] */
-    enum { FN_DENSE, FN_INT8, FN_WEIGHT_ONLY } quant;
+    enum { FN_DENSE, FN_INT8, FN_GGML, FN_WEIGHT_ONLY } quant;
     gd_qformat qf;
     int sparse24; /* --sparsity 2:4: tiles on golden's 2:4 SpMM */
     int gemm, tx, tw, ty, rk, rn, rt;
@@ -74,6 +78,7 @@ struct sim_functional {
 static void i8_free(fn_i8 *q)
 {
     free(q->xq), free(q->wq), free(q->cx), free(q->cw), free(q->acc), free(q->kdone), free(q->ref);
+    free(q->xb), free(q->wb), free(q->facc);
 }
 
 void sim_functional_free(sim_functional *f)
@@ -175,17 +180,24 @@ static int quant_setup(fn_cascade *k, es_err *e)
     /* the formats golden's model runs as fp32 on dequantized weights (the
      * ggml ones it runs as block dots on quantized activations) */
     int wonly = k->qf.family == GD_QF_FLOAT || k->qf.family == GD_QF_RTN || k->qf.family == GD_QF_MXFP4;
-    if (k->qf.family != GD_QF_INT8 && !wonly)
-        return es_fail(e, "functional mode: --quant %s is not computed functionally (supported: int8, bit-exact "
-                          "against golden's int8 linear; weight-only fp16, bf16, rtnB-gG, mxfp4 through golden's "
+    /* q8_0, q4_0: exact integer block dots summed in fp32 block by block,
+     * which tiles reproduce when they run k in order; q4_k's dot keeps 8
+     * lane sums across superblocks, which no tile split reproduces */
+    int ggml = k->qf.family == GD_QF_Q8_0 || k->qf.family == GD_QF_Q4_0;
+    if (k->qf.family != GD_QF_INT8 && !wonly && !ggml)
+        return es_fail(e, "functional mode: --quant %s is not computed functionally (supported, bit-exact against "
+                          "golden's linear: int8, q8_0, q4_0; weight-only fp16, bf16, rtnB-gG, mxfp4 through golden's "
                           "dequantized weights)", fmt);
     if (linear_layout(k, e))
         return -1;
     if (k->K >= (1 << 17) || k->N > INT32_MAX / k->K || k->T > INT32_MAX / k->K)
         return es_fail(e, "functional mode: --quant %s: %s (%s) is too large for the int8 kernel", fmt,
                        k->cm->cascade, k->cm->label);
-    k->quant = wonly ? FN_WEIGHT_ONLY : FN_INT8;
-    if (k->quant == FN_INT8)
+    if (ggml && k->K % 32)
+        return es_fail(e, "functional mode: --quant %s: %s (%s) has k = %lld, not a multiple of the format's 32", fmt,
+                       k->cm->cascade, k->cm->label, (long long)k->K);
+    k->quant = wonly ? FN_WEIGHT_ONLY : ggml ? FN_GGML : FN_INT8;
+    if (k->quant != FN_WEIGHT_ONLY)
         k->i8 = es_xcalloc((size_t)k->R, sizeof *k->i8);
     return 0;
 }
@@ -232,7 +244,7 @@ sim_functional *sim_functional_create(const mp_arch *a, const mp_mapping *m, con
         double per = 0;
         for (int t = 0; t < k->c->ntensors; t++)
             per += 4.0 * (double)cas_tensor_elems(k->c, t);
-        if (k->quant == FN_INT8) /* codes, scales, sums, counts, golden's output */
+        if (k->quant == FN_INT8 || k->quant == FN_GGML) /* codes, scales, sums, counts, golden's output */
             per += (double)(k->T + k->N) * (double)k->K + 4.0 * (double)(k->T + k->N) + 16.0 * (double)k->T * (double)k->N;
         bytes += per * (double)k->R;
         k->env = es_xcalloc((size_t)k->R, sizeof *k->env);
@@ -264,7 +276,7 @@ static int dequant_weights(sim_functional *f, const fn_cascade *k, cas_env *v, e
     char name[96];
     snprintf(name, sizeof name, "%s.W", k->cm->label);
     es_err qe;
-    int rc = gd_quant_dequant_weight(&k->qf, (int)N, (int)K, wt, name, &qe);
+    int rc = gd_quant_dequant_weight(&k->qf, (int)N, (int)K, wt, NULL, name, &qe);
     if (rc)
         es_fail(e, "functional mode: %s", qe.msg);
     else
@@ -305,7 +317,8 @@ static cas_env *instance(sim_functional *f, int ci, int64_t r, es_err *e)
         v->c = NULL;
         return NULL;
     }
-    if (k->quant == FN_INT8) { /* quantize as golden does, whole rows; golden's int8 linear of the same inputs */
+    if (k->quant == FN_INT8 || k->quant == FN_GGML) {
+        /* quantize as golden does, whole rows; golden's linear of the same inputs */
         fn_i8 *q = &k->i8[r];
         int64_t T = k->T, K = k->K, N = k->N;
         float *xt = es_xmalloc((size_t)(T * K) * sizeof *xt), *wt = es_xmalloc((size_t)(N * K) * sizeof *wt);
@@ -315,13 +328,37 @@ static cas_env *instance(sim_functional *f, int ci, int64_t r, es_err *e)
             for (int64_t n = 0; n < N; n++)
                 wt[n * K + kk] = v->data[k->tw][kk * N + n];
         }
+        q->kdone = es_xcalloc((size_t)(T * N), sizeof *q->kdone);
+        q->ref = es_xmalloc((size_t)(T * N) * sizeof *q->ref);
+        if (k->quant == FN_GGML) {
+            char name[96];
+            snprintf(name, sizeof name, "%s.W", k->cm->label);
+            es_err qe;
+            int64_t nb = K / 32;
+            /* golden's blocks of W (wt becomes its dequantized value, unused) */
+            int rc = gd_quant_dequant_weight(&k->qf, (int)N, (int)K, wt, &q->wb, name, &qe);
+            if (rc)
+                es_fail(e, "functional mode: %s", qe.msg);
+            else if ((rc = gd_ggml_linear(&k->qf, (int)T, (int)K, (int)N, xt, q->wb, NULL, q->ref)))
+                es_fail(e, "functional mode: --quant %s: golden has no ggml linear for it", k->qf.name);
+            if (rc) {
+                free(xt), free(wt);
+                cas_env_free(v);
+                v->c = NULL;
+                return NULL;
+            }
+            q->xb = es_xmalloc((size_t)(T * nb) * sizeof *q->xb);
+            for (int64_t t = 0; t < T; t++)
+                gd_q8_0_quantize((int)K, xt + t * K, q->xb + t * nb);
+            q->facc = es_xcalloc((size_t)(T * N), sizeof *q->facc);
+            free(xt), free(wt);
+            return v;
+        }
         q->xq = es_xmalloc((size_t)(T * K)), q->wq = es_xmalloc((size_t)(N * K));
         q->cx = es_xmalloc((size_t)T * sizeof *q->cx), q->cw = es_xmalloc((size_t)N * sizeof *q->cw);
         gd_i8_absmax_rows((int)T, (int)K, xt, (int)K, q->xq, q->cx);
         gd_i8_absmax_rows((int)N, (int)K, wt, (int)K, q->wq, q->cw);
         q->acc = es_xcalloc((size_t)(T * N), sizeof *q->acc);
-        q->kdone = es_xcalloc((size_t)(T * N), sizeof *q->kdone);
-        q->ref = es_xmalloc((size_t)(T * N) * sizeof *q->ref);
         gd_int8_linear((int)T, (int)K, (int)N, xt, wt, NULL, q->ref);
         free(xt), free(wt);
     }
@@ -419,6 +456,58 @@ static int sp24_tile(sim_functional *f, fn_cascade *k, cas_env *v, int64_t x, co
     return rc;
 }
 
+/* The GEMM of a q8_0 / q4_0 linear over box b (tile x of instance r):
+ * every block of the tile's k range (whole blocks of 32) is golden's block
+ * dot of the weight row's block with the token's Q8_0 block, added to the
+ * output's fp32 sum in k order, as golden's dot sums them; an output whose
+ * k range is complete is compared bit for bit with golden's ggml linear.
+ * A tile that starts where the output's sum does not stand (k out of
+ * order) is a mismatch: fp32 sums in another order round differently. */
+static int ggml_tile(sim_functional *f, fn_cascade *k, cas_env *v, int64_t r, int64_t x, const char *ename,
+                     const cas_box *b, es_err *e)
+{
+    fn_i8 *q = &k->i8[r];
+    int64_t t0 = b->lo[k->rt], M = b->hi[k->rt] - t0, n0 = b->lo[k->rn], NB = b->hi[k->rn] - n0;
+    int64_t k0 = b->lo[k->rk], KB = b->hi[k->rk] - k0, nb = k->K / 32;
+    if (M <= 0 || NB <= 0 || KB <= 0)
+        return 0;
+    if (k0 % 32 || KB % 32)
+        return es_fail(e, "functional mode: %s.%s tile %lld: k range [%lld, %lld) splits a %s block of 32; tile k in "
+                          "multiples of 32",
+                       k->cm->label, ename, (long long)x, (long long)k0, (long long)(k0 + KB), k->qf.name);
+    int perturb = ++f->q_tiles == f->perturb;
+    const gd_block_q8_0 *w8 = q->wb;
+    const gd_block_q4_0 *w4 = q->wb;
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < NB; j++) {
+            int64_t t = t0 + i, n = n0 + j, at = t * k->N + n;
+            if (q->kdone[at] != k0 && !f->mismatch[0])
+                snprintf(f->mismatch, sizeof f->mismatch,
+                         "functional mode: %s.%s tile %lld (instance %lld): Y[n=%lld,t=%lld] adds k from %lld after "
+                         "summing %lld (%s block sums run in k order)",
+                         k->cm->label, ename, (long long)x, (long long)r, (long long)n, (long long)t, (long long)k0,
+                         (long long)q->kdone[at], k->qf.name);
+            for (int64_t bk = k0 / 32; bk < (k0 + KB) / 32; bk++)
+                q->facc[at] += k->qf.family == GD_QF_Q8_0 ? gd_q8_0_dot(32, w8 + n * nb + bk, q->xb + t * nb + bk)
+                                                          : gd_q4_0_dot(32, w4 + n * nb + bk, q->xb + t * nb + bk);
+            if (perturb && i == 0 && j == 0)
+                q->facc[at] += 1.0f;
+            q->kdone[at] += KB;
+            if (q->kdone[at] < k->K)
+                continue;
+            float y = q->facc[at];
+            v->data[k->ty][n * k->T + t] = y;
+            f->q_elems++;
+            if (!f->mismatch[0] && (q->kdone[at] > k->K || memcmp(&y, &q->ref[at], sizeof y)))
+                snprintf(f->mismatch, sizeof f->mismatch,
+                         "functional mode: %s.%s tile %lld (instance %lld): %s Y[n=%lld,t=%lld] = %.9g, golden's %s "
+                         "linear %.9g (not bit-exact)",
+                         k->cm->label, ename, (long long)x, (long long)r, k->qf.name, (long long)n, (long long)t,
+                         (double)y, k->qf.name, (double)q->ref[at]);
+        }
+    return 0;
+}
+
 int sim_functional_op(void *ctx, int g, const sp_op *op, int64_t x, es_err *e)
 {
     sim_functional *f = ctx;
@@ -470,6 +559,8 @@ int sim_functional_op(void *ctx, int g, const sp_op *op, int64_t x, es_err *e)
         i8_tile(f, k, v, r, x, op->name, &b);
         return 0;
     }
+    if (k->quant == FN_GGML && ei == k->gemm)
+        return ggml_tile(f, k, v, r, x, op->name, &b, e);
     if (k->sparse24 && ei == k->gemm)
         return sp24_tile(f, k, v, x, op->name, &b, e);
     if (k->quant == FN_WEIGHT_ONLY && ei == k->gemm)
@@ -491,10 +582,14 @@ int sim_functional_finish(sim_functional *f, sim_fn_result *res, es_err *e)
             snprintf(res->quant, sizeof res->quant, "%s", k->cm->weight_format);
         if (k->sparse24)
             snprintf(res->sparsity, sizeof res->sparsity, "%s", k->cm->weight_sparsity);
+        if (k->quant == FN_WEIGHT_ONLY)
+            snprintf(res->kernel, sizeof res->kernel, "fp32-dequantized");
         if (k->quant == FN_WEIGHT_ONLY || k->sparse24)
             wonly_elems += k->T * k->N * k->R; /* compared below, in fp32 against golden on the same W */
-        if (k->quant == FN_INT8) { /* compared tile by tile (i8_tile); every output must be complete */
-            res->int8 = 1;
+        if (k->quant == FN_INT8 || k->quant == FN_GGML) {
+            /* compared tile by tile (i8_tile, ggml_tile); every output must be complete */
+            res->exact = 1;
+            snprintf(res->kernel, sizeof res->kernel, "%s", k->quant == FN_INT8 ? "int8" : "ggml-blocks");
             for (int64_t r = 0; r < k->R; r++) {
                 const fn_i8 *q = &k->i8[r];
                 if (!k->env[r].c)
@@ -503,7 +598,7 @@ int sim_functional_finish(sim_functional *f, sim_fn_result *res, es_err *e)
                 for (int64_t i = 0; i < k->T * k->N && !f->mismatch[0]; i++)
                     if (q->kdone[i] != k->K)
                         snprintf(f->mismatch, sizeof f->mismatch,
-                                 "functional mode: %s: int8 Y[n=%lld,t=%lld] (instance %lld) summed %lld of %lld k",
+                                 "functional mode: %s: Y[n=%lld,t=%lld] (instance %lld) summed %lld of %lld k",
                                  k->cm->label, (long long)(i % k->N), (long long)(i / k->N), (long long)r,
                                  (long long)q->kdone[i], (long long)k->K);
             }

@@ -192,7 +192,7 @@ void sim_report_text(const sim_report *r, FILE *fp)
     if (r->functional)
         fprintf(fp, "  functional  max |err| %.3g, max rel err %.3g (tolerance %.3g): %s\n", r->func_max_abs_err,
                 r->func_max_rel_err, r->func_tol, r->func_max_rel_err <= r->func_tol ? "match" : "MISMATCH");
-    if (r->functional && r->func_quant[0] && r->func_int8)
+    if (r->functional && r->func_quant[0] && r->func_exact)
         fprintf(fp, "  functional  %s linear layers: %lld tiles, %lld outputs vs golden's %s linear: %s\n", r->func_quant,
                 (long long)r->func_tiles_checked, (long long)r->func_elems_checked, r->func_quant,
                 r->func_bit_exact ? "bit-exact" : "DIFFER");
@@ -301,14 +301,14 @@ char *sim_report_json(const sim_report *r)
         cJSON_AddNumberToObject(f, "max_abs_err", r->func_max_abs_err);
         cJSON_AddNumberToObject(f, "max_rel_err", r->func_max_rel_err);
         cJSON_AddNumberToObject(f, "tolerance", r->func_tol);
-        cJSON_AddBoolToObject(f, "match", r->func_max_rel_err <= r->func_tol && (!r->func_int8 || r->func_bit_exact));
+        cJSON_AddBoolToObject(f, "match", r->func_max_rel_err <= r->func_tol && (!r->func_exact || r->func_bit_exact));
         if (r->func_quant[0]) {
             cJSON *q = cJSON_AddObjectToObject(f, "quant");
             cJSON_AddStringToObject(q, "format", r->func_quant);
-            cJSON_AddStringToObject(q, "kernel", r->func_int8 ? "int8" : "fp32-dequantized");
+            cJSON_AddStringToObject(q, "kernel", r->func_kernel);
             cJSON_AddNumberToObject(q, "tiles_checked", (double)r->func_tiles_checked);
             cJSON_AddNumberToObject(q, "elements_checked", (double)r->func_elems_checked);
-            if (r->func_int8)
+            if (r->func_exact)
                 cJSON_AddBoolToObject(q, "bit_exact", r->func_bit_exact);
             else
                 cJSON_AddNumberToObject(q, "weight_rel_err", r->func_weight_rel_err);

@@ -6,8 +6,9 @@
 # t, n and k (a mapping that splits k in four, a 16x16 array, a partial last
 # token tile), decode, the whole model; a perturbed partial must fail.
 # Weight-only formats compute in fp32 on golden's dequantized weights;
-# --sparsity 2:4 tiles run golden's 2:4 SpMM; llm.int8, fp8, gptq, the ggml
-# blocks and --quant with --sparsity are refused.
+# q8_0 and q4_0 run golden's ggml block dots, bit-exact; --sparsity 2:4 tiles
+# run golden's 2:4 SpMM; llm.int8, fp8, gptq, q4_k and --quant with
+# --sparsity are refused.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 tiny_gpt2 "$TMPD/tiny.yaml" gpt2-tiny 64 2 2 128 256
@@ -16,18 +17,20 @@ sed -e 's/loops: \[\[rep, auto\], \[t, auto\], \[n, auto\]\]/loops: [[rep, auto]
     -e 's/loops: \[\[t, unit, cols\], \[n, unit, rows\]\]/loops: [[t, unit, cols], [n, unit, rows], [k, auto]]/' \
     "$ROOT/mapper/mappings/tpu.yaml" >"$TMPD/ksplit.yaml"
 n=0
-# fq NAME OUTPUTS ARGS...: bit-exact against golden, OUTPUTS outputs compared
-# (sum of tokens x outputs over the run's linear layers) in more than one tile
-# per linear layer when MINTILES says so
+# fq NAME OUTPUTS MINTILES ARGS...: bit-exact against golden's linear in
+# format QF (default int8; kernel QK), OUTPUTS outputs compared (sum of tokens
+# x outputs over the run's linear layers) in at least MINTILES tiles
 fq() {
     name=$1 outs=$2 mint=$3; shift 3; n=$((n + 1))
-    if "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant int8 --json "$TMPD/q$n.json" "$@" \
+    qf=${QF:-int8} qk=${QK:-int8}
+    if "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant "$qf" --json "$TMPD/q$n.json" "$@" \
         >"$TMPD/out" 2>"$TMPD/err" &&
-        jq -e --argjson o "$outs" --argjson m "$mint" '.functional.match == true and .functional.max_rel_err < 1e-4 and
-            .functional.quant == {format: "int8", kernel: "int8", tiles_checked: .functional.quant.tiles_checked,
+        jq -e --argjson o "$outs" --argjson m "$mint" --arg f "$qf" --arg k "$qk" '.functional.match == true and
+            .functional.max_rel_err < 1e-4 and
+            .functional.quant == {format: $f, kernel: $k, tiles_checked: .functional.quant.tiles_checked,
                                   elements_checked: $o, bit_exact: true} and
             .functional.quant.tiles_checked >= $m' "$TMPD/q$n.json" >/dev/null &&
-        grep -q "functional  int8 linear layers: .* bit-exact" "$TMPD/out"; then
+        grep -q "functional  $qf linear layers: .* bit-exact" "$TMPD/out"; then
         pass "functional_quant_$name"
     else fail "functional_quant_$name" "$(head -c 300 "$TMPD/err") $(jq -c .functional "$TMPD/q$n.json" 2>/dev/null)"; fi
 }
@@ -85,9 +88,21 @@ fw fp32 fp32 "$TMPD/tiny.yaml" "$L48" '. == 0' --seq 48 --scope layer
 fw fp16 fp16 "$TMPD/tiny.yaml" "$L48" '. > 0 and . < 1e-3' --seq 48 --scope layer
 fw mxfp4 mxfp4 "$TMPD/tiny.yaml" "$L48" '. > 0.02 and . < 0.3' --seq 48 --scope layer
 fw rtn3 rtn3-g32 "$TMPD/tiny.yaml" "$L48" '. > 0.05 and . < 0.5' --seq 48 --scope layer --mapping "$TMPD/ksplit.yaml"
-# golden runs the ggml formats as block dots on quantized activations: refused here
-for q in llm.int8 fp8-e4m3 gptq4-g32 q8_0 q4_0 q4_k; do
-    expect_err "functional_quant_${q}_refused" 2 "^einsim: functional mode: --quant $q is not computed functionally \(supported: int8" \
+# q8_0, q4_0: golden's ggml path (Q8_0 activations, block dots summed in fp32
+# in k order); k tiles of whole blocks keep it bit-exact
+sed 's/\[k, 4\]\]/[k, 2]]/' "$TMPD/ksplit.yaml" >"$TMPD/k2.yaml"
+QF=q8_0 QK=ggml-blocks fq q8_0_layer "$L48" 6 --seq 48 --scope layer
+QF=q8_0 QK=ggml-blocks fq q8_0_ksplit_small_array $((50 * (4 * 64 + 128 + 64))) 200 --seq 50 --scope layer \
+    --mapping "$TMPD/k2.yaml" --set units.mxu.rows=16 --set units.mxu.cols=16
+QF=q4_0 QK=ggml-blocks fq q4_0_ksplit "$L48" 12 --seq 48 --scope layer --mapping "$TMPD/k2.yaml"
+perturbed functional_quant_q4_0_perturbed_fails 7 \
+    "^einsim: functional mode: [a-z_]+\.Y tile [0-9]+ \(instance 0\): q4_0 Y\[n=[0-9]+,t=[0-9]+\] = .*not bit-exact" \
+    '.functional.match == false and .functional.quant.bit_exact == false' --quant q4_0 --mapping "$TMPD/k2.yaml"
+expect_err functional_quant_q8_0_split_block 2 "^einsim: functional mode: q_proj.Y tile 0: k range \[0, 16\) splits a q8_0 block of 32" \
+    "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant q8_0 --seq 48 --scope layer --mapping "$TMPD/ksplit.yaml"
+# q4_k's dot keeps lane sums across superblocks (no tile split reproduces it)
+for q in llm.int8 fp8-e4m3 gptq4-g32 q4_k; do
+    expect_err "functional_quant_${q}_refused" 2 "^einsim: functional mode: --quant $q is not computed functionally \(supported, bit-exact against golden.s linear: int8" \
         "$EINSIM" run --model "$TMPD/tiny.yaml" --arch tpu --functional --quant "$q" --seq 48 --scope layer
 done
 # --sparsity 2:4: W pruned 2:4 along k, each tile's slice compressed and run
