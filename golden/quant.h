@@ -137,6 +137,12 @@ void gd_i8_packed_b_free(gd_i8_packed_b *p);
  * paper's "column-wise" for W [in x out]), exact int32 accumulate, then
  * Y = C * (cx_t * cw_o / (127*127)) in fp32: (C * cx) * cw / 16129. */
 void gd_int8_linear(int T, int in, int out, const float *X, const float *W, const float *bias, float *Y);
+/* One output of gd_int8_linear before the bias: the exact int32 sum c of a
+ * row of X and a row of W, dequantized with their absmax scales in fp32,
+ * (c * cx) * cw / 16129 (127 * 127).  Exposed so a caller that forms c in
+ * pieces (the simulator's functional mode, tile by tile) dequantizes with
+ * golden's own expression. */
+float gd_i8_dequant(int32_t c, float cx, float cw);
 
 typedef struct gd_llm_int8_opts {
     float threshold; /* outlier magnitude; 6.0 by default; <= 0: no outliers */
@@ -333,6 +339,23 @@ typedef struct gd_quant_stats {
  * that is not a multiple of the format's block). */
 int gd_model_quantize(gd_model *m, const gd_qformat *f, const gd_calib *cal, int act_order, gd_quant_stats *st,
                       es_err *e);
+/* Weight-only quantize-dequantize of one matrix W [rows x cols] (rows =
+ * out features; groups and blocks run along cols) in place, the weights
+ * gd_model_quantize leaves in the model: fp32/fp16/bf16 rounding, RTN,
+ * q8_0, q4_0, q4_k, mxfp4.  For q8_0, q4_0 and q4_k, blocks (when not
+ * NULL) receives the matrix's blocks, rows after rows (caller frees).
+ * GPTQ (needs a Hessian) and the run-time formats (int8, llm.int8, fp8)
+ * are errors, as is a row length that is not a multiple of the format's
+ * block; `name` names the tensor. */
+int gd_quant_dequant_weight(const gd_qformat *f, int rows, int cols, float *W, void **blocks, const char *name,
+                            es_err *e);
+/* The ggml formats' linear as golden's model runs it (llama.cpp's CPU
+ * path): Y [T x out] from X [T x in], each row of X quantized to Q8_0
+ * (Q8_K for q4_k), every output the block dot with the weight's blocks
+ * (rows of gd_quant_dequant_weight's blocks), plus bias b when not NULL.
+ * -1 for another format or in not a multiple of its block. */
+int gd_ggml_linear(const gd_qformat *f, int T, int in, int out, const float *x, const void *blocks, const float *b,
+                   float *y);
 /* Frees what gd_model_quantize kept (m->qblocks); gd_model_free calls it. */
 void gd_model_quant_free(gd_model *m);
 /* Quantize with GPTQ or RTN and write a checkpoint: every block matrix as

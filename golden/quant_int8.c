@@ -445,6 +445,8 @@ void gd_gemm_i8(int M, int N, int K, const int8_t *A, const int8_t *Bt, int32_t 
 
 /* ---- vector-wise int8 linear ------------------------------------------------ */
 
+float gd_i8_dequant(int32_t c, float cx, float cw) { return (float)c * cx * cw / 16129.0f; }
+
 void gd_int8_linear(int T, int in, int out, const float *X, const float *W, const float *bias, float *Y)
 {
     int8_t *xq = es_xmalloc((size_t)T * in), *wq = es_xmalloc((size_t)out * in);
@@ -455,7 +457,7 @@ void gd_int8_linear(int T, int in, int out, const float *X, const float *W, cons
     gd_gemm_i8(T, out, in, xq, wq, C);
     for (int t = 0; t < T; t++)
         for (int o = 0; o < out; o++) {
-            float y = (float)C[(size_t)t * out + o] * cx[t] * cw[o] / 16129.0f;
+            float y = gd_i8_dequant(C[(size_t)t * out + o], cx[t], cw[o]);
             Y[(size_t)t * out + o] = bias ? y + bias[o] : y;
         }
     free(xq), free(wq), free(cx), free(cw), free(C);
@@ -500,7 +502,7 @@ int gd_llm_int8_linear(int T, int in, int out, const float *X, const float *W, c
     for (int t = 0; t < T; t++)
         for (int r = 0; r < out; r++) {
             float y = bnb ? (float)C[(size_t)t * out + r] * cx[t] * cw[r] * 6.200124e-05f
-                          : (float)C[(size_t)t * out + r] * cx[t] * cw[r] / 16129.0f;
+                          : gd_i8_dequant(C[(size_t)t * out + r], cx[t], cw[r]);
             float acc = 0;
             if (n_out)
                 for (int k = 0; k < in; k++)

@@ -184,6 +184,17 @@ static void ggml_linear(int fmt, int T, int in, int out, const float *x, const v
     free(x8), free(xk);
 }
 
+int gd_ggml_linear(const gd_qformat *f, int T, int in, int out, const float *x, const void *blocks, const float *b,
+                   float *y)
+{
+    int fmt = f->family == GD_QF_Q8_0 ? QM_GGML_Q8_0 : f->family == GD_QF_Q4_0 ? QM_GGML_Q4_0
+              : f->family == GD_QF_Q4_K ? QM_GGML_Q4_K : -1;
+    if (fmt < 0 || in % (fmt == QM_GGML_Q4_K ? GD_QK_K : 32))
+        return -1;
+    ggml_linear(fmt, T, in, out, x, blocks, b, y);
+    return 0;
+}
+
 void gd_model_quant_free(gd_model *m)
 {
     ggml_weights *gw = m->qblocks;
@@ -290,15 +301,14 @@ static int block_multiple(const gd_qformat *f)
 
 /* Weight-only quantize-dequantize of W [rows x cols] in place. keep (GPTQ/RTN)
  * receives the codes when non-NULL. */
-static int quant_matrix(const gd_qformat *f, const mat *x, float *W, const double *H, int act_order, gd_qweight *keep,
-                        void **blocks, es_err *e)
+static int quant_matrix(const gd_qformat *f, int rows, int cols, const char *name, float *W, const double *H,
+                        int act_order, gd_qweight *keep, void **blocks, es_err *e)
 {
-    int rows = x->rows, cols = x->cols;
     size_t n = (size_t)rows * cols;
     int bm = block_multiple(f);
     if (cols % bm)
         return es_fail(e, "--quant %s: tensor '%s' has %d inputs per row; the format needs a multiple of %d", f->name,
-                       x->w->name, cols, bm);
+                       name, cols, bm);
     switch (f->family) {
     case GD_QF_FLOAT:
         for (size_t i = 0; i < n; i++)
@@ -314,7 +324,7 @@ static int quant_matrix(const gd_qformat *f, const mat *x, float *W, const doubl
         int rc = f->family == GD_QF_GPTQ ? gd_gptq_quantize(rows, cols, W, H, &o, &q, e)
                                          : gd_rtn_quantize(rows, cols, W, &o, &q, e);
         if (rc)
-            return es_fail(e, "tensor '%s': %s", x->w->name, e->msg);
+            return es_fail(e, "tensor '%s': %s", name, e->msg);
         gd_qweight_dequant(&q, W);
         if (keep)
             *keep = q;
@@ -372,6 +382,21 @@ static int quant_matrix(const gd_qformat *f, const mat *x, float *W, const doubl
     }
     default:
         return 0; /* run-time formats: nothing to do to the stored fp32 */
+    }
+}
+
+int gd_quant_dequant_weight(const gd_qformat *f, int rows, int cols, float *W, void **blocks, const char *name,
+                            es_err *e)
+{
+    switch (f->family) {
+    case GD_QF_GPTQ:
+        return es_fail(e, "--quant %s: GPTQ needs calibration through the model (a Hessian per matrix)", f->name);
+    case GD_QF_INT8:
+    case GD_QF_LLM_INT8:
+    case GD_QF_FP8:
+        return es_fail(e, "--quant %s: activations are quantized at run time, not a weight-only format", f->name);
+    default:
+        return quant_matrix(f, rows, cols, name, W, NULL, 0, NULL, blocks, e);
     }
 }
 
@@ -456,7 +481,8 @@ static int quantize_all(gd_model *m, const gd_qformat *f, const gd_calib *cal, i
                 gw->mats[gw->n].W = mats[i].w->data;
                 blocks = &gw->mats[gw->n++].blocks;
             }
-            rc = quant_matrix(f, &mats[i], W, H, act_order, keep ? &keep[i] : NULL, blocks, e);
+            rc = quant_matrix(f, mats[i].rows, mats[i].cols, mats[i].w->name, W, H, act_order, keep ? &keep[i] : NULL,
+                              blocks, e);
             if (!rc)
                 from_linear(&mats[i], W);
             free(W);

@@ -90,11 +90,24 @@ int sim_run_mapping(const mp_arch *a, const mp_mapping *m, const sim_run_opts *o
     if (!rc && fn) {
         r->functional = 1;
         r->func_tol = o->func_tol;
-        rc = sim_functional_finish(fn, &r->func_max_abs_err, &r->func_max_rel_err, e);
-        if (!rc && r->func_max_rel_err > o->func_tol)
+        sim_fn_result fr;
+        rc = sim_functional_finish(fn, &fr, e);
+        r->func_max_abs_err = fr.max_abs;
+        r->func_max_rel_err = fr.max_rel;
+        snprintf(r->func_quant, sizeof r->func_quant, "%s", fr.quant);
+        snprintf(r->func_sparsity, sizeof r->func_sparsity, "%s", fr.sparsity);
+        r->func_tiles_checked = fr.tiles_checked;
+        r->func_elems_checked = fr.elems_checked;
+        r->func_exact = fr.exact;
+        snprintf(r->func_kernel, sizeof r->func_kernel, "%s", fr.kernel);
+        r->func_weight_rel_err = fr.weight_rel_err;
+        r->func_bit_exact = fr.bit_exact;
+        if (!rc && !fr.bit_exact)
+            rc = es_fail(e, "%s", fr.mismatch);
+        else if (!rc && r->func_max_rel_err > o->func_tol)
             rc = es_fail(e, "functional mode: a cascade output differs from its golden reference: max relative "
-                            "error %.3g > tolerance %.3g",
-                         r->func_max_rel_err, o->func_tol);
+                            "error %.3g > tolerance %.3g (%s)",
+                         r->func_max_rel_err, o->func_tol, fr.worst);
     }
     sim_functional_free(fn);
     sim_lower_free(lw);

@@ -26,8 +26,14 @@ static const char usage[] =
     "  field of the arch spec (e.g. --set units.array2d.rows=128), checked as in the\n"
     "  YAML; repeatable; the report's arch label names every override.  --full disables\n"
     "  fast-forward (every tile simulated).  --functional computes every tile's values\n"
-    "  and compares the attention output with golden (small sizes; --heads overrides\n"
-    "  the model's head count).  --json - writes JSON to stdout, the summary to stderr.\n"
+    "  and compares each cascade's output with golden (small sizes; --heads overrides\n"
+    "  the model's head count); with --quant int8, q8_0 or q4_0 the linear layers' tiles\n"
+    "  run golden's int8 kernel / ggml block dots and must equal golden's linear in that\n"
+    "  format bit for bit; weight-only formats (fp16, bf16, rtn*, mxfp4) compute in fp32\n"
+    "  on golden's dequantized weights; --sparsity 2:4 tiles run golden's 2:4 SpMM;\n"
+    "  llm.int8, fp8, gptq, q4_k, block/unstructured sparsity and --quant with\n"
+    "  --sparsity are refused there.\n"
+    "  --json - writes JSON to stdout, the summary to stderr.\n"
     "  --trace F: Chrome/Perfetto trace-event JSON of unit activity (first 200000 ops).\n"
     "  Lengths need not divide the tiles (the last tile is partial).  --seqs: one\n"
     "  length per request.  Decode: --seq/--prompt is the cache length before the\n"
@@ -134,12 +140,6 @@ int cmd_run(int argc, char **argv)
     sim_run_opts_init(&ro);
     ro.fast_forward = !cli_flag(o, "full");
     ro.functional = cli_flag(o, "functional");
-    /* functional mode computes dense tiles at the arch's number format; the
-     * quantized and sparse golden kernels are not wired into it */
-    if (ro.functional && (cr->run.quant[0] || cr->run.sparsity[0]))
-        es_fatal(ES_EXIT_BADINPUT,
-                 "run: --functional computes dense tiles at the arch's number format; it does not model --quant or "
-                 "--sparsity");
     ro.func_seed = (uint64_t)cli_int(o, "seed", 1, 0, INT64_MAX);
     sa_rtl *rtl = NULL;
     if (cli_get(o, "rtl")) {

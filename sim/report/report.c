@@ -192,6 +192,18 @@ void sim_report_text(const sim_report *r, FILE *fp)
     if (r->functional)
         fprintf(fp, "  functional  max |err| %.3g, max rel err %.3g (tolerance %.3g): %s\n", r->func_max_abs_err,
                 r->func_max_rel_err, r->func_tol, r->func_max_rel_err <= r->func_tol ? "match" : "MISMATCH");
+    if (r->functional && r->func_quant[0] && r->func_exact)
+        fprintf(fp, "  functional  %s linear layers: %lld tiles, %lld outputs vs golden's %s linear: %s\n", r->func_quant,
+                (long long)r->func_tiles_checked, (long long)r->func_elems_checked, r->func_quant,
+                r->func_bit_exact ? "bit-exact" : "DIFFER");
+    else if (r->functional && r->func_sparsity[0])
+        fprintf(fp, "  functional  %s linear layers: %lld tiles on golden's 2:4 SpMM, %lld outputs (in the error above)\n",
+                r->func_sparsity, (long long)r->func_tiles_checked, (long long)r->func_elems_checked);
+    else if (r->functional && r->func_quant[0])
+        fprintf(fp, "  functional  %s linear layers: %lld tiles, %lld outputs in fp32 on golden's dequantized weights "
+                    "(||Wq - W|| / ||W|| %.3g; in the error above)\n",
+                r->func_quant, (long long)r->func_tiles_checked, (long long)r->func_elems_checked,
+                r->func_weight_rel_err);
     fprintf(fp, "  simulation  wall %.3f s, simulated %s cycles, fast-forwarded %s cycles, %s events\n", sim_report_wall_s(r),
             si((double)r->simulated_cycles, b1, sizeof b1, ""), si((double)r->fast_forwarded_cycles, b2, sizeof b2, ""),
             si((double)r->events, b3, sizeof b3, ""));
@@ -289,7 +301,25 @@ char *sim_report_json(const sim_report *r)
         cJSON_AddNumberToObject(f, "max_abs_err", r->func_max_abs_err);
         cJSON_AddNumberToObject(f, "max_rel_err", r->func_max_rel_err);
         cJSON_AddNumberToObject(f, "tolerance", r->func_tol);
-        cJSON_AddBoolToObject(f, "match", r->func_max_rel_err <= r->func_tol);
+        cJSON_AddBoolToObject(f, "match", r->func_max_rel_err <= r->func_tol && (!r->func_exact || r->func_bit_exact));
+        if (r->func_quant[0]) {
+            cJSON *q = cJSON_AddObjectToObject(f, "quant");
+            cJSON_AddStringToObject(q, "format", r->func_quant);
+            cJSON_AddStringToObject(q, "kernel", r->func_kernel);
+            cJSON_AddNumberToObject(q, "tiles_checked", (double)r->func_tiles_checked);
+            cJSON_AddNumberToObject(q, "elements_checked", (double)r->func_elems_checked);
+            if (r->func_exact)
+                cJSON_AddBoolToObject(q, "bit_exact", r->func_bit_exact);
+            else
+                cJSON_AddNumberToObject(q, "weight_rel_err", r->func_weight_rel_err);
+        }
+        if (r->func_sparsity[0]) {
+            cJSON *q = cJSON_AddObjectToObject(f, "sparse");
+            cJSON_AddStringToObject(q, "pattern", r->func_sparsity);
+            cJSON_AddStringToObject(q, "kernel", "spmm-2:4");
+            cJSON_AddNumberToObject(q, "tiles_checked", (double)r->func_tiles_checked);
+            cJSON_AddNumberToObject(q, "elements_checked", (double)r->func_elems_checked);
+        }
     }
     cJSON *s = cJSON_AddObjectToObject(o, "simulation");
     cJSON_AddNumberToObject(s, "wall_s", sim_report_wall_s(r));

@@ -82,6 +82,15 @@ typedef struct sim_report {
     uint64_t simulated_cycles, fast_forwarded_cycles, events;
     int functional;           /* functional mode ran */
     double func_max_abs_err, func_max_rel_err, func_tol;
+    /* functional --quant: the linear weights' format (func_quant "" when
+     * none), their GEMM tile ops and outputs compared with golden; int8
+     * (func_exact): bit for bit with golden's linear in that format, func_bit_exact */
+    char func_quant[32];
+    int64_t func_tiles_checked, func_elems_checked;
+    int func_exact, func_bit_exact;
+    char func_kernel[24]; /* what the linear tiles ran: int8, ggml-blocks, fp32-dequantized */
+    double func_weight_rel_err; /* weight-only formats: ||Wq - W|| / ||W|| */
+    char func_sparsity[8];      /* "2:4": linear tiles ran golden's 2:4 SpMM */
     char overflow[160]; /* the first entry that did not fit a table ("" if none) */
 } sim_report;
 

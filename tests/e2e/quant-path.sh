@@ -30,5 +30,5 @@ expect_err sparsity-arch-pattern 2 "sp.yaml:[0-9]+:[0-9]+: .*unknown sparse form
     "$EINSIM" run --arch "$TMPD/sp.yaml" --model gpt2-small --seq 64
 expect_err sparsity-arch-factor 2 "units.array2d.sparse.2:4.*expected a MAC-throughput factor in \[1, 2\]" \
     "$EINSIM" run --arch fusemax-sparse --set 'units.array2d.sparse.2:4=3' --model gpt2-small --seq 64
-expect_err quant-functional 2 "^einsim: run: --functional computes dense .* does not model --quant or --sparsity" \
-    "$EINSIM" run --arch fusemax --model gpt2-small --seq 64 --functional --quant int8
+expect_err quant-functional 2 "^einsim: functional mode: --quant fp8-e4m3 is not computed functionally \(supported, bit-exact against golden.s linear: int8" \
+    "$EINSIM" run --arch fusemax --model gpt2-small --seq 64 --scope layer --functional --quant fp8-e4m3

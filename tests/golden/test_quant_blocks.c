@@ -260,11 +260,62 @@ static void test_fp8(void **st)
     (void)ref;
 }
 
+/* gd_quant_dequant_weight: row by row what the block quantizer and
+ * dequantizer give; run-time formats, GPTQ and a short row are errors. */
+static void test_dequant_weight(void **st)
+{
+    (void)st;
+    enum { R = 3, C = 64 };
+    es_rng r;
+    es_rng_seed(&r, 7);
+    float w[R * C], want[R * C];
+    randn(&r, w, R * C, 0.1f);
+    gd_block_q4_0 b[C / 32];
+    for (int i = 0; i < R; i++) {
+        gd_q4_0_quantize(C, w + i * C, b);
+        gd_q4_0_dequantize(C, b, want + i * C);
+    }
+    gd_qformat f;
+    es_err e;
+    assert_int_equal(gd_qformat_parse("q4_0", &f, &e), 0);
+    assert_int_equal(gd_quant_dequant_weight(&f, R, C, w, NULL, "W", &e), 0);
+    assert_memory_equal(w, want, sizeof w);
+    assert_int_equal(gd_quant_dequant_weight(&f, R * 2, C / 2 + 16, w, NULL, "W", &e), -1);
+    assert_non_null(strstr(e.msg, "tensor 'W' has 48 inputs per row; the format needs a multiple of 32"));
+    const char *bad[] = {"int8", "llm.int8", "fp8-e4m3", "gptq4-g32"};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(gd_qformat_parse(bad[i], &f, &e), 0);
+        assert_int_equal(gd_quant_dequant_weight(&f, R, C, w, NULL, "W", &e), -1);
+        assert_int_equal(gd_ggml_linear(&f, 1, C, R, w, NULL, NULL, want), -1);
+    }
+    /* q8_0 blocks handed back, and gd_ggml_linear = Q8_0 activations and
+     * the block dot per output, plus bias */
+    enum { T = 2 };
+    float x[T * C], y[T * R], bias[R] = {0.5f, -1, 2};
+    randn(&r, w, R * C, 0.1f);
+    randn(&r, x, T * C, 1.0f);
+    void *blocks = NULL;
+    assert_int_equal(gd_qformat_parse("q8_0", &f, &e), 0);
+    assert_int_equal(gd_quant_dequant_weight(&f, R, C, w, &blocks, "W", &e), 0);
+    assert_non_null(blocks);
+    assert_int_equal(gd_ggml_linear(&f, T, C, R, x, blocks, bias, y), 0);
+    gd_block_q8_0 xb[C / 32];
+    for (int t = 0; t < T; t++) {
+        gd_q8_0_quantize(C, x + t * C, xb);
+        for (int o = 0; o < R; o++) {
+            float v = gd_q8_0_dot(C, (const gd_block_q8_0 *)blocks + o * (C / 32), xb) + bias[o];
+            assert_memory_equal(&y[t * R + o], &v, sizeof v);
+        }
+    }
+    free(blocks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_q8_0), cmocka_unit_test(test_q4_0), cmocka_unit_test(test_q4_k),
         cmocka_unit_test(test_dots), cmocka_unit_test(test_e2m1_and_mxfp4), cmocka_unit_test(test_fp8),
+        cmocka_unit_test(test_dequant_weight),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
