@@ -91,42 +91,46 @@ void gd_gemm_i8_portable(int M, int N, int K, const int8_t *A, const int8_t *Bt,
 #define VNNI_MR 6
 #define VNNI_NR 32
 
-/* One 6 x 32 tile over nq k-quads.  The 12 accumulators are named
- * variables (not an array) so they stay in registers at -O2. */
+/* The 6-row micro-kernel body, once for both vector widths: a 6 x 2W tile
+ * of C (W int32 lanes per vector V) over nq k-quads, B0 and B1 the two
+ * W-column halves of the panel data at each k-quad (16 int32 apart).  The
+ * 12 accumulators are named variables (not an array) so they stay in
+ * registers at -O2.  Rows past mr read row 0 again (valid memory); their
+ * sums are dropped.  acc gets the tile, row stride 2W. */
+#define I8_TILE_BODY(V, ZERO, LOAD, BCAST, DOT, STORE, W, B0, B1)                                                    \
+    do {                                                                                                         \
+        V c00 = ZERO(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00,  \
+          c41 = c00, c50 = c00, c51 = c00;                                                                       \
+        const uint32_t *a0 = ap, *a1 = mr > 1 ? ap + lda4 : ap, *a2 = mr > 2 ? ap + 2 * lda4 : ap,               \
+                       *a3 = mr > 3 ? ap + 3 * lda4 : ap, *a4 = mr > 4 ? ap + 4 * lda4 : ap,                     \
+                       *a5 = mr > 5 ? ap + 5 * lda4 : ap;                                                        \
+        for (int k = 0; k < nq; k++) {                                                                           \
+            V b0 = LOAD((B0) + (size_t)k * 16), b1 = LOAD((B1) + (size_t)k * 16), a;                             \
+            a = BCAST((int)a0[k]), c00 = DOT(c00, a, b0), c01 = DOT(c01, a, b1);                                 \
+            a = BCAST((int)a1[k]), c10 = DOT(c10, a, b0), c11 = DOT(c11, a, b1);                                 \
+            a = BCAST((int)a2[k]), c20 = DOT(c20, a, b0), c21 = DOT(c21, a, b1);                                 \
+            a = BCAST((int)a3[k]), c30 = DOT(c30, a, b0), c31 = DOT(c31, a, b1);                                 \
+            a = BCAST((int)a4[k]), c40 = DOT(c40, a, b0), c41 = DOT(c41, a, b1);                                 \
+            a = BCAST((int)a5[k]), c50 = DOT(c50, a, b0), c51 = DOT(c51, a, b1);                                 \
+        }                                                                                                        \
+        STORE(acc + 0 * 2 * (W), c00), STORE(acc + 0 * 2 * (W) + (W), c01);                                     \
+        STORE(acc + 1 * 2 * (W), c10), STORE(acc + 1 * 2 * (W) + (W), c11);                                     \
+        STORE(acc + 2 * 2 * (W), c20), STORE(acc + 2 * 2 * (W) + (W), c21);                                     \
+        STORE(acc + 3 * 2 * (W), c30), STORE(acc + 3 * 2 * (W) + (W), c31);                                     \
+        STORE(acc + 4 * 2 * (W), c40), STORE(acc + 4 * 2 * (W) + (W), c41);                                     \
+        STORE(acc + 5 * 2 * (W), c50), STORE(acc + 5 * 2 * (W) + (W), c51);                                     \
+    } while (0)
+
+#define ZMM_LOAD(p) _mm512_loadu_si512(p)
+#define ZMM_STORE(p, v) _mm512_storeu_si512((p), (v))
+
+/* AVX-512 VNNI: a 6 x 32 tile over two 16-column panels. */
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void vnni_tile(int mr, int nq, const uint32_t *ap,
                                                                              size_t lda4, const int32_t *bp0,
                                                                              const int32_t *bp1, int32_t *acc)
 {
-    int32_t(*acc_out)[VNNI_NR] = (int32_t(*)[VNNI_NR])acc;
-    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
-            c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    /* Rows past mr read row 0 again (valid memory); their sums are dropped. */
-    const uint32_t *a0 = ap, *a1 = mr > 1 ? ap + lda4 : ap, *a2 = mr > 2 ? ap + 2 * lda4 : ap,
-                   *a3 = mr > 3 ? ap + 3 * lda4 : ap, *a4 = mr > 4 ? ap + 4 * lda4 : ap,
-                   *a5 = mr > 5 ? ap + 5 * lda4 : ap;
-    for (int k = 0; k < nq; k++) {
-        __m512i b0 = _mm512_loadu_si512(bp0 + (size_t)k * 16);
-        __m512i b1 = _mm512_loadu_si512(bp1 + (size_t)k * 16);
-        __m512i a;
-        a = _mm512_set1_epi32((int)a0[k]);
-        c00 = _mm512_dpbusd_epi32(c00, a, b0), c01 = _mm512_dpbusd_epi32(c01, a, b1);
-        a = _mm512_set1_epi32((int)a1[k]);
-        c10 = _mm512_dpbusd_epi32(c10, a, b0), c11 = _mm512_dpbusd_epi32(c11, a, b1);
-        a = _mm512_set1_epi32((int)a2[k]);
-        c20 = _mm512_dpbusd_epi32(c20, a, b0), c21 = _mm512_dpbusd_epi32(c21, a, b1);
-        a = _mm512_set1_epi32((int)a3[k]);
-        c30 = _mm512_dpbusd_epi32(c30, a, b0), c31 = _mm512_dpbusd_epi32(c31, a, b1);
-        a = _mm512_set1_epi32((int)a4[k]);
-        c40 = _mm512_dpbusd_epi32(c40, a, b0), c41 = _mm512_dpbusd_epi32(c41, a, b1);
-        a = _mm512_set1_epi32((int)a5[k]);
-        c50 = _mm512_dpbusd_epi32(c50, a, b0), c51 = _mm512_dpbusd_epi32(c51, a, b1);
-    }
-    _mm512_storeu_si512(acc_out[0], c00), _mm512_storeu_si512(acc_out[0] + 16, c01);
-    _mm512_storeu_si512(acc_out[1], c10), _mm512_storeu_si512(acc_out[1] + 16, c11);
-    _mm512_storeu_si512(acc_out[2], c20), _mm512_storeu_si512(acc_out[2] + 16, c21);
-    _mm512_storeu_si512(acc_out[3], c30), _mm512_storeu_si512(acc_out[3] + 16, c31);
-    _mm512_storeu_si512(acc_out[4], c40), _mm512_storeu_si512(acc_out[4] + 16, c41);
-    _mm512_storeu_si512(acc_out[5], c50), _mm512_storeu_si512(acc_out[5] + 16, c51);
+    I8_TILE_BODY(__m512i, _mm512_setzero_si512, ZMM_LOAD, _mm512_set1_epi32, _mm512_dpbusd_epi32, ZMM_STORE, 16, bp0,
+                 bp1);
 }
 
 /* Few rows of A (decode): no repacking of Bt; 4 output columns at a time,
@@ -182,39 +186,13 @@ __attribute__((target("avx2"))) static inline __m256i dpbusd256(__m256i c, __m25
 #define AVXVNNI_TARGET "avx2,avxvnni"
 #define dpbusd256 _mm256_dpbusd_avx_epi32
 #endif
+#define YMM_LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define YMM_STORE(p, v) _mm256_storeu_si256((__m256i *)(p), (v))
 __attribute__((target(AVXVNNI_TARGET))) static void avxvnni_tile(int mr, int nq, const uint32_t *ap, size_t lda4,
                                                                  const int32_t *bp, const int32_t *bp1, int32_t *acc)
 {
     (void)bp1;
-    int32_t(*acc_out)[16] = (int32_t(*)[16])acc;
-    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
-            c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    const uint32_t *a0 = ap, *a1 = mr > 1 ? ap + lda4 : ap, *a2 = mr > 2 ? ap + 2 * lda4 : ap,
-                   *a3 = mr > 3 ? ap + 3 * lda4 : ap, *a4 = mr > 4 ? ap + 4 * lda4 : ap,
-                   *a5 = mr > 5 ? ap + 5 * lda4 : ap;
-    for (int k = 0; k < nq; k++) {
-        __m256i b0 = _mm256_loadu_si256((const __m256i *)(bp + (size_t)k * 16));
-        __m256i b1 = _mm256_loadu_si256((const __m256i *)(bp + (size_t)k * 16 + 8));
-        __m256i a;
-        a = _mm256_set1_epi32((int)a0[k]);
-        c00 = dpbusd256(c00, a, b0), c01 = dpbusd256(c01, a, b1);
-        a = _mm256_set1_epi32((int)a1[k]);
-        c10 = dpbusd256(c10, a, b0), c11 = dpbusd256(c11, a, b1);
-        a = _mm256_set1_epi32((int)a2[k]);
-        c20 = dpbusd256(c20, a, b0), c21 = dpbusd256(c21, a, b1);
-        a = _mm256_set1_epi32((int)a3[k]);
-        c30 = dpbusd256(c30, a, b0), c31 = dpbusd256(c31, a, b1);
-        a = _mm256_set1_epi32((int)a4[k]);
-        c40 = dpbusd256(c40, a, b0), c41 = dpbusd256(c41, a, b1);
-        a = _mm256_set1_epi32((int)a5[k]);
-        c50 = dpbusd256(c50, a, b0), c51 = dpbusd256(c51, a, b1);
-    }
-    _mm256_storeu_si256((__m256i *)acc_out[0], c00), _mm256_storeu_si256((__m256i *)(acc_out[0] + 8), c01);
-    _mm256_storeu_si256((__m256i *)acc_out[1], c10), _mm256_storeu_si256((__m256i *)(acc_out[1] + 8), c11);
-    _mm256_storeu_si256((__m256i *)acc_out[2], c20), _mm256_storeu_si256((__m256i *)(acc_out[2] + 8), c21);
-    _mm256_storeu_si256((__m256i *)acc_out[3], c30), _mm256_storeu_si256((__m256i *)(acc_out[3] + 8), c31);
-    _mm256_storeu_si256((__m256i *)acc_out[4], c40), _mm256_storeu_si256((__m256i *)(acc_out[4] + 8), c41);
-    _mm256_storeu_si256((__m256i *)acc_out[5], c50), _mm256_storeu_si256((__m256i *)(acc_out[5] + 8), c51);
+    I8_TILE_BODY(__m256i, _mm256_setzero_si256, YMM_LOAD, _mm256_set1_epi32, dpbusd256, YMM_STORE, 8, bp, bp + 8);
 }
 
 static int cpu_has_avxvnni(void)
