@@ -87,6 +87,7 @@ void gd_gemm_ref_bt(int M, int N, int K, const float *A, const float *Bt, float 
 #include <stdlib.h>
 
 #include "golden/base/err.h"
+#include "golden/base/io.h"
 
 #define HAVE_AVX512_GEMM 1
 #define AVX512 __attribute__((target("avx512f")))
@@ -283,9 +284,8 @@ static int use_avx512(void)
 {
     static int cached = -1;
     if (cached < 0) {
-        const char *no = getenv("EINSIM_NO_AVX512_GEMM");
         __builtin_cpu_init();
-        cached = !(no && *no && strcmp(no, "0")) && __builtin_cpu_supports("avx512f");
+        cached = !es_env_flag("EINSIM_NO_AVX512_GEMM") && __builtin_cpu_supports("avx512f");
     }
     return cached && openblas_get_num_threads() == 1;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "golden/base/err.h"
+#include "golden/base/io.h"
 #include "golden/quant.h"
 
 static float rne(float x) { return gd_round_integral(x, GD_RND_NEAREST_EVEN); }
@@ -199,9 +200,8 @@ static int cpu_has_avxvnni(void)
 {
     static int cached = -1;
     if (cached < 0) {
-        const char *no = getenv("EINSIM_NO_VNNI");
         __builtin_cpu_init();
-        cached = !(no && *no && strcmp(no, "0")) && __builtin_cpu_supports("avx2") &&
+        cached = !es_env_flag("EINSIM_NO_VNNI") && __builtin_cpu_supports("avx2") &&
 #ifdef EINSIM_EMULATE_AVXVNNI
                  1;
 #else
@@ -215,9 +215,8 @@ static int cpu_has_vnni(void)
 {
     static int cached = -1;
     if (cached < 0) {
-        const char *no = getenv("EINSIM_NO_VNNI");
         __builtin_cpu_init();
-        cached = !(no && *no && strcmp(no, "0")) && __builtin_cpu_supports("avx512f") &&
+        cached = !es_env_flag("EINSIM_NO_VNNI") && __builtin_cpu_supports("avx512f") &&
                  __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
 #ifdef EINSIM_EMULATE_AVXVNNI
         cached = 0; /* the emulated build runs the AVX-VNNI path */

@@ -281,6 +281,12 @@ static int is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+int es_env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
 /* Candidate directories for a kind, in search order. */
 static int candidate_dirs(const char *kind, char dirs[4][PATH_MAX])
 {

@@ -56,5 +56,8 @@ char **es_bundled_names(const char *kind, const char *ext, int *n, char *dir, si
 void es_names_free(char **names);
 /* Record argv[0] so bundled files can be found relative to the binary. */
 void es_set_argv0(const char *argv0);
+/* A switch in the environment (EINSIM_NO_VNNI=1 and the like): 1 when
+ * $name is set to anything but "" or "0". */
+int es_env_flag(const char *name);
 
 #endif
