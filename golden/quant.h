@@ -270,6 +270,13 @@ void gd_q4_k_dequantize(int n, const gd_block_q4_k *x, float *y);
 void gd_q8_k_quantize(int n, const float *x, gd_block_q8_k *y);
 /* Dot products: integer sums per block (exact), fp32 across blocks in
  * block order (golden's fixed order; ggml's SIMD paths sum differently). */
+/* The ggml weight formats (GD_QF_Q8_0, GD_QF_Q4_0, GD_QF_Q4_K) by family:
+ * elements and bytes per block (0 for any other family), and a row of n
+ * values (a multiple of the block) to / from its blocks. */
+int gd_ggml_block_elems(gd_qfamily fam);
+size_t gd_ggml_block_bytes(gd_qfamily fam);
+void gd_ggml_quantize(gd_qfamily fam, int n, const float *x, void *blocks);
+void gd_ggml_dequantize(gd_qfamily fam, int n, const void *blocks, float *y);
 float gd_q8_0_dot(int n, const gd_block_q8_0 *w, const gd_block_q8_0 *x);
 float gd_q4_0_dot(int n, const gd_block_q4_0 *w, const gd_block_q8_0 *x);
 float gd_q4_k_dot(int n, const gd_block_q4_k *w, const gd_block_q8_k *x);

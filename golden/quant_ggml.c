@@ -252,6 +252,39 @@ void gd_q8_k_quantize(int n, const float *x, gd_block_q8_k *y)
     }
 }
 
+int gd_ggml_block_elems(gd_qfamily fam)
+{
+    return fam == GD_QF_Q8_0 ? GD_QK8_0 : fam == GD_QF_Q4_0 ? GD_QK4_0 : fam == GD_QF_Q4_K ? GD_QK_K : 0;
+}
+
+size_t gd_ggml_block_bytes(gd_qfamily fam)
+{
+    return fam == GD_QF_Q8_0   ? sizeof(gd_block_q8_0)
+           : fam == GD_QF_Q4_0 ? sizeof(gd_block_q4_0)
+           : fam == GD_QF_Q4_K ? sizeof(gd_block_q4_k)
+                               : 0;
+}
+
+void gd_ggml_quantize(gd_qfamily fam, int n, const float *x, void *blocks)
+{
+    if (fam == GD_QF_Q8_0)
+        gd_q8_0_quantize(n, x, blocks);
+    else if (fam == GD_QF_Q4_0)
+        gd_q4_0_quantize(n, x, blocks);
+    else if (fam == GD_QF_Q4_K)
+        gd_q4_k_quantize(n, x, blocks);
+}
+
+void gd_ggml_dequantize(gd_qfamily fam, int n, const void *blocks, float *y)
+{
+    if (fam == GD_QF_Q8_0)
+        gd_q8_0_dequantize(n, blocks, y);
+    else if (fam == GD_QF_Q4_0)
+        gd_q4_0_dequantize(n, blocks, y);
+    else if (fam == GD_QF_Q4_K)
+        gd_q4_k_dequantize(n, blocks, y);
+}
+
 float gd_q8_0_dot(int n, const gd_block_q8_0 *w, const gd_block_q8_0 *x)
 {
     float sum = 0;

@@ -138,9 +138,9 @@ static void from_linear(const mat *x, const float *W)
 
 /* ---- run-time quantized linears --------------------------------------------- */
 
+/* m->qmode: the mode in its low 4 bits, the mode's options above (QM_GGML:
+ * the weights' gd_qfamily). */
 enum { QM_NONE, QM_INT8, QM_LLM_INT8, QM_FP8, QM_GGML };
-/* QM_GGML's block format, in qmode >> 4 */
-enum { QM_GGML_Q8_0, QM_GGML_Q4_0, QM_GGML_Q4_K };
 
 /* The blocks of every ggml-format matrix (m->qblocks), by the model's
  * weight pointer: rows of the nn.Linear [out x in] view. */
@@ -157,12 +157,12 @@ typedef struct ggml_weights {
  * each activation row is quantized to the format's dot partner (Q8_0 for
  * Q8_0 and Q4_0, Q8_K for Q4_K) and every output is the block dot, in
  * ggml's reference float order (golden/quant_ggml.c). */
-static void ggml_linear(int fmt, int T, int in, int out, const float *x, const void *blocks, const float *b, float *y)
+static void ggml_linear(gd_qfamily fam, int T, int in, int out, const float *x, const void *blocks, const float *b, float *y)
 {
     size_t nb32 = (size_t)in / 32, nbk = (size_t)in / GD_QK_K;
     gd_block_q8_0 *x8 = NULL;
     gd_block_q8_k *xk = NULL;
-    if (fmt == QM_GGML_Q4_K) {
+    if (fam == GD_QF_Q4_K) {
         xk = es_xmalloc((size_t)T * nbk * sizeof *xk);
         for (int t = 0; t < T; t++)
             gd_q8_k_quantize(in, x + (size_t)t * in, xk + (size_t)t * nbk);
@@ -176,8 +176,8 @@ static void ggml_linear(int fmt, int T, int in, int out, const float *x, const v
     const gd_block_q4_k *wk = blocks;
     for (int t = 0; t < T; t++)
         for (int o = 0; o < out; o++) {
-            float v = fmt == QM_GGML_Q4_K ? gd_q4_k_dot(in, wk + (size_t)o * nbk, xk + (size_t)t * nbk)
-                      : fmt == QM_GGML_Q8_0 ? gd_q8_0_dot(in, w8 + (size_t)o * nb32, x8 + (size_t)t * nb32)
+            float v = fam == GD_QF_Q4_K   ? gd_q4_k_dot(in, wk + (size_t)o * nbk, xk + (size_t)t * nbk)
+                      : fam == GD_QF_Q8_0 ? gd_q8_0_dot(in, w8 + (size_t)o * nb32, x8 + (size_t)t * nb32)
                                             : gd_q4_0_dot(in, w4 + (size_t)o * nb32, x8 + (size_t)t * nb32);
             y[(size_t)t * out + o] = b ? v + b[o] : v;
         }
@@ -187,11 +187,10 @@ static void ggml_linear(int fmt, int T, int in, int out, const float *x, const v
 int gd_ggml_linear(const gd_qformat *f, int T, int in, int out, const float *x, const void *blocks, const float *b,
                    float *y)
 {
-    int fmt = f->family == GD_QF_Q8_0 ? QM_GGML_Q8_0 : f->family == GD_QF_Q4_0 ? QM_GGML_Q4_0
-              : f->family == GD_QF_Q4_K ? QM_GGML_Q4_K : -1;
-    if (fmt < 0 || in % (fmt == QM_GGML_Q4_K ? GD_QK_K : 32))
+    int be = gd_ggml_block_elems(f->family);
+    if (!be || in % be)
         return -1;
-    ggml_linear(fmt, T, in, out, x, blocks, b, y);
+    ggml_linear(f->family, T, in, out, x, blocks, b, y);
     return 0;
 }
 
@@ -214,7 +213,7 @@ static void run_qlinear(const gd_model *m, int T, int in, int out, const float *
         const ggml_weights *gw = m->qblocks;
         for (int i = 0; i < gw->n; i++)
             if (gw->mats[i].W == W) {
-                ggml_linear(m->qmode >> 4, T, in, out, x, gw->mats[i].blocks, b, y);
+                ggml_linear((gd_qfamily)(m->qmode >> 4), T, in, out, x, gw->mats[i].blocks, b, y);
                 return;
             }
         es_fatal(ES_EXIT_INTERNAL, "golden: a block linear without its ggml blocks");
@@ -287,16 +286,10 @@ static int calib_forward(gd_model *m, const gd_calib *cal, es_err *e)
 
 static int block_multiple(const gd_qformat *f)
 {
-    switch (f->family) {
-    case GD_QF_Q8_0:
-    case GD_QF_Q4_0:
-    case GD_QF_MXFP4:
+    if (f->family == GD_QF_MXFP4)
         return 32;
-    case GD_QF_Q4_K:
-        return GD_QK_K;
-    default:
-        return 1;
-    }
+    int be = gd_ggml_block_elems(f->family);
+    return be ? be : 1;
 }
 
 /* Weight-only quantize-dequantize of W [rows x cols] in place. keep (GPTQ/RTN)
@@ -332,38 +325,14 @@ static int quant_matrix(const gd_qformat *f, int rows, int cols, const char *nam
             gd_qweight_free(&q);
         return 0;
     }
-    case GD_QF_Q8_0: {
-        size_t nb = (size_t)cols / 32;
-        gd_block_q8_0 *b = es_xmalloc((size_t)rows * nb * sizeof *b);
-        for (int r = 0; r < rows; r++) {
-            gd_q8_0_quantize(cols, W + (size_t)r * cols, b + (size_t)r * nb);
-            gd_q8_0_dequantize(cols, b + (size_t)r * nb, W + (size_t)r * cols);
-        }
-        if (blocks)
-            *blocks = b;
-        else
-            free(b);
-        return 0;
-    }
-    case GD_QF_Q4_0: {
-        size_t nb = (size_t)cols / 32;
-        gd_block_q4_0 *b = es_xmalloc((size_t)rows * nb * sizeof *b);
-        for (int r = 0; r < rows; r++) {
-            gd_q4_0_quantize(cols, W + (size_t)r * cols, b + (size_t)r * nb);
-            gd_q4_0_dequantize(cols, b + (size_t)r * nb, W + (size_t)r * cols);
-        }
-        if (blocks)
-            *blocks = b;
-        else
-            free(b);
-        return 0;
-    }
+    case GD_QF_Q8_0:
+    case GD_QF_Q4_0:
     case GD_QF_Q4_K: {
-        size_t nb = (size_t)cols / GD_QK_K;
-        gd_block_q4_k *b = es_xmalloc((size_t)rows * nb * sizeof *b);
+        size_t row_bytes = (size_t)cols / gd_ggml_block_elems(f->family) * gd_ggml_block_bytes(f->family);
+        uint8_t *b = es_xmalloc((size_t)rows * row_bytes);
         for (int r = 0; r < rows; r++) {
-            gd_q4_k_quantize(cols, W + (size_t)r * cols, b + (size_t)r * nb);
-            gd_q4_k_dequantize(cols, b + (size_t)r * nb, W + (size_t)r * cols);
+            gd_ggml_quantize(f->family, cols, W + (size_t)r * cols, b + (size_t)r * row_bytes);
+            gd_ggml_dequantize(f->family, cols, b + (size_t)r * row_bytes, W + (size_t)r * cols);
         }
         if (blocks)
             *blocks = b;
@@ -494,9 +463,7 @@ static int quantize_all(gd_model *m, const gd_qformat *f, const gd_calib *cal, i
     }
     if (gw) {
         m->qlinear = run_qlinear;
-        m->qmode = QM_GGML | (f->family == GD_QF_Q8_0   ? QM_GGML_Q8_0 << 4
-                              : f->family == GD_QF_Q4_0 ? QM_GGML_Q4_0 << 4
-                                                        : QM_GGML_Q4_K << 4);
+        m->qmode = QM_GGML | (int)f->family << 4;
     }
     return 0;
 }
