@@ -70,20 +70,21 @@ def mapper_reproduction():
     return "\n".join(out)
 
 
-def validation_cascade():
+def fusemax_sim_table(heading, what):
+    # the first table under a '## heading' of experiments/fusemax-sim/table.md
     text = open(os.path.join(ROOT, "experiments/fusemax-sim/table.md")).read()
-    m = re.search(r"^## \+Cascade.*?\n\n(\|.*?)(?:\n\n|\Z)", text, re.S | re.M)
+    m = re.search(r"^## " + heading + r".*?\n\n(\|.*?)(?:\n\n|\Z)", text, re.S | re.M)
     if not m:
-        sys.exit("experiments/fusemax-sim/table.md has no +Cascade section (run experiments/fusemax-sim/run.sh)")
+        sys.exit("experiments/fusemax-sim/table.md has no %s section (run experiments/fusemax-sim/run.sh)" % what)
     return m.group(1).rstrip("\n")
+
+
+def validation_cascade():
+    return fusemax_sim_table(r"\+Cascade", "+Cascade")
 
 
 def sim_headlines():
-    text = open(os.path.join(ROOT, "experiments/fusemax-sim/table.md")).read()
-    m = re.search(r"^## Averages over the 24 points.*?\n\n(\|.*?)(?:\n\n|\Z)", text, re.S | re.M)
-    if not m:
-        sys.exit("experiments/fusemax-sim/table.md has no averages section (run experiments/fusemax-sim/run.sh)")
-    return m.group(1).rstrip("\n")
+    return fusemax_sim_table("Averages over the 24 points", "averages")
 
 
 def rtl_area():
