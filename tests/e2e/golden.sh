@@ -3,25 +3,7 @@
 # stays fast; one real-size GPT-2 run checks the bundled name and tokenizer.
 . "$(dirname "$0")/lib.sh"
 
-cat >"$TMPD/tiny-gpt2.yaml" <<'EOF'
-name: tiny-gpt2
-family: gpt2
-arch: decoder
-d_model: 32
-n_layers: 2
-n_heads: 4
-ffn_dim: 64
-ffn_act: gelu_tanh
-vocab: 50257
-max_seq: 64
-norm: layernorm
-norm_pos: pre
-norm_eps: 1.0e-5
-bias: true
-pos: learned
-head: lm
-tied_embeddings: true
-EOF
+tiny_gpt2 "$TMPD/tiny-gpt2.yaml" tiny-gpt2 32 2 4 64 50257
 cat >"$TMPD/tiny-bert.yaml" <<'EOF'
 name: tiny-bert
 family: bert
