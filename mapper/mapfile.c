@@ -34,14 +34,9 @@ static int check_seqs(const mp_mapping *m, const md_workload *w, es_err *e)
             k++;
         int64_t want = md_inst_rank(&w->inst[i], "m");
         const mp_cascade_map *cm = k < m->n_cascades ? &m->cascades[k] : NULL;
-        int64_t have = cm ? mp_cmap_rank(cm, "m") : -1;
-        /* split-key decode records each split's length: s splits of mr keys
-         * cover ceil(want / s) = mr */
-        int64_t splits = cm ? mp_cmap_rank(cm, "s") : -1, mr = cm ? mp_cmap_rank(cm, "mr") : -1;
-        int split_ok = splits > 0 && mr > 0 && (want + splits - 1) / splits == mr;
-        if (have != want && !split_ok)
+        if (!cm || !mp_cmap_fits_keys(cm, want))
             return es_fail(e, "mapping was made for seq %lld (its cascade %d, attention), the workload has %lld",
-                           (long long)have, k + 1, (long long)want);
+                           (long long)(cm ? mp_cmap_rank(cm, "m") : -1), k + 1, (long long)want);
         k++;
     }
     return 0;

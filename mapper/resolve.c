@@ -75,6 +75,14 @@ int64_t mp_cmap_keys(const mp_cascade_map *cm)
     return s > 0 && mr > 0 ? s * mr : mp_cmap_rank(cm, "m");
 }
 
+int mp_cmap_fits_keys(const mp_cascade_map *cm, int64_t keys)
+{
+    int64_t s = mp_cmap_rank(cm, "s"), mr = mp_cmap_rank(cm, "mr");
+    if (s > 0 && mr > 0)
+        return (keys + s - 1) / s == mr;
+    return mp_cmap_rank(cm, "m") == keys;
+}
+
 int mp_rank_covered(const mp_group *g, const char *rank, int64_t size)
 {
     /* tile = the factors at the innermost (PE) level; the loops above it

@@ -61,5 +61,9 @@ void mp_cmap_set_storage(mp_cascade_map *cm, const md_inst *in);
 int mp_cmap_split_keys(mp_cascade_map *cm, int64_t S);
 /* Keys of a split-key map (S x mr), else rank m; -1 when absent. */
 int64_t mp_cmap_keys(const mp_cascade_map *cm);
+/* Was cm made for an attention over `keys` keys?  Its m equals them, or it
+ * is a split-key map whose S partitions of mr keys cover them
+ * (ceil(keys / S) = mr, as mp_cmap_split_keys makes it). */
+int mp_cmap_fits_keys(const mp_cascade_map *cm, int64_t keys);
 
 #endif
