@@ -87,18 +87,13 @@ struct Dut {
         s_rst = rst, s_bf16 = bf16, s_ws = ws, s_wload = w_load;
         s_a_in = ai, s_a_vld = av, s_a_first = af, s_v_in = vi, s_v_vld = vv;
         sc_start(1, SC_NS); // inputs settle while the clock is low
-        clk = true;
-        sc_start(5, SC_NS);
-        clk = false;
-        sc_start(4, SC_NS);
+        harness_edge(clk);
 #else
         m.rst = rst, m.bf16 = bf16, m.ws = ws, m.w_load = w_load;
         m.a_in = ai, m.a_vld = av, m.a_first = af, m.v_in = vi, m.v_vld = vv;
         m.clk = 0;
         m.eval();
-        m.clk = 1;
-        m.eval();
-        ctx.timeInc(1);
+        harness_edge(m, ctx);
 #endif
         edges++;
     }
@@ -415,11 +410,7 @@ static int usage()
     return 2;
 }
 
-#if VM_SC
-int sc_main(int argc, char **argv)
-#else
-int main(int argc, char **argv)
-#endif
+HARNESS_MAIN
 {
 #if VM_SC
     sc_report_handler::set_actions("/OSCI/SystemC", SC_INFO, SC_DO_NOTHING);

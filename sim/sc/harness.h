@@ -10,6 +10,9 @@
 #include <cstdlib>
 #include <type_traits>
 
+#if VM_SC
+#include <systemc.h>
+#endif
 #include "verilated.h"
 #if VM_COVERAGE
 #include "verilated_cov.h"
@@ -21,6 +24,34 @@
 #define PORT_T(p) typename std::remove_reference<decltype(p)>::type::data_type
 #else
 #define PORT_T(p) typename std::remove_reference<decltype(p)>::type
+#endif
+
+// One clock edge, the inputs already written and settled (the ports'
+// combinational logic evaluated with the clock low).  --sc: the rising edge,
+// 5 ns high, 4 ns low (a 10 ns cycle with the 1 ns settle before it);
+// --cc: eval on the rising edge, one time unit.
+#if VM_SC
+inline void harness_edge(sc_signal<bool> &clk)
+{
+    clk = true;
+    sc_start(5, SC_NS);
+    clk = false;
+    sc_start(4, SC_NS);
+}
+#else
+template <class Model> inline void harness_edge(Model &m, VerilatedContext &ctx)
+{
+    m.clk = 1;
+    m.eval();
+    ctx.timeInc(1);
+}
+#endif
+
+// The harness's entry point: sc_main under SystemC, main with --cc.
+#if VM_SC
+#define HARNESS_MAIN int sc_main(int argc, char **argv)
+#else
+#define HARNESS_MAIN int main(int argc, char **argv)
 #endif
 
 inline std::chrono::steady_clock::time_point harness_now() { return std::chrono::steady_clock::now(); }

@@ -63,18 +63,13 @@ struct Dut {
             put_bits(a, 16 * l, 16, act[l]), put_bits(c, 16 * l, 16, col[l]);
 #if VM_SC
         s_rst = rst, s_vld = vld, s_first = first, s_last = last, s_act = a, s_col = c;
-        sc_start(1, SC_NS);
-        clk = true;
-        sc_start(5, SC_NS);
-        clk = false;
-        sc_start(4, SC_NS);
+        sc_start(1, SC_NS); // inputs settle while the clock is low
+        harness_edge(clk);
 #else
         m.rst = rst, m.col_vld = vld, m.col_first = first, m.col_last = last, m.act = a, m.col = c;
         m.clk = 0;
         m.eval();
-        m.clk = 1;
-        m.eval();
-        ctx.timeInc(1);
+        harness_edge(m, ctx);
 #endif
         edges++;
     }
@@ -217,11 +212,7 @@ static std::vector<Dot> special_dots()
     return v;
 }
 
-#if VM_SC
-int sc_main(int argc, char **argv)
-#else
-int main(int argc, char **argv)
-#endif
+HARNESS_MAIN
 {
     std::string mode = argc > 1 ? argv[1] : "";
     Dut d;

@@ -52,10 +52,7 @@ struct Dut {
     }
     void edge()
     {
-        clk = true;
-        sc_start(5, SC_NS);
-        clk = false;
-        sc_start(4, SC_NS);
+        harness_edge(clk);
         edges++;
     }
 #else
@@ -73,9 +70,7 @@ struct Dut {
     }
     void edge()
     {
-        m.clk = 1;
-        m.eval();
-        ctx.timeInc(1);
+        harness_edge(m, ctx);
         edges++;
     }
 #endif
@@ -187,11 +182,7 @@ static std::vector<std::vector<float>> make_rows(unsigned seed, int count, int n
     return rows;
 }
 
-#if VM_SC
-int sc_main(int argc, char **argv)
-#else
-int main(int argc, char **argv)
-#endif
+HARNESS_MAIN
 {
     std::string mode = argc > 1 ? argv[1] : "";
     Dut d;
