@@ -5,11 +5,8 @@
 # pareto.png and front.md beside this script change only with --update.
 # usage: sh experiments/dse/run.sh [--update] [path/to/einsim]
 set -e
-UPDATE=0
-[ "${1:-}" = "--update" ] && { UPDATE=1; shift; }
-HERE=$(cd "$(dirname "$0")" && pwd)
-EINSIM=${1:-${EINSIM:-$HERE/../../build/bin/einsim}}
-OUT=$HERE/out
+. "$(dirname "$0")/../lib.sh"
+exp_args "$@"
 rm -rf "$OUT"
 "$EINSIM" sweep "$HERE/sweep.yaml" --out "$OUT" -j "${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 "$EINSIM" sweep --pareto latency_s,energy_pj "$OUT"

@@ -8,12 +8,10 @@
 #   fusemax-hbm2  two HBM2 stacks (16 channels, 512 GB/s peak), memory.kind: device.
 # Writes out/table.md; with --update also table.md beside this script (tracked
 # files change only then).  Usage: sh run.sh [--update] [path/to/einsim]
-UPDATE=0
-[ "${1:-}" = "--update" ] && { UPDATE=1; shift; }
-E=${1:-build/bin/einsim}
-HERE=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$HERE/out"
-ROOT=$HERE/../..
+. "$(dirname "$0")/../lib.sh"
+exp_args "$@"
+E=$EINSIM
+mkdir -p "$OUT"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 # the 512 GB/s copy keeps the name fusemax, so the bundled fusemax mapping applies

@@ -9,11 +9,8 @@
 #
 # usage: sh experiments/fusemax-sim/run.sh [--update] [path/to/einsim]   (needs jq; gnuplot for the plot)
 set -e
-UPDATE=0
-[ "${1:-}" = "--update" ] && { UPDATE=1; shift; }
-HERE=$(cd "$(dirname "$0")" && pwd)
-EINSIM=${1:-${EINSIM:-$HERE/../../build/bin/einsim}}
-OUT=$HERE/out
+. "$(dirname "$0")/../lib.sh"
+exp_args "$@"
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 mkdir -p "$OUT"
 # fresh results: a finished point of an earlier build would be kept otherwise

@@ -6,11 +6,8 @@
 # (sweeps, table.md); the tracked table.md here changes only with --update.
 # usage: sh experiments/gpu-baseline/run.sh [--update] [path/to/einsim]
 set -e
-UPDATE=0
-[ "${1:-}" = "--update" ] && { UPDATE=1; shift; }
-HERE=$(cd "$(dirname "$0")" && pwd)
-EINSIM=${1:-${EINSIM:-$HERE/../../build/bin/einsim}}
-OUT=$HERE/out
+. "$(dirname "$0")/../lib.sh"
+exp_args "$@"
 rm -rf "$OUT"
 J=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 "$EINSIM" sweep "$HERE/sweep-attention.yaml" --out "$OUT/attention" -j "$J"

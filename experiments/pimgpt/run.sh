@@ -8,12 +8,8 @@
 # the table in docs/validation.md between its pimgpt-table markers (tracked
 # files change only then).  Needs jq-free python3 only.
 set -e
-UPDATE=0
-[ "${1:-}" = "--update" ] && { UPDATE=1; shift; }
-EINSIM=${1:-build/bin/einsim}
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-OUT=$HERE/out
+. "$(dirname "$0")/../lib.sh"
+exp_args "$@"
 sh "$HERE/decode.sh" "$EINSIM" "$OUT" p128 128
 sh "$HERE/decode.sh" "$EINSIM" "$OUT" c1024 992
 python3 "$HERE/table.py" "$OUT" "$HERE/gpu-h100.json" >"$OUT/table.md"
